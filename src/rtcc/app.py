@@ -1,0 +1,84 @@
+"""Assembles the ASGI app from the domains' routers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from fastapi import APIRouter, Depends, FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from rtcc import __version__
+from rtcc.audit.api import router as audit_router
+from rtcc.auth import service as accounts
+from rtcc.auth.api import router as auth_router
+from rtcc.auth.guard import authorize
+from rtcc.cameras.api import router as cameras_router
+from rtcc.core.api import health_router
+from rtcc.core.api import router as system_router
+from rtcc.core.config import Settings
+from rtcc.core.http import BodySizeLimit, SecurityHeaders, install_error_handlers
+from rtcc.core.runtime import Runtime, build_runtime
+from rtcc.web.events import router as events_router
+from rtcc.web.pages import mount_console
+
+log = logging.getLogger(__name__)
+API_PREFIX = "/api/v1"
+LIFECYCLE_SWEEP_SECONDS = 3600
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
+    """The whole HTTP surface: /healthz, /api/v1 (JSON + WebSocket) and the console pages."""
+    runtime = runtime or build_runtime(settings or Settings())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await run_in_threadpool(runtime.database.upgrade)
+        await runtime.bus.start()
+        sweeper = asyncio.create_task(_sweep_accounts_periodically(runtime))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            await runtime.bus.stop()
+
+    app = FastAPI(
+        title="OpenRTCC",
+        version=__version__,
+        description="Real-Time Crime Center platform: cameras, plates, incidents, with accountability built in.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(authorize)])
+    for router in (auth_router, audit_router, cameras_router, system_router):
+        api.include_router(router)
+    app.include_router(health_router)
+    app.include_router(api)
+    app.include_router(events_router, prefix=API_PREFIX)
+    mount_console(app)
+
+    app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_request_bytes)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+async def _sweep_accounts_periodically(runtime: Runtime) -> None:
+    """Disable expired temporary accounts and long-idle accounts, hourly."""
+
+    def sweep() -> None:
+        with runtime.database.session() as db:
+            for username, reason in accounts.sweep_account_lifecycle(db, runtime=runtime):
+                log.info("disabled account %s: %s", username, reason)
+
+    while True:
+        try:
+            await run_in_threadpool(sweep)
+        except Exception:  # a failed sweep must not stop the next one
+            log.exception("account lifecycle sweep failed")
+        await asyncio.sleep(LIFECYCLE_SWEEP_SECONDS)

@@ -1,0 +1,221 @@
+"""Append to, verify, search and export the audit chain."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from rtcc.audit.chain import GENESIS_HASH, canonical_json, head_message, record_hash
+from rtcc.audit.models import AuditChainHead, AuditRecord
+from rtcc.core import clock
+from rtcc.core.actor import Actor
+from rtcc.core.errors import AuditUnavailable
+from rtcc.core.events import emit, make_event
+from rtcc.core.keys import KeyRing
+
+log = logging.getLogger(__name__)
+HEAD_ID = 1
+OUTCOMES = ("success", "failure", "denied")
+
+
+def record(
+    session: Session,
+    *,
+    keys: KeyRing,
+    actor: Actor,
+    action: str,
+    outcome: str = "success",
+    object_type: str | None = None,
+    object_id: str | int | None = None,
+    purpose: str | None = None,
+    case_number: str | None = None,
+    query_terms: dict[str, Any] | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditRecord:
+    """Append one record in the caller's transaction; raise AuditUnavailable if it cannot be written."""
+    if outcome not in OUTCOMES:
+        raise ValueError(f"outcome must be one of {OUTCOMES}")
+    try:
+        head = _lock_head(session)
+        entry = AuditRecord(
+            seq=(head.seq + 1) if head else 1,
+            occurred_at=clock.utcnow(),
+            username=actor.username,
+            agency_ori=actor.agency_ori,
+            source_address=actor.source_address,
+            action=action,
+            object_type=object_type,
+            object_id=None if object_id is None else str(object_id),
+            outcome=outcome,
+            purpose=purpose,
+            case_number=case_number,
+            query_terms=canonical_json(query_terms) if query_terms else None,
+            details=canonical_json(details) if details else None,
+            prev_hash=head.record_hash if head else GENESIS_HASH,
+        )
+        entry.record_hash = record_hash(entry)
+        session.add(entry)
+        signature = keys.audit_signing_key().sign(head_message(entry.seq, entry.record_hash)).hex()
+        if head is None:
+            session.add(
+                AuditChainHead(
+                    id=HEAD_ID, seq=entry.seq, record_hash=entry.record_hash,
+                    signature=signature, updated_at=entry.occurred_at,
+                )
+            )
+        else:
+            head.seq, head.record_hash, head.signature = entry.seq, entry.record_hash, signature
+            head.updated_at = entry.occurred_at
+        session.flush()
+    except (SQLAlchemyError, OSError) as error:
+        # Fail closed: the caller's transaction rolls back, so the action itself does not happen.
+        log.error("audit record for %s could not be written: %s", action, type(error).__name__)
+        raise AuditUnavailable("The audit trail could not be written, so the action was not performed.") from error
+    emit(
+        session,
+        make_event(
+            "audit.recorded", seq=entry.seq, action=action, outcome=outcome,
+            username=actor.username, object_type=object_type, object_id=entry.object_id,
+        ),
+    )
+    return entry
+
+
+def _lock_head(session: Session) -> AuditChainHead | None:
+    # PostgreSQL: the head row lock serialises appenders. SQLite: BEGIN IMMEDIATE already did.
+    statement = select(AuditChainHead).where(AuditChainHead.id == HEAD_ID)
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    return session.execute(statement).scalar_one_or_none()
+
+
+@dataclass
+class VerifyResult:
+    """The outcome of walking the chain."""
+
+    ok: bool
+    records_checked: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+
+def verify_chain(session: Session, *, keys: KeyRing, batch_size: int = 2000) -> VerifyResult:
+    """Walk every record in order; name the first one altered, removed or inserted."""
+    expected_seq, previous_hash, checked = 1, GENESIS_HASH, 0
+    rows = session.execute(select(AuditRecord).order_by(AuditRecord.seq).execution_options(yield_per=batch_size))
+    for entry in rows.scalars():
+        if entry.seq != expected_seq:
+            missing = f"{expected_seq}" if entry.seq == expected_seq + 1 else f"{expected_seq}-{entry.seq - 1}"
+            return VerifyResult(False, checked, expected_seq, f"record {missing} missing: removed from the chain")
+        if entry.prev_hash != previous_hash:
+            return VerifyResult(
+                False, checked, entry.seq,
+                f"record {entry.seq} does not follow record {entry.seq - 1}: "
+                f"a record was inserted or record {entry.seq - 1} was altered",
+            )
+        if record_hash(entry) != entry.record_hash:
+            return VerifyResult(False, checked, entry.seq, f"record {entry.seq} altered: its content does not match its hash")
+        previous_hash, expected_seq, checked = entry.record_hash, expected_seq + 1, checked + 1
+        session.expunge(entry)
+    return _verify_head(session, keys, checked, previous_hash)
+
+
+def _verify_head(session: Session, keys: KeyRing, checked: int, last_hash: str) -> VerifyResult:
+    head = session.get(AuditChainHead, HEAD_ID)
+    if head is None:
+        if checked == 0:
+            return VerifyResult(True, 0)
+        return VerifyResult(False, checked, None, "chain head missing: it was deleted")
+    if head.seq != checked or head.record_hash != last_hash:
+        if head.seq > checked:
+            return VerifyResult(
+                False, checked, checked + 1, f"records {checked + 1}-{head.seq} missing: removed from the end of the chain"
+            )
+        return VerifyResult(False, checked, head.seq + 1, "chain head does not match the last record: records were added or altered outside the audit service")
+    public_key = keys.audit_public_key()
+    if public_key is None:
+        return VerifyResult(False, checked, None, "audit signing key missing from the data dir: cannot check the chain head")
+    try:
+        public_key.verify(bytes.fromhex(head.signature), head_message(head.seq, head.record_hash))
+    except (InvalidSignature, ValueError):
+        return VerifyResult(False, checked, head.seq, "chain head signature invalid: the chain was rewritten")
+    return VerifyResult(True, checked)
+
+
+@dataclass
+class AuditQuery:
+    """Filters of an audit search; every field optional."""
+
+    username: str | None = None
+    action: str | None = None  # exact, or a prefix ending in '.', e.g. "auth."
+    outcome: str | None = None
+    object_type: str | None = None
+    object_id: str | None = None
+    case_number: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def terms(self) -> dict[str, Any]:
+        return {key: (clock.iso(value) if isinstance(value, datetime) else value)
+                for key, value in self.__dict__.items() if value is not None}
+
+
+def _filtered(query: AuditQuery):
+    statement = select(AuditRecord)
+    if query.username:
+        statement = statement.where(AuditRecord.username == query.username)
+    if query.action:
+        if query.action.endswith("."):
+            statement = statement.where(AuditRecord.action.startswith(query.action))
+        else:
+            statement = statement.where(AuditRecord.action == query.action)
+    for column, value in (
+        (AuditRecord.outcome, query.outcome),
+        (AuditRecord.object_type, query.object_type),
+        (AuditRecord.object_id, query.object_id),
+        (AuditRecord.case_number, query.case_number),
+    ):
+        if value:
+            statement = statement.where(column == value)
+    if query.since:
+        statement = statement.where(AuditRecord.occurred_at >= query.since)
+    if query.until:
+        statement = statement.where(AuditRecord.occurred_at < query.until)
+    return statement
+
+
+def search(session: Session, *, query: AuditQuery, limit: int = 100, before_seq: int | None = None) -> list[AuditRecord]:
+    """Newest first, at most `limit`, optionally older than `before_seq` (keyset paging)."""
+    statement = _filtered(query)
+    if before_seq is not None:
+        statement = statement.where(AuditRecord.seq < before_seq)
+    return list(session.execute(statement.order_by(AuditRecord.seq.desc()).limit(limit)).scalars())
+
+
+def iterate(session: Session, *, query: AuditQuery, batch_size: int = 2000) -> Iterator[AuditRecord]:
+    """Every matching record, oldest first, streamed (for export)."""
+    rows = session.execute(_filtered(query).order_by(AuditRecord.seq).execution_options(yield_per=batch_size))
+    for entry in rows.scalars():
+        yield entry
+        session.expunge(entry)
+
+
+EXPORT_FIELDS = (
+    "seq", "occurred_at", "username", "agency_ori", "source_address", "action", "object_type",
+    "object_id", "outcome", "purpose", "case_number", "query_terms", "details", "prev_hash", "record_hash",
+)
+
+
+def as_row(entry: AuditRecord) -> dict[str, Any]:
+    """A record as plain values, times in ISO 8601 UTC; includes hashes so others can verify."""
+    row = {name: getattr(entry, name) for name in EXPORT_FIELDS}
+    row["occurred_at"] = clock.iso(entry.occurred_at)
+    return row

@@ -1,0 +1,72 @@
+"""Roles and the permissions each holds: the one table every route's rule refers to."""
+
+from __future__ import annotations
+
+ROLES = (
+    "admin",
+    "supervisor",
+    "analyst",
+    "operator",
+    "field_officer",
+    "auditor",
+    "partner_agency",
+    "camera_owner",
+)
+
+# Every permission, with what it allows. Routes name one of these (or a sign-in stage).
+PERMISSIONS: dict[str, str] = {
+    "account.self": "see one's own account and sessions",
+    "users.read": "list and view accounts",
+    "users.manage": "create, change, unlock, disable and enable accounts",
+    "agencies.read": "list agencies",
+    "agencies.manage": "create agencies",
+    "tokens.manage": "issue, list and revoke API tokens",
+    "roles.read": "see roles and their permissions",
+    "audit.read": "search the audit trail",
+    "audit.export": "export the audit trail as CSV or JSON",
+    "audit.verify": "verify the audit chain",
+    "cameras.view": "see cameras in one's scope",
+    "events.subscribe": "receive live events one may see",
+    "system.status": "see detailed system status",
+}
+
+_EVERYONE = {"account.self", "events.subscribe"}
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset(
+        _EVERYONE | {
+            "users.read", "users.manage", "agencies.read", "agencies.manage", "tokens.manage",
+            "roles.read", "audit.verify", "cameras.view", "system.status",
+        }
+    ),
+    "supervisor": frozenset(_EVERYONE | {"users.read", "agencies.read", "cameras.view", "system.status"}),
+    "analyst": frozenset(_EVERYONE | {"cameras.view"}),
+    "operator": frozenset(_EVERYONE | {"cameras.view"}),
+    "field_officer": frozenset(_EVERYONE | {"cameras.view"}),
+    # Oversight reads the record of what everyone did, not the surveillance data itself.
+    "auditor": frozenset(
+        _EVERYONE | {"audit.read", "audit.export", "audit.verify", "roles.read", "agencies.read", "users.read"}
+    ),
+    "partner_agency": frozenset({"account.self"}),
+    "camera_owner": frozenset({"account.self"}),
+}
+
+# Route rules that are not permissions: who may call while signing in.
+PUBLIC = "public"
+SIGN_IN_MFA = "sign_in.mfa"  # password accepted, MFA code (or enrolment) pending
+SIGN_IN_PASSWORD = "sign_in.password"  # must set a new password, or an active session changing it
+ANY_SESSION = "sign_in.any"  # any session at all (sign-out)
+STAGE_RULES = (PUBLIC, SIGN_IN_MFA, SIGN_IN_PASSWORD, ANY_SESSION)
+
+
+def permissions_of(role: str) -> frozenset[str]:
+    """The permissions a role holds (none for an unknown role)."""
+    return ROLE_PERMISSIONS.get(role, frozenset())
+
+
+def assert_complete() -> None:
+    """Every role has an entry and names only declared permissions."""
+    for role in ROLES:
+        unknown = permissions_of(role) - PERMISSIONS.keys()
+        if role not in ROLE_PERMISSIONS or unknown:
+            raise AssertionError(f"role {role}: missing or unknown permissions {sorted(unknown)}")

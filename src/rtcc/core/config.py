@@ -1,0 +1,187 @@
+"""Settings: `RTCC_*` environment variables over an optional TOML file over documented defaults."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+# Set by the CLI's --config option before Settings() is built; read by settings_customise_sources.
+CONFIG_FILE_ENV = "RTCC_CONFIG_FILE"
+
+DEFAULT_BANNER = (
+    "You are accessing a criminal justice information system. Usage may be monitored, "
+    "recorded and audited. Unauthorized use is prohibited and subject to criminal and civil "
+    "penalties. Use of this system indicates consent to monitoring and recording."
+)
+
+
+class Settings(BaseSettings):
+    """Every limit, retention and threshold of OpenRTCC, each with a description and bounds."""
+
+    model_config = SettingsConfigDict(env_prefix="RTCC_", extra="forbid", validate_default=True)
+
+    # --- storage ---
+    data_dir: Path = Field(
+        default=Path("./data"),
+        description="Directory holding the SQLite file, media, keys and exports.",
+    )
+    database_url: SecretStr | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the system of record. Empty means SQLite at DATA_DIR/rtcc.sqlite3; "
+            "postgresql+psycopg://user:pass@host/db selects PostgreSQL."
+        ),
+    )
+    database_pool_size: int = Field(
+        default=10, ge=1, le=200, description="Connections kept open to PostgreSQL per process."
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        default=10_000, ge=100, le=600_000,
+        description="How long a SQLite writer waits for the write lock before failing.",
+    )
+
+    # --- bus ---
+    bus_url: str = Field(
+        default="inprocess://",
+        description="Event bus: inprocess:// (single box) or nats://host:4222 (NATS JetStream).",
+    )
+    bus_stream: str = Field(
+        default="RTCC", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+        description="JetStream stream name that holds OpenRTCC events (subjects rtcc.>).",
+    )
+    bus_subscriber_queue: int = Field(
+        default=1000, ge=10, le=100_000,
+        description="Events buffered per subscriber; past this the oldest are dropped and counted.",
+    )
+
+    # --- HTTP ---
+    host: str = Field(default="127.0.0.1", description="Address the server listens on.")
+    port: int = Field(default=8080, ge=1, le=65535, description="Port the server listens on.")
+    max_request_bytes: int = Field(
+        default=1_048_576, ge=1024, le=1_073_741_824,
+        description="Largest request body accepted; larger bodies get HTTP 413.",
+    )
+    tls: bool = Field(
+        default=False,
+        description="Set when served over TLS (directly or behind a proxy): session cookies get the Secure flag.",
+    )
+
+    # --- accounts and sign-in (CJIS Security Policy 5.5, 5.6) ---
+    password_min_length: int = Field(
+        default=8, ge=8, le=128, description="Minimum password length (CJIS: at least 8)."
+    )
+    lockout_attempts: int = Field(
+        default=5, ge=1, le=5,
+        description="Failed sign-ins within the lockout window that lock the account (CJIS: at most 5).",
+    )
+    lockout_window_minutes: int = Field(
+        default=15, ge=1, le=1440, description="Window in which failed sign-ins are counted."
+    )
+    session_idle_minutes: int = Field(
+        default=30, ge=1, le=30, description="A session ends after this long without a request (CJIS: at most 30)."
+    )
+    session_max_hours: int = Field(
+        default=12, ge=1, le=12, description="A session must re-authenticate after this long, active or not."
+    )
+    sign_in_pending_minutes: int = Field(
+        default=10, ge=1, le=60,
+        description="How long a half-finished sign-in (password accepted, MFA pending) stays valid.",
+    )
+    account_idle_days: int = Field(
+        default=90, ge=1, le=365, description="Accounts not used for this many days are disabled."
+    )
+    api_token_max_days: int = Field(
+        default=365, ge=1, le=3650, description="Longest lifetime an API token may be issued with."
+    )
+    totp_issuer: str = Field(
+        default="OpenRTCC", min_length=1, max_length=64, description="Issuer shown in authenticator apps."
+    )
+    totp_valid_window: int = Field(
+        default=1, ge=0, le=2,
+        description="TOTP steps of clock drift accepted either side of now (1 = plus or minus 30 s).",
+    )
+    system_use_banner: str = Field(
+        default=DEFAULT_BANNER, min_length=20, max_length=4000,
+        description="System-use notification that must be acknowledged at every sign-in.",
+    )
+
+    # --- demo ---
+    demo_agency_ori: str = Field(
+        default="CA0199900", pattern=r"^[A-Z0-9]{9}$",
+        description="ORI of the simulated agency the demo seeds.",
+    )
+    demo_camera_count: int = Field(
+        default=36, ge=0, le=1000, description="Camera records the demo seeds in the simulated city."
+    )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand_data_dir(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        """The database URL to connect to, defaulting to SQLite inside the data dir."""
+        if self.database_url and self.database_url.get_secret_value():
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{(self.data_dir / 'rtcc.sqlite3').resolve()}"
+
+    @property
+    def keys_dir(self) -> Path:
+        """Where signing and encryption keys live (created 0700)."""
+        return self.data_dir / "keys"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get(CONFIG_FILE_ENV)
+        if config_file:
+            if not Path(config_file).is_file():
+                raise FileNotFoundError(f"config file not found: {config_file}")
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment, the --config file and explicit overrides."""
+    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+
+
+def masked_settings(settings: Settings) -> dict[str, Any]:
+    """The effective settings as plain values, with secrets and URL passwords masked."""
+    shown: dict[str, Any] = {}
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            value = _mask_url(value.get_secret_value()) if value.get_secret_value() else None
+        elif isinstance(value, Path):
+            value = str(value)
+        shown[name] = value
+    shown["effective_database_url"] = _mask_url(settings.effective_database_url)
+    return shown
+
+
+def _mask_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL: mask it whole
+        return "***"

@@ -1,0 +1,57 @@
+"""The demo: a simulated city and an admin account, created once in the data dir."""
+
+from __future__ import annotations
+
+import os
+
+from rtcc.auth import service as accounts
+from rtcc.auth import totp
+from rtcc.core.actor import SYSTEM
+from rtcc.core.runtime import Runtime
+from rtcc.sim.city import seed_city
+
+DEMO_ADMIN = "admin"
+CREDENTIALS_FILE = "demo-admin-credentials.txt"
+
+
+def prepare_demo(runtime: Runtime) -> str:
+    """Seed the city and admin account if missing; return what to print about signing in."""
+    settings = runtime.settings
+    url = f"http://{settings.host}:{settings.port}"
+    with runtime.database.session() as db:
+        agency, cameras_added = seed_city(db, runtime=runtime)
+        new = None
+        if accounts.find_user(db, username=DEMO_ADMIN) is None:
+            new = accounts.create_user(db, runtime=runtime, actor=SYSTEM, username=DEMO_ADMIN, role="admin",
+                                       agency_ori=agency.ori, display_name="Demo administrator")
+    credentials_path = settings.data_dir / CREDENTIALS_FILE
+    lines = [
+        "",
+        f"OpenRTCC demo: {url}  (data in {settings.data_dir.resolve()})",
+        f"Simulated city: agency {agency.ori}" + (f", {cameras_added} cameras added" if cameras_added else ""),
+    ]
+    if new is not None:
+        handover = (
+            f"username:            {DEMO_ADMIN}\n"
+            f"one-time password:   {new.one_time_password}   (you will choose your own at first sign-in)\n"
+            f"authenticator key:   {new.totp_secret}   (TOTP, 6 digits, 30 s)\n"
+            f"otpauth URI:         {new.totp_uri}\n"
+        )
+        fd = os.open(credentials_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(handover)
+        lines += [
+            "",
+            "Sign in at " + url + "/sign-in :",
+            handover,
+            "Scan this with an authenticator app, or type the key (the first sign-in also shows it):",
+            totp.qr_text(new.totp_uri),
+            f"(Saved to {credentials_path} until you sign in; mode 0600.)",
+        ]
+    else:
+        lines += [
+            f"Sign in at {url}/sign-in as '{DEMO_ADMIN}' with the password you chose.",
+            f"First-start credentials, if you have not signed in yet: {credentials_path}",
+            f"Forgot them?  rtcc user reset {DEMO_ADMIN} --data-dir {settings.data_dir}",
+        ]
+    return "\n".join(lines)

@@ -1,0 +1,99 @@
+"""Console pages for administrators (accounts) and auditors (the audit trail)."""
+
+
+from datetime import datetime
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+
+from rtcc.audit import service as audit
+from rtcc.auth import service as accounts
+from rtcc.auth.guard import get_runtime
+from rtcc.auth.permissions import ROLES
+from rtcc.core.errors import RTCCError
+from rtcc.web.pages import check_form_csrf, render, signed_in
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/console/users")
+def users_page(request: Request, notice: str | None = None, error: str | None = None):
+    runtime = get_runtime(request)
+    actor, user_session = signed_in(request, "users.read")
+    with runtime.database.session() as db:
+        agency = None if actor.role in ("admin", "auditor") else actor.agency_ori
+        users = accounts.list_users(db, agency_ori=agency)
+        agencies = accounts.list_agencies(db)
+        audit.record(db, keys=runtime.keys, actor=actor, action="user.list", object_type="user",
+                     details={"count": len(users), "via": "console"})
+        rows = [(user, accounts.account_status(user)) for user in users]
+    return render(request, "users.html", actor=actor, csrf_token=user_session.csrf_token, rows=rows,
+                  roles=ROLES, agencies=agencies, notice=notice, error=error, created=None)
+
+
+@router.post("/console/users")
+def create_user_submit(
+    request: Request, username: str = Form(""), role: str = Form(""), agency_ori: str = Form(""),
+    display_name: str = Form(""), expires_at: str = Form(""), csrf_token: str = Form(""),
+):
+    runtime = get_runtime(request)
+    actor, user_session = signed_in(request, "users.manage")
+    check_form_csrf(user_session, csrf_token)
+    try:
+        expiry = datetime.fromisoformat(expires_at) if expires_at else None
+        if expiry is not None and expiry.tzinfo is None:
+            raise ValueError("give a time zone")
+    except ValueError as error:
+        return RedirectResponse("/console/users?error=" + quote(f"Expiry: {error}"), status_code=303)
+    try:
+        with runtime.database.session() as db:
+            new = accounts.create_user(db, runtime=runtime, actor=actor, username=username, role=role,
+                                       agency_ori=agency_ori, display_name=display_name, expires_at=expiry)
+            agencies = accounts.list_agencies(db)
+            users = accounts.list_users(db)
+            rows = [(user, accounts.account_status(user)) for user in users]
+    except RTCCError as error:
+        return RedirectResponse("/console/users?error=" + quote(error.message), status_code=303)
+    # Rendered, not redirected: the one-time password and TOTP secret must never sit in a URL.
+    return render(request, "users.html", actor=actor, csrf_token=user_session.csrf_token, rows=rows, roles=ROLES,
+                  agencies=agencies, notice=None, error=None, created=new)
+
+
+@router.post("/console/users/{username}/{action}")
+def user_action_submit(request: Request, username: str, action: str, csrf_token: str = Form("")):
+    runtime = get_runtime(request)
+    actor, user_session = signed_in(request, "users.manage")
+    check_form_csrf(user_session, csrf_token)
+    operations = {"unlock": accounts.unlock_user, "disable": accounts.disable_user, "enable": accounts.enable_user}
+    if action not in operations:
+        return RedirectResponse("/console/users?error=" + quote("Unknown action."), status_code=303)
+    try:
+        with runtime.database.session() as db:
+            operations[action](db, runtime=runtime, actor=actor, username=username)
+    except RTCCError as error:
+        return RedirectResponse("/console/users?error=" + quote(error.message), status_code=303)
+    return RedirectResponse("/console/users?notice=" + quote(f"{username}: {action} done."), status_code=303)
+
+
+@router.get("/console/audit")
+def audit_page(request: Request, username: str = "", action: str = "", outcome: str = "", verify: str = ""):
+    runtime = get_runtime(request)
+    actor, user_session = signed_in(request, "audit.read")
+    query = audit.AuditQuery(username=username or None, action=action or None,
+                             outcome=outcome if outcome in audit.OUTCOMES else None)
+    verification = None
+    if verify:
+        with runtime.database.read_session() as db:
+            verification = audit.verify_chain(db, keys=runtime.keys)
+    with runtime.database.session() as db:
+        if verification is not None:
+            audit.record(db, keys=runtime.keys, actor=actor, action="audit.verify",
+                         outcome="success" if verification.ok else "failure",
+                         details={"records_checked": verification.records_checked, "problem": verification.problem})
+        audit.record(db, keys=runtime.keys, actor=actor, action="audit.search", query_terms=query.terms() or None,
+                     details={"via": "console"})
+        records = [audit.as_row(entry) for entry in audit.search(db, query=query, limit=200)]
+    return render(request, "audit.html", actor=actor, csrf_token=user_session.csrf_token, records=records,
+                  filters={"username": username, "action": action, "outcome": outcome},
+                  verification=verification, export_query=str(request.url.query))

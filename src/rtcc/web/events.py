@@ -1,0 +1,94 @@
+"""The live event feed: a WebSocket at /api/v1/events carrying only what each user may see."""
+
+
+import asyncio
+import logging
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.concurrency import run_in_threadpool
+
+from rtcc.audit import service as audit
+from rtcc.auth import sessions, tokens
+from rtcc.auth.guard import SESSION_COOKIE, bearer_token, get_runtime, resolve_caller
+from rtcc.core.errors import RTCCError
+from rtcc.core.events import visible_to
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+RECHECK_SECONDS = 60
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+@router.websocket("/events")
+async def event_feed(websocket: WebSocket):
+    """Send each visible event as JSON; `?types=user.,audit.` narrows by type prefix."""
+    runtime = get_runtime(websocket)
+    try:
+        actor, user_session = await run_in_threadpool(resolve_caller, websocket, runtime)
+    except RTCCError as error:
+        await websocket.close(code=CLOSE_UNAUTHENTICATED, reason=error.code)
+        return
+    if actor.via == "anonymous":
+        await websocket.close(code=CLOSE_UNAUTHENTICATED, reason="authentication_required")
+        return
+    if not actor.can("events.subscribe"):
+        await websocket.close(code=CLOSE_FORBIDDEN, reason="permission_denied")
+        return
+
+    def audit_subscription() -> None:
+        with runtime.database.session() as db:
+            audit.record(db, keys=runtime.keys, actor=actor, action="events.subscribe", object_type="event_feed")
+
+    await run_in_threadpool(audit_subscription)
+    prefixes = tuple(p for p in websocket.query_params.get("types", "").split(",") if p)
+    subscription = runtime.bus.subscribe()
+    await websocket.accept()
+    await websocket.send_json({"type": "hello", "username": actor.username, "bus": runtime.bus.name})
+    receiver = asyncio.create_task(_drain_client(websocket))
+    try:
+        while not receiver.done():
+            try:
+                event = await asyncio.wait_for(subscription.get(), timeout=RECHECK_SECONDS)
+            except asyncio.TimeoutError:
+                if not await _still_signed_in(websocket, runtime):
+                    await websocket.close(code=CLOSE_UNAUTHENTICATED, reason="session_ended")
+                    return
+                continue
+            if prefixes and not event.type.startswith(prefixes):
+                continue
+            if visible_to(event, actor):
+                await websocket.send_text(event.to_json())
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        subscription.close()
+        receiver.cancel()
+
+
+async def _drain_client(websocket: WebSocket) -> None:
+    """Read (and ignore) client messages so a disconnect is noticed promptly."""
+    try:
+        while True:
+            await websocket.receive_text()
+    except (WebSocketDisconnect, RuntimeError):
+        return
+
+
+async def _still_signed_in(websocket: WebSocket, runtime) -> bool:
+    """Re-check the credential the feed was opened with (revoked tokens, ended sessions)."""
+
+    def check() -> bool:
+        raw_token = bearer_token(websocket)
+        cookie = websocket.cookies.get(SESSION_COOKIE)
+        with runtime.database.session() as db:
+            try:
+                if raw_token:
+                    tokens.resolve_token(db, raw_token=raw_token)
+                elif cookie:
+                    sessions.resolve_session(db, runtime=runtime, raw_token=cookie, touch=False)
+                return True
+            except RTCCError:
+                return False
+
+    return await run_in_threadpool(check)
