@@ -8,6 +8,7 @@ import uuid
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -60,6 +61,13 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(error.status_code, "error")
         message = error.detail if isinstance(error.detail, str) else code.replace("_", " ")
         return JSONResponse(error_body(code, message), status_code=error.status_code, headers=getattr(error, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    async def _database_unavailable(request: Request, error: OperationalError):
+        log.error("database unavailable on %s %s: %s", request.method, request.url.path, type(error.orig).__name__)
+        return JSONResponse(
+            error_body("database_unavailable", "The database is unavailable or busy. Try again shortly."), status_code=503
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception):

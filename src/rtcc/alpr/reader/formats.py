@@ -29,12 +29,12 @@ _IDX = {c: i for i, c in enumerate(ALPHABET)}
 
 # Scoring policy (relative weights, not tuned per image).
 FORMAT_MATCH = 1.0  # read fits a regional format
-GENERIC_IN_RANGE = 0.55  # plausible length, no known format (vanity plates)
-GENERIC_LONG = 0.25  # one character more than the region's usual maximum
-GENERIC_SHORT = 0.2  # shorter than usual
-GENERIC_OTHER = 0.05  # far outside the usual length
-DELETION = 0.3  # dropping one spurious character (emblem, sticker) to fit a format
-CONFUSABLE_FLOOR = 0.35  # minimum factor for swapping a known confusable pair
+GENERIC_IN_RANGE = 0.45  # plausible length, no known format (vanity plates)
+GENERIC_LONG = 0.15  # one character more than the region's usual maximum
+GENERIC_SHORT = 0.1  # shorter than usual
+GENERIC_OTHER = 0.03  # far outside the usual length
+DELETION = 0.5  # dropping one spurious character (emblem, sticker) to fit a format
+CONFUSABLE_FLOOR = 0.5  # minimum factor for swapping a known confusable pair
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ class RegionFormats:
         return sorted(out.values(), key=lambda it: -it.factor)
 
     def _fit(self, chars: list[CharRead], fmt: PlateFormat, base: float) -> Interpretation | None:
-        factor = base * (FORMAT_MATCH * (0.85 + 0.15 * min(fmt.prior, 1.0)))
+        factor = base * FORMAT_MATCH * min(fmt.prior, 1.0)
         text = []
         for c, cls in zip(chars, fmt.pattern):
             if cls == "A" or self._fits(c.char, cls):

@@ -117,7 +117,7 @@ class PlateReader:
         threads: int = 1,
         max_rows: int = 3,
         reread_rows: int = 2,
-        fallback_below: float = 0.5,
+        fallback_below: float = 0.3,
         min_confidence: float = 0.05,
         max_candidates: int = 10,
     ):
@@ -157,7 +157,7 @@ class PlateReader:
 
     def _regions_from_detector(self, img: np.ndarray) -> list[_Region]:
         h, w = img.shape[:2]
-        side = int(min(1600, max(h, w) * max(1.0, 736 / min(h, w))))
+        side = int(min(1600, max(h, w)))
         lines = [b for b in self.detector.detect(img, side) if b.height >= 8 and 1.5 <= b.width / b.height <= 12]
         lines.sort(key=lambda b: -(b.score * min(b.height, 60)))
         regions = []

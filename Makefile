@@ -1,0 +1,17 @@
+# The two commands of the Quick start, and what they stand on.
+.PHONY: demo test setup services bench
+
+setup:
+	@scripts/setup.sh
+
+demo: setup
+	.venv/bin/rtcc demo
+
+services:
+	@scripts/test-services.sh
+
+test: setup services
+	.venv/bin/python -m pytest
+
+bench: setup
+	@for script in bench/*.py; do .venv/bin/python "$$script"; done

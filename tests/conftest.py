@@ -1,0 +1,171 @@
+"""Shared fixtures: a runtime on SQLite and on a real PostgreSQL, an app client, signed-in users."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from rtcc.auth import service as accounts
+from rtcc.auth import totp
+from rtcc.core import clock
+from rtcc.core.actor import SYSTEM
+from rtcc.core.config import Settings
+from rtcc.core.migrate import upgrade_database
+from rtcc.core.runtime import Runtime, build_runtime
+
+# A role with CREATEDB made by scripts/test-services.sh; works under trust and password auth alike.
+POSTGRES_ADMIN_URL = os.environ.get(
+    "RTCC_TEST_POSTGRES_URL", "postgresql+psycopg://rtcc:rtcc@127.0.0.1:5432/postgres"
+)
+TEST_AGENCY = "CA0199900"
+OTHER_AGENCY = "NY0300000"
+
+
+def _admin_engine():
+    return create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def postgres_template():
+    """A migrated template database, cloned for each test (CREATE DATABASE ... TEMPLATE is fast)."""
+    engine = _admin_engine()
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:  # never skip: a missing server is a failure (run scripts/test-services.sh)
+        pytest.fail(f"PostgreSQL is not reachable at {make_url(POSTGRES_ADMIN_URL).render_as_string()}: {error}")
+    name = f"rtcc_tpl_{uuid.uuid4().hex[:10]}"
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    template_url = make_url(POSTGRES_ADMIN_URL).set(database=name)
+    migration_engine = create_engine(template_url)
+    upgrade_database(migration_engine)
+    migration_engine.dispose()
+    yield name
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """Every database test runs twice: SQLite in a temp dir, and a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'rtcc.sqlite3'}"
+        return
+    template = request.getfixturevalue("postgres_template")
+    name = f"rtcc_test_{uuid.uuid4().hex[:12]}"
+    engine = _admin_engine()
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _reset_clock():
+    yield
+    clock.reset()
+
+
+@pytest.fixture
+def settings(tmp_path, database_url) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=database_url)
+
+
+@pytest.fixture
+def runtime(settings) -> Runtime:
+    runtime = build_runtime(settings)
+    runtime.database.upgrade()
+    with runtime.database.session() as db:
+        accounts.ensure_agency(db, runtime=runtime, ori=TEST_AGENCY, name="Test Sheriff")
+        accounts.ensure_agency(db, runtime=runtime, ori=OTHER_AGENCY, name="Other Police")
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def client(runtime):
+    from fastapi.testclient import TestClient
+
+    from rtcc.app import create_app
+
+    with TestClient(create_app(runtime=runtime), base_url="http://testserver") as test_client:
+        yield test_client
+
+
+@dataclass
+class Person:
+    """A test account and what its owner knows."""
+
+    username: str
+    password: str
+    totp_secret: str
+    role: str
+    csrf_token: str | None = None
+
+
+def create_person(runtime: Runtime, username: str, role: str, *, agency: str = TEST_AGENCY, **extra) -> Person:
+    with runtime.database.session() as db:
+        new = accounts.create_user(db, runtime=runtime, actor=SYSTEM, username=username, role=role,
+                                   agency_ori=agency, **extra)
+    return Person(username=new.user.username, password=new.one_time_password, totp_secret=new.totp_secret, role=role)
+
+
+def current_code(person: Person) -> str:
+    """A fresh TOTP code: moves the test clock to the next 30 s step so no code is reused."""
+    clock.advance(timedelta(seconds=30))
+    return totp.code_at_now(person.totp_secret)
+
+
+def sign_in(client, person: Person, *, new_password: str | None = None) -> Person:
+    """The whole sign-in: banner, password, MFA (enrolling the first time), first password change."""
+    response = client.post("/api/v1/auth/sign-in", json={
+        "username": person.username, "password": person.password, "banner_acknowledged": True})
+    assert response.status_code == 200, response.text
+    person.csrf_token = response.json()["csrf_token"]
+    response = client.post("/api/v1/auth/mfa", json={"code": current_code(person)},
+                           headers={"x-csrf-token": person.csrf_token})
+    assert response.status_code == 200, response.text
+    if response.json()["next_step"] == "change_password":
+        chosen = new_password or f"Correct-Horse-{uuid.uuid4().hex[:8]}"
+        response = client.post("/api/v1/auth/password", json={"current_password": person.password, "new_password": chosen},
+                               headers={"x-csrf-token": person.csrf_token})
+        assert response.status_code == 200, response.text
+        person.password = chosen
+    assert response.json()["next_step"] == "done"
+    return person
+
+
+@pytest.fixture
+def signed_in_as(runtime):
+    """Factory: a new TestClient signed in as a new account of the given role.
+
+    These clients do not run the app's lifespan (the runtime fixture already migrated), so
+    many can share one app; use `client` where the event bus must be running.
+    """
+    from fastapi.testclient import TestClient
+
+    from rtcc.app import create_app
+
+    app = create_app(runtime=runtime)
+    clients = []
+
+    def make(role: str, username: str | None = None, **extra):
+        test_client = TestClient(app, base_url="http://testserver")
+        clients.append(test_client)
+        person = sign_in(test_client, create_person(runtime, username or f"{role.replace('_', '')}{len(clients)}", role, **extra))
+        test_client.headers["x-csrf-token"] = person.csrf_token
+        return test_client, person
+
+    yield make
+    for test_client in clients:
+        test_client.close()

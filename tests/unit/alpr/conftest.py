@@ -1,0 +1,10 @@
+import pytest
+
+pytest.importorskip("onnxruntime")
+pytest.importorskip("cv2")
+
+@pytest.fixture(scope="session")
+def reader():
+    from rtcc.alpr.reader import PlateReader
+
+    return PlateReader(threads=1)

@@ -1,0 +1,81 @@
+"""End-to-end behaviour of PlateReader on synthetic and real images."""
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from rtcc.alpr.reader import ImageReadError, PlateRead, read_images_as_json, read_result_as_json
+
+DEV_SET = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "alpr" / "openalpr-us-dev"
+
+
+def synthetic_plate(text: str) -> np.ndarray:
+    img = np.full((360, 640, 3), 90, np.uint8)
+    cv2.rectangle(img, (200, 150), (440, 260), (255, 255, 255), -1)
+    cv2.rectangle(img, (200, 150), (440, 260), (30, 30, 30), 3)
+    cv2.putText(img, text, (215, 228), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (20, 20, 20), 4, cv2.LINE_AA)
+    return img
+
+
+def test_synthetic_plate_is_read(reader):
+    reads = reader.read_image(synthetic_plate("KRT4815"))
+    assert reads, "no plate found"
+    best = reads[0]
+    assert isinstance(best, PlateRead)
+    assert best.plate == "KRT4815"
+    assert 0 < best.confidence <= 1
+    x, y, w, h = best.box
+    assert 180 <= x <= 260 and 140 <= y <= 220 and w > 100  # on the rendered plate
+
+
+def test_candidates_are_kept_best_first_and_include_the_plate(reader):
+    best = reader.read_image(synthetic_plate("KRT4815"))[0]
+    assert best.candidates[0].plate == best.plate
+    assert best.candidates[0].confidence == pytest.approx(best.confidence)
+    confs = [c.confidence for c in best.candidates]
+    assert confs == sorted(confs, reverse=True)
+
+
+def test_blank_image_has_no_plates(reader):
+    assert reader.read_image(np.full((480, 640, 3), 127, np.uint8)) == []
+
+
+def test_corrupt_file_raises(reader, tmp_path):
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
+    with pytest.raises(ImageReadError):
+        reader.read_image(bad)
+    with pytest.raises(ImageReadError):
+        reader.read_image(tmp_path / "missing.jpg")
+
+
+def test_json_lines_keep_order_and_report_errors(reader, tmp_path):
+    good = tmp_path / "good.png"
+    cv2.imwrite(str(good), synthetic_plate("KRT4815"))
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"garbage")
+    out = list(read_images_as_json([bad, good], reader=reader))
+    assert [o["image"] for o in out] == [str(bad), str(good)]
+    assert "error" in out[0] and "plates" not in out[0]
+    plate = out[1]["plates"][0]
+    assert plate["plate"] == "KRT4815"
+    assert set(plate) == {"plate", "confidence", "box", "region", "candidates"}
+    assert len(plate["box"]) == 4
+    json.dumps(out)  # serialisable
+    assert read_result_as_json("x.jpg", ImageReadError("boom")) == {"image": "x.jpg", "error": "boom"}
+
+
+@pytest.mark.skipif(not (DEV_SET / "groundtruth.tsv").exists(), reason="dev set not present")
+def test_dev_set_accuracy_floor(reader):
+    rows = [l.split("\t") for l in (DEV_SET / "groundtruth.tsv").read_text().splitlines() if l.strip()]
+    # Every 11th image: a fixed spread over the set, not a hand-picked easy subset.
+    # The whole set reads ~77% exactly; this sample reads 5/10 (it has several hard images).
+    sample = rows[::11][:10]
+    exact = 0
+    for r in sample:
+        reads = reader.read_image(DEV_SET / r[0])
+        exact += bool(reads) and reads[0].plate == r[5].strip().replace(" ", "").replace("-", "")
+    assert exact >= 5, f"only {exact}/10 dev images read exactly"
