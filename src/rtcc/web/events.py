@@ -47,14 +47,19 @@ async def event_feed(websocket: WebSocket):
     await websocket.send_json({"type": "hello", "username": actor.username, "bus": runtime.bus.name})
     receiver = asyncio.create_task(_drain_client(websocket))
     try:
-        while not receiver.done():
-            try:
-                event = await asyncio.wait_for(subscription.get(), timeout=RECHECK_SECONDS)
-            except asyncio.TimeoutError:
+        while True:
+            getter = asyncio.ensure_future(subscription.get())
+            done, _ = await asyncio.wait({getter, receiver}, timeout=RECHECK_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+            if receiver in done:  # the client went away
+                getter.cancel()
+                return
+            if getter not in done:  # quiet for a while: is the user still signed in?
+                getter.cancel()
                 if not await _still_signed_in(websocket, runtime):
                     await websocket.close(code=CLOSE_UNAUTHENTICATED, reason="session_ended")
                     return
                 continue
+            event = getter.result()
             if prefixes and not event.type.startswith(prefixes):
                 continue
             if visible_to(event, actor):

@@ -18,10 +18,22 @@ class Subscription:
     def __init__(self, fanout: "LocalFanout", maxsize: int):
         self._fanout = fanout
         self._queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=maxsize)
+        # The loop the subscriber waits on; deliveries from any other thread are handed to it.
+        self._loop = asyncio.get_running_loop()
         self.dropped = 0
         self.closed = False
 
     def offer(self, event: Event) -> None:
+        try:
+            same_loop = asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            same_loop = False
+        if same_loop:
+            self._put(event)
+        elif not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._put, event)
+
+    def _put(self, event: Event) -> None:
         if self._queue.full():
             self._queue.get_nowait()
             self.dropped += 1
