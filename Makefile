@@ -11,6 +11,7 @@ services:
 	@scripts/test-services.sh
 
 test: setup services
+	.venv/bin/ruff check --select F,E9 src tests bench
 	.venv/bin/python -m pytest
 
 bench: setup

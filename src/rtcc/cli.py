@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -12,7 +11,7 @@ import typer
 from rich.console import Console
 
 from rtcc import __version__
-from rtcc.core.config import CONFIG_FILE_ENV, Settings, load_settings
+from rtcc.core.config import Settings, load_settings, use_config_file
 from rtcc.core.errors import RTCCError
 
 app = typer.Typer(help="OpenRTCC: an open-source Real-Time Crime Center platform.", no_args_is_help=True,
@@ -22,11 +21,13 @@ config_app = typer.Typer(help="Settings.", no_args_is_help=True)
 user_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 agency_app = typer.Typer(help="Agencies.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit chain.", no_args_is_help=True)
+alpr_app = typer.Typer(help="Licence-plate reading.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.add_typer(user_app, name="user")
 app.add_typer(agency_app, name="agency")
 app.add_typer(audit_app, name="audit")
+app.add_typer(alpr_app, name="alpr")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -46,8 +47,7 @@ def main(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     """OpenRTCC command line."""
-    if config is not None:
-        os.environ[CONFIG_FILE_ENV] = str(config)
+    use_config_file(config)
 
 
 def settings_for(data_dir: Optional[Path], **overrides) -> Settings:
@@ -133,6 +133,14 @@ def config_show(data_dir: Optional[Path] = DataDir) -> None:
     from rtcc.core.config import masked_settings
 
     out.print_json(json.dumps(masked_settings(settings_for(data_dir)), default=str))
+
+
+@config_app.command("docs")
+def config_docs() -> None:
+    """Print the settings reference as Markdown (docs/configuration.md is made with this)."""
+    from rtcc.core.config import settings_reference
+
+    print(settings_reference())
 
 
 # --- accounts ------------------------------------------------------------------------------
@@ -336,6 +344,32 @@ def audit_export(
                 json.dump(records, handle, ensure_ascii=False, indent=1)
                 count = len(records)
     out.print(f"wrote {count} records to {output}")
+
+
+# --- plates --------------------------------------------------------------------------------
+
+@alpr_app.command("read")
+def alpr_read(
+    images: list[Path] = typer.Argument(..., help="Image files to read."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per image per line, in input order."),
+) -> None:
+    """Read licence plates from still images; a bad file is reported and the others still read."""
+    import json
+
+    from rtcc.alpr.reader import read_images_as_json
+
+    failed = 0
+    for result in read_images_as_json([str(path) for path in images]):
+        failed += "error" in result
+        if as_json:
+            print(json.dumps(result), flush=True)
+        elif "error" in result:
+            err.print(f"{result['image']}: [red]{result['error']}[/red]")
+        else:
+            plates = ", ".join(f"{p['plate']} ({p['confidence']:.2f})" for p in result["plates"]) or "no plate"
+            out.print(f"{result['image']}: {plates}")
+    if failed == len(images):
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,5 @@
 """What any API client notices first: health, the OpenAPI document, and clear errors."""
 
-from conftest import create_person, sign_in
 from rtcc import __version__
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from conftest import create_person, sign_in
+from support import create_person, sign_in
 from rtcc.audit import service as audit
 from rtcc.cli import app as cli
 

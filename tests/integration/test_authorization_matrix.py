@@ -115,7 +115,7 @@ def test_refusals_are_audited(signed_in_as, runtime):
 
 @pytest.mark.parametrize("role", ["analyst", "auditor"])
 def test_a_half_signed_in_session_reaches_nothing_protected(client, runtime, role):
-    from conftest import create_person
+    from support import create_person
 
     person = create_person(runtime, f"half{role}", role)
     client.post("/api/v1/auth/sign-in", json={"username": person.username, "password": person.password, "banner_acknowledged": True})

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from conftest import create_person, sign_in
+from support import create_person, sign_in
 from rtcc.core.bus.nats import NatsBus
 from rtcc.core.events import make_event
 

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from conftest import create_person, current_code, sign_in
+from support import create_person, current_code, sign_in
 from rtcc.auth import service as accounts
 from rtcc.auth import totp
 from rtcc.core import clock

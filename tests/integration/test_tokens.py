@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from conftest import create_person
+from support import create_person
 from rtcc.core import clock
 
 

@@ -15,8 +15,15 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-# Set by the CLI's --config option before Settings() is built; read by settings_customise_sources.
+# The TOML file: given by the CLI's --config option, or the RTCC_CONFIG_FILE variable.
 CONFIG_FILE_ENV = "RTCC_CONFIG_FILE"
+_config_file: Path | None = None
+
+
+def use_config_file(path: Path | None) -> None:
+    """Read settings from this TOML file from now on (None: only RTCC_CONFIG_FILE, if set)."""
+    global _config_file
+    _config_file = path
 
 DEFAULT_BANNER = (
     "You are accessing a criminal justice information system. Usage may be monitored, "
@@ -151,7 +158,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        config_file = os.environ.get(CONFIG_FILE_ENV)
+        config_file = _config_file or os.environ.get(CONFIG_FILE_ENV)
         if config_file:
             if not Path(config_file).is_file():
                 raise FileNotFoundError(f"config file not found: {config_file}")
@@ -185,3 +192,29 @@ def _mask_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # not a URL: mask it whole
         return "***"
+
+
+def settings_reference() -> str:
+    """Markdown table of every setting: variable, default, bounds, description."""
+    lines = [
+        "# Configuration",
+        "",
+        "Every setting is read from an `RTCC_*` environment variable, else from the TOML file given",
+        "with `rtcc --config FILE` (keys are the lower-case names without the prefix), else its default.",
+        "`rtcc config show` prints the effective values with secrets masked. This page is generated",
+        "by `rtcc config docs`; a test fails when a setting is missing from it.",
+        "",
+        "| variable | default | bounds | description |",
+        "|---|---|---|---|",
+    ]
+    for name, field in Settings.model_fields.items():
+        bounds = []
+        for constraint in field.metadata:
+            for attribute, symbol in (("ge", ">="), ("le", "<="), ("min_length", "length >="), ("max_length", "length <="), ("pattern", "matches")):
+                value = getattr(constraint, attribute, None)
+                if value is not None:
+                    bounds.append(f"{symbol} `{value}`" if attribute == "pattern" else f"{symbol} {value}")
+        default = field.default
+        shown = "(long text)" if isinstance(default, str) and len(default) > 40 else f"`{default}`"
+        lines.append(f"| `RTCC_{name.upper()}` | {shown} | {', '.join(bounds) or '—'} | {field.description} |")
+    return "\n".join(lines) + "\n"

@@ -1,7 +1,5 @@
 import pytest
 
-pytest.importorskip("onnxruntime")
-pytest.importorskip("cv2")
 
 @pytest.fixture(scope="session")
 def reader():

@@ -170,7 +170,7 @@ def _glyph_blobs(gray: np.ndarray, min_h: int, max_h: int) -> np.ndarray:
         for mode in (cv2.THRESH_BINARY_INV, cv2.THRESH_BINARY):
             b = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, mode, block, 10)
             _, _, st, _ = cv2.connectedComponentsWithStats(b, connectivity=4)
-            x, y, w, h, a = st[1:, 0], st[1:, 1], st[1:, 2], st[1:, 3], st[1:, 4]
+            _x, _y, w, h, a = st[1:, 0], st[1:, 1], st[1:, 2], st[1:, 3], st[1:, 4]
             ok = (
                 (h >= min_h) & (h <= max_h) & (w >= 2) & (w <= h * 1.1) & (w >= h * 0.12)
                 & (a >= 0.15 * w * h) & (a <= 0.9 * w * h)

@@ -1,0 +1,104 @@
+"""A person signs in to the console in a real browser (Debian's chromium, driven by Playwright)."""
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pyotp
+import pytest
+
+from rtcc.core.config import Settings
+from rtcc.core.runtime import build_runtime
+from rtcc.sim.city import seed_city
+from support import create_person
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def server(tmp_path):
+    """`rtcc serve` on a seeded data dir, as an operator would run it."""
+    settings = Settings(data_dir=tmp_path / "data")
+    runtime = build_runtime(settings)
+    runtime.database.upgrade()
+    with runtime.database.session() as db:
+        seed_city(db, runtime=runtime)
+    person = create_person(runtime, "casey", "analyst")
+    runtime.close()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "rtcc.cli", "serve", "--data-dir", str(settings.data_dir), "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"{base}/healthz", timeout=1)
+            break
+        except httpx.HTTPError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("server did not start: " + process.stderr.read())
+            time.sleep(0.2)
+    yield base, person
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} missing: run scripts/test-services.sh (installs Debian's chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser.new_page()
+        browser.close()
+
+
+def test_first_sign_in_through_the_console(server, page, tmp_path):
+    base, person = server
+    page.goto(f"{base}/console")
+    assert page.url.endswith("/sign-in")  # not signed in: sent to sign in
+    assert "monitored" in page.locator("#banner").inner_text()
+
+    page.fill("input[name=username]", person.username)
+    page.fill("input[name=password]", person.password)
+    page.click("button[type=submit]")
+    assert "/sign-in" in page.url and "/mfa" not in page.url  # the banner box was not ticked: the browser holds the form
+
+    page.check("input[name=banner_acknowledged]")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/sign-in/mfa")
+    shown_secret = page.get_by_test_id("totp-secret").inner_text()
+    assert shown_secret == person.totp_secret
+    assert page.locator(".qr svg").count() == 1
+
+    page.fill("input[name=code]", "000000")
+    page.click("button[type=submit]")
+    assert "not valid" in page.locator(".error").inner_text()
+    page.fill("input[name=code]", pyotp.TOTP(shown_secret).now())
+    page.click("button[type=submit]")
+    page.wait_for_url("**/sign-in/password")
+
+    page.fill("input[name=current_password]", person.password)
+    page.fill("input[name=new_password]", "Quiet-Harbor-92")
+    page.fill("input[name=confirm_password]", "Quiet-Harbor-92")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/console**")
+    assert "casey" in page.get_by_test_id("who").inner_text()
+    assert page.locator("[data-testid=cameras] tbody tr").count() == 36
+    page.wait_for_function("document.getElementById('feed-state').textContent.includes('connected')")
+    page.screenshot(path=str(tmp_path / "console.png"), full_page=True)
+
+    page.click("text=Sign out")
+    page.wait_for_url("**/sign-in**")
+    page.goto(f"{base}/console")
+    assert page.url.endswith("/sign-in")

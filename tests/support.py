@@ -1,0 +1,57 @@
+"""Helpers the tests share: accounts and the whole sign-in, as a person does it."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from rtcc.auth import service as accounts
+from rtcc.auth import totp
+from rtcc.core import clock
+from rtcc.core.actor import SYSTEM
+from rtcc.core.runtime import Runtime
+
+TEST_AGENCY = "CA0199900"
+OTHER_AGENCY = "NY0300000"
+
+
+@dataclass
+class Person:
+    """A test account and what its owner knows."""
+
+    username: str
+    password: str
+    totp_secret: str
+    role: str
+    csrf_token: str | None = None
+
+
+def create_person(runtime: Runtime, username: str, role: str, *, agency: str = TEST_AGENCY, **extra) -> Person:
+    with runtime.database.session() as db:
+        new = accounts.create_user(db, runtime=runtime, actor=SYSTEM, username=username, role=role,
+                                   agency_ori=agency, **extra)
+    return Person(username=new.user.username, password=new.one_time_password, totp_secret=new.totp_secret, role=role)
+
+
+def current_code(person: Person) -> str:
+    """A fresh TOTP code: moves the test clock to the next 30 s step so no code is reused."""
+    clock.advance(timedelta(seconds=30))
+    return totp.code_at_now(person.totp_secret)
+
+
+def sign_in(client, person: Person, *, new_password: str | None = None) -> Person:
+    """The whole sign-in: banner, password, MFA (enrolling the first time), first password change."""
+    response = client.post("/api/v1/auth/sign-in", json={
+        "username": person.username, "password": person.password, "banner_acknowledged": True})
+    assert response.status_code == 200, response.text
+    person.csrf_token = response.json()["csrf_token"]
+    response = client.post("/api/v1/auth/mfa", json={"code": current_code(person)},
+                           headers={"x-csrf-token": person.csrf_token})
+    assert response.status_code == 200, response.text
+    if response.json()["next_step"] == "change_password":
+        chosen = new_password or f"Correct-Horse-{uuid.uuid4().hex[:8]}"
+        response = client.post("/api/v1/auth/password", json={"current_password": person.password, "new_password": chosen},
+                               headers={"x-csrf-token": person.csrf_token})
+        assert response.status_code == 200, response.text
+        person.password = chosen
+    assert response.json()["next_step"] == "done"
+    return person
