@@ -63,7 +63,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(events_router, prefix=API_PREFIX)
     mount_console(app)
 
-    app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_request_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_request_bytes,
+                       upload_bytes=runtime.settings.max_import_bytes)
     app.add_middleware(SecurityHeaders)
     return app
 

@@ -41,6 +41,10 @@ EXPECTED = {
     ("GET", "/api/v1/audit/verify"): {"admin", "auditor"},
     ("GET", "/api/v1/cameras"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
     ("GET", "/api/v1/cameras/{camera_id}"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
+    ("POST", "/api/v1/cameras"): {"admin"},
+    ("POST", "/api/v1/cameras/import"): {"admin"},
+    ("PATCH", "/api/v1/cameras/{camera_id}"): {"admin"},
+    ("DELETE", "/api/v1/cameras/{camera_id}"): {"admin"},
     ("GET", "/api/v1/system/status"): {"admin", "supervisor"},
 }
 # Path parameters that name nothing, so an allowed call changes nothing (404) but is authorised.

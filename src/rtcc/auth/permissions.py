@@ -26,6 +26,7 @@ PERMISSIONS: dict[str, str] = {
     "audit.export": "export the audit trail as CSV or JSON",
     "audit.verify": "verify the audit chain",
     "cameras.view": "see cameras in one's scope",
+    "cameras.manage": "add, change, import and remove cameras",
     "events.subscribe": "receive live events one may see",
     "system.status": "see detailed system status",
 }
@@ -36,7 +37,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(
         _EVERYONE | {
             "users.read", "users.manage", "agencies.read", "agencies.manage", "tokens.manage",
-            "roles.read", "audit.verify", "cameras.view", "system.status",
+            "roles.read", "audit.verify", "cameras.view", "cameras.manage", "system.status",
         }
     ),
     "supervisor": frozenset(_EVERYONE | {"users.read", "agencies.read", "cameras.view", "system.status"}),

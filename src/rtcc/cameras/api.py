@@ -1,17 +1,23 @@
 """Camera registry over HTTP, limited to each caller's agency and camera groups."""
 
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from rtcc.audit import service as audit
 from rtcc.auth.guard import authorize, get_runtime, needs
-from rtcc.cameras import service
+from rtcc.cameras import importer, service
 from rtcc.cameras.models import CAMERA_KINDS
-from rtcc.cameras.schemas import CameraOut
+from rtcc.cameras.schemas import CameraCreate, CameraOut, CameraPatch, ImportReportOut
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput
 
 router = APIRouter(tags=["cameras"])
+IMPORT_TYPES = {"text/csv": "csv", "application/geo+json": "geojson", "application/json": "geojson"}
+
+
+def _credentials(body) -> dict[str, str] | None:
+    if body.stream_username is None and body.stream_password is None:
+        return None
+    return {"username": body.stream_username or "", "password": body.stream_password or ""}
 
 
 @router.get("/cameras", response_model=list[CameraOut], openapi_extra=needs("cameras.view"))
@@ -27,6 +33,42 @@ def list_cameras(request: Request, kind: str | None = None, actor: Actor = Depen
         return [CameraOut.of(camera, ori) for camera, ori in rows]
 
 
+@router.post("/cameras", response_model=CameraOut, status_code=201, openapi_extra=needs("cameras.manage"))
+def create_camera(body: CameraCreate, request: Request, actor: Actor = Depends(authorize)):
+    """Register a camera; credentials in the URL or given apart are stored encrypted."""
+    runtime = get_runtime(request)
+    values = body.model_dump(exclude={"agency_ori", "stream_username", "stream_password"}, exclude_none=True)
+    with runtime.database.session() as db:
+        camera = service.create_camera(db, runtime=runtime, actor=actor, agency_ori=body.agency_ori, values=values,
+                                       credentials=_credentials(body))
+        return CameraOut.of(camera, body.agency_ori or actor.agency_ori)
+
+
+@router.post("/cameras/import", response_model=ImportReportOut, openapi_extra=needs("cameras.manage"))
+async def import_cameras(request: Request, agency_ori: str | None = Query(None, min_length=9, max_length=9),
+                         actor: Actor = Depends(authorize)):
+    """Bulk import (body: text/csv or GeoJSON); cameras with a known external_id are updated."""
+    runtime = get_runtime(request)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in IMPORT_TYPES:
+        raise InvalidInput("Send text/csv or application/geo+json.", code="unsupported_media_type", status_code=415)
+    try:
+        text = (await request.body()).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("The file is not UTF-8 text.", code="invalid_import")
+
+    def run():
+        with runtime.database.session() as db:
+            return importer.import_cameras(db, runtime=runtime, actor=actor, agency_ori=agency_ori, text=text,
+                                           format=IMPORT_TYPES[content_type], max_rows=runtime.settings.camera_import_max_rows)
+
+    from starlette.concurrency import run_in_threadpool
+
+    report = await run_in_threadpool(run)
+    return ImportReportOut(created=report.created, updated=report.updated, unchanged=report.unchanged,
+                           rejected=len(report.errors), errors=report.errors)
+
+
 @router.get("/cameras/{camera_id}", response_model=CameraOut, openapi_extra=needs("cameras.view"))
 def get_camera(camera_id: int, request: Request, actor: Actor = Depends(authorize)):
     runtime = get_runtime(request)
@@ -34,3 +76,21 @@ def get_camera(camera_id: int, request: Request, actor: Actor = Depends(authoriz
         camera, ori = service.get_visible_camera(db, actor=actor, camera_id=camera_id)
         audit.record(db, keys=runtime.keys, actor=actor, action="camera.view", object_type="camera", object_id=camera_id)
         return CameraOut.of(camera, ori)
+
+
+@router.patch("/cameras/{camera_id}", response_model=CameraOut, openapi_extra=needs("cameras.manage"))
+def update_camera(camera_id: int, body: CameraPatch, request: Request, actor: Actor = Depends(authorize)):
+    """Change fields; only the fields sent are touched."""
+    runtime = get_runtime(request)
+    values = body.model_dump(exclude={"stream_username", "stream_password"}, exclude_unset=True)
+    with runtime.database.session() as db:
+        camera = service.update_camera(db, runtime=runtime, actor=actor, camera_id=camera_id, values=values,
+                                       credentials=_credentials(body))
+        return CameraOut.of(camera, service.get_visible_camera(db, actor=actor, camera_id=camera_id)[1])
+
+
+@router.delete("/cameras/{camera_id}", status_code=204, openapi_extra=needs("cameras.manage"))
+def delete_camera(camera_id: int, request: Request, actor: Actor = Depends(authorize)):
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        service.delete_camera(db, runtime=runtime, actor=actor, camera_id=camera_id)

@@ -1,19 +1,64 @@
-"""Camera records as the API returns them (stream credentials never appear here)."""
+"""Camera records in and out of the API; stream credentials go in but never come out."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from rtcc.cameras.models import Camera
+
+CameraKind = Literal["city_fixed", "city_ptz", "private_registered", "private_integrated", "body_worn", "drone"]
+RecordMode = Literal["continuous", "events", "off"]
+Point = tuple[float, float]
+
+
+class CameraFields(BaseModel):
+    """Every field a caller may set; all optional (PATCH, import lines)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    external_id: str | None = Field(default=None, max_length=100, description="The owner's id; re-import updates it.")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    kind: CameraKind | None = None
+    owner_name: str | None = Field(default=None, max_length=200)
+    groups: list[str] | None = Field(default=None, max_length=50)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    mounting_height_m: float | None = Field(default=None, ge=0, le=500)
+    heading_deg: float | None = Field(default=None, ge=0, lt=360, description="Clockwise from north.")
+    fov_deg: float | None = Field(default=None, gt=0, le=360, description="Horizontal field of view; 360 for a full circle.")
+    range_m: float | None = Field(default=None, gt=0, le=5000, description="How far the camera usefully sees.")
+    main_stream_url: str | None = Field(default=None, max_length=1000, description="Credentials in it are split off and encrypted.")
+    sub_stream_url: str | None = Field(default=None, max_length=1000)
+    record_mode: RecordMode | None = None
+    retention_class: str | None = Field(default=None, max_length=32)
+    privacy_masks: list[list[Point]] | None = Field(default=None, description="Polygons in image coordinates 0..1.")
+
+
+class CameraCreate(CameraFields):
+    name: str = Field(min_length=1, max_length=200)
+    kind: CameraKind
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    agency_ori: str | None = Field(default=None, min_length=9, max_length=9, description="Default: your agency.")
+    stream_username: str | None = Field(default=None, max_length=200)
+    stream_password: str | None = Field(default=None, max_length=200)
+
+
+class CameraPatch(CameraFields):
+    stream_username: str | None = Field(default=None, max_length=200)
+    stream_password: str | None = Field(default=None, max_length=200)
 
 
 class CameraOut(BaseModel):
     id: int
+    external_id: str | None
     name: str
     kind: str
     agency_ori: str
+    owner_name: str | None
     groups: list[str]
     latitude: float
     longitude: float
@@ -21,14 +66,33 @@ class CameraOut(BaseModel):
     heading_deg: float
     fov_deg: float
     range_m: float
+    main_stream_url: str | None = Field(description="Without credentials.")
+    sub_stream_url: str | None
+    has_stream_credentials: bool
+    record_mode: str
+    retention_class: str
+    privacy_masks: list
     status: str
     created_at: datetime
+    updated_at: datetime | None
 
     @classmethod
     def of(cls, camera: Camera, agency_ori: str) -> "CameraOut":
         return cls(
-            id=camera.id, name=camera.name, kind=camera.kind, agency_ori=agency_ori, groups=camera.groups or [],
-            latitude=camera.latitude, longitude=camera.longitude, mounting_height_m=camera.mounting_height_m,
-            heading_deg=camera.heading_deg, fov_deg=camera.fov_deg, range_m=camera.range_m,
-            status=camera.status, created_at=camera.created_at,
+            id=camera.id, external_id=camera.external_id, name=camera.name, kind=camera.kind, agency_ori=agency_ori,
+            owner_name=camera.owner_name, groups=camera.groups or [], latitude=camera.latitude,
+            longitude=camera.longitude, mounting_height_m=camera.mounting_height_m, heading_deg=camera.heading_deg,
+            fov_deg=camera.fov_deg, range_m=camera.range_m, main_stream_url=camera.main_stream_url,
+            sub_stream_url=camera.sub_stream_url, has_stream_credentials=camera.stream_credentials_encrypted is not None,
+            record_mode=camera.record_mode, retention_class=camera.retention_class,
+            privacy_masks=camera.privacy_masks or [], status=camera.status, created_at=camera.created_at,
+            updated_at=camera.updated_at,
         )
+
+
+class ImportReportOut(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    errors: list[dict]

@@ -1,15 +1,31 @@
-"""Camera registry: the records later capabilities (ingest, recording, selection) build on."""
+"""Camera registry: add, change, remove and list cameras; stream credentials kept encrypted."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import json
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from rtcc.audit import service as audit
 from rtcc.auth.models import Agency
-from rtcc.cameras.models import CAMERA_KINDS, Camera
+from rtcc.auth.service import get_agency
+from rtcc.cameras.models import CAMERA_KINDS, RECORD_MODES, Camera
 from rtcc.core import clock
 from rtcc.core.actor import Actor
-from rtcc.core.errors import InvalidInput, NotFound
+from rtcc.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from rtcc.core.events import emit, make_event
+from rtcc.core.runtime import Runtime
+
+STREAM_SCHEMES = ("rtsp", "rtsps", "http", "https", "file")
+# Fields a caller may set; everything else is the system's.
+EDITABLE_FIELDS = (
+    "external_id", "name", "kind", "owner_name", "groups", "latitude", "longitude", "mounting_height_m",
+    "heading_deg", "fov_deg", "range_m", "main_stream_url", "sub_stream_url", "record_mode",
+    "retention_class", "privacy_masks",
+)
 
 
 def visible_cameras(session: Session, *, actor: Actor, kind: str | None = None) -> list[tuple[Camera, str]]:
@@ -31,25 +47,150 @@ def get_visible_camera(session: Session, *, actor: Actor, camera_id: int) -> tup
     return row[0], row[1]
 
 
-def add_camera(session: Session, *, agency: Agency, name: str, kind: str, latitude: float, longitude: float,
-               heading_deg: float = 0.0, fov_deg: float = 60.0, range_m: float = 80.0,
-               mounting_height_m: float = 4.0, groups: list[str] | None = None) -> Camera:
-    """Register a camera record (no stream yet)."""
-    if kind not in CAMERA_KINDS:
-        raise InvalidInput(f"Unknown camera kind {kind!r}.", code="invalid_camera_kind")
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
-        raise InvalidInput("Position must be WGS84 latitude/longitude.", code="invalid_position")
+def split_credentials(url: str | None) -> tuple[str | None, dict[str, str] | None]:
+    """A stream URL without its user:password, and the credentials it carried (if any)."""
+    if not url:
+        return None, None
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in STREAM_SCHEMES:
+        raise InvalidInput(f"Stream URL scheme must be one of {', '.join(STREAM_SCHEMES)}.", code="invalid_stream_url")
+    if parts.scheme.lower() != "file" and not parts.hostname:
+        raise InvalidInput("Stream URL has no host.", code="invalid_stream_url")
+    credentials = None
+    if parts.username is not None:
+        credentials = {"username": unquote(parts.username), "password": unquote(parts.password or "")}
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), credentials
+
+
+def stream_url_for_ingest(camera: Camera, *, runtime: Runtime, sub_stream: bool = False) -> str | None:
+    """The URL with credentials put back, for the ingest worker only; never returned by the API."""
+    url = camera.sub_stream_url if sub_stream and camera.sub_stream_url else camera.main_stream_url
+    if not url or not camera.stream_credentials_encrypted:
+        return url
+    credentials = json.loads(runtime.keys.decrypt(camera.stream_credentials_encrypted))
+    parts = urlsplit(url)
+    userinfo = quote(credentials["username"], safe="") + ":" + quote(credentials["password"], safe="")
+    return urlunsplit((parts.scheme, f"{userinfo}@{parts.netloc}", parts.path, parts.query, parts.fragment))
+
+
+def _validate(values: dict[str, Any]) -> None:
+    if values.get("kind") is not None and values["kind"] not in CAMERA_KINDS:
+        raise InvalidInput(f"Unknown camera kind {values['kind']!r}; kinds are {', '.join(CAMERA_KINDS)}.", code="invalid_camera_kind")
+    if values.get("record_mode") is not None and values["record_mode"] not in RECORD_MODES:
+        raise InvalidInput(f"record_mode must be one of {', '.join(RECORD_MODES)}.", code="invalid_record_mode")
+    latitude, longitude = values.get("latitude"), values.get("longitude")
+    if latitude is not None and not -90 <= latitude <= 90 or longitude is not None and not -180 <= longitude <= 180:
+        raise InvalidInput("Position must be WGS84 latitude (-90..90) and longitude (-180..180).", code="invalid_position")
+    if values.get("kind") == "private_registered" and values.get("main_stream_url"):
+        raise InvalidInput("A private_registered camera shares no stream; use private_integrated.", code="invalid_stream_url")
+
+
+def _apply(camera: Camera, values: dict[str, Any], *, runtime: Runtime, credentials: dict[str, str] | None) -> list[str]:
+    """Set fields on a camera; returns the names changed (credentials reported, never shown)."""
+    changed = []
+    found_credentials = credentials
+    for field in ("main_stream_url", "sub_stream_url"):
+        if field in values:
+            clean, embedded = split_credentials(values[field])
+            values[field] = clean
+            found_credentials = found_credentials or embedded
+    for field, value in values.items():
+        if field in EDITABLE_FIELDS and getattr(camera, field) != value:
+            setattr(camera, field, value % 360 if field == "heading_deg" and value is not None else value)
+            changed.append(field)
+    if found_credentials:
+        camera.stream_credentials_encrypted = runtime.keys.encrypt(json.dumps(found_credentials))
+        changed.append("stream_credentials")
+    return changed
+
+
+def require_manageable(actor: Actor, agency: Agency) -> None:
+    if actor.role != "admin" and actor.via not in ("cli", "system") and agency.ori != actor.agency_ori:
+        raise PermissionDenied("You may manage only your own agency's cameras.")
+
+
+def new_camera(*, runtime: Runtime, agency_id: int, values: dict[str, Any], credentials: dict[str, str] | None = None) -> Camera:
+    """A validated, unsaved camera with the model's defaults for whatever is not given."""
+    _validate(values)
     camera = Camera(
-        name=name, kind=kind, agency_id=agency.id, groups=groups or [], latitude=latitude, longitude=longitude,
-        heading_deg=heading_deg % 360, fov_deg=fov_deg, range_m=range_m, mounting_height_m=mounting_height_m,
-        status="unknown", created_at=clock.utcnow(),
+        agency_id=agency_id, groups=[], privacy_masks=[], mounting_height_m=4.0, heading_deg=0.0, fov_deg=60.0,
+        range_m=80.0, record_mode="continuous", retention_class="standard", status="unknown", created_at=clock.utcnow(),
     )
-    session.add(camera)
-    session.flush()
+    _apply(camera, {k: v for k, v in values.items() if v is not None}, runtime=runtime, credentials=credentials)
     return camera
 
 
-def count_cameras(session: Session) -> int:
-    from sqlalchemy import func
+def create_camera(session: Session, *, runtime: Runtime, actor: Actor, agency_ori: str | None, values: dict[str, Any],
+                  credentials: dict[str, str] | None = None) -> Camera:
+    """Register a camera, audited."""
+    agency = get_agency(session, ori=agency_ori or actor.agency_ori or "")
+    require_manageable(actor, agency)
+    if values.get("external_id") and _by_external_id(session, agency.id, values["external_id"]):
+        raise Conflict(f"Agency {agency.ori} already has a camera with id {values['external_id']}.", code="camera_exists")
+    camera = new_camera(runtime=runtime, agency_id=agency.id, values=values, credentials=credentials)
+    session.add(camera)
+    session.flush()
+    audit.record(session, keys=runtime.keys, actor=actor, action="camera.create", object_type="camera",
+                 object_id=camera.id, details={"name": camera.name, "kind": camera.kind, "agency": agency.ori})
+    emit(session, make_event("camera.created", agency_ori=agency.ori, camera_groups=camera.groups, camera_id=camera.id))
+    return camera
 
+
+def _by_external_id(session: Session, agency_id: int, external_id: str) -> Camera | None:
+    return session.execute(
+        select(Camera).where(Camera.agency_id == agency_id, Camera.external_id == external_id)
+    ).scalar_one_or_none()
+
+
+def update_camera(session: Session, *, runtime: Runtime, actor: Actor, camera_id: int, values: dict[str, Any],
+                  credentials: dict[str, str] | None = None) -> Camera:
+    """Change a camera's fields; the audit record lists which fields changed."""
+    camera, ori = get_visible_camera(session, actor=actor, camera_id=camera_id)
+    require_manageable(actor, session.get(Agency, camera.agency_id))
+    _validate({**{"kind": camera.kind}, **values})
+    changed = _apply(camera, values, runtime=runtime, credentials=credentials)
+    if changed:
+        camera.updated_at = clock.utcnow()
+        audit.record(session, keys=runtime.keys, actor=actor, action="camera.update", object_type="camera",
+                     object_id=camera.id, details={"changed": changed})
+        emit(session, make_event("camera.updated", agency_ori=ori, camera_groups=camera.groups, camera_id=camera.id, changed=changed))
+    return camera
+
+
+def delete_camera(session: Session, *, runtime: Runtime, actor: Actor, camera_id: int) -> None:
+    """Remove a camera from the registry (its recordings follow their own retention)."""
+    camera, ori = get_visible_camera(session, actor=actor, camera_id=camera_id)
+    require_manageable(actor, session.get(Agency, camera.agency_id))
+    audit.record(session, keys=runtime.keys, actor=actor, action="camera.delete", object_type="camera",
+                 object_id=camera.id, details={"name": camera.name})
+    emit(session, make_event("camera.updated", agency_ori=ori, camera_groups=camera.groups, camera_id=camera.id, deleted=True))
+    session.delete(camera)
+
+
+def cameras_by_external_id(session: Session, *, agency_id: int, external_ids: list[str]) -> dict[str, Camera]:
+    """The agency's cameras with these external ids (looked up in chunks)."""
+    found: dict[str, Camera] = {}
+    for start in range(0, len(external_ids), 900):
+        chunk = external_ids[start:start + 900]
+        for camera in session.execute(
+            select(Camera).where(Camera.agency_id == agency_id, Camera.external_id.in_(chunk))
+        ).scalars():
+            found[camera.external_id] = camera
+    return found
+
+
+def apply_changes(camera: Camera, *, runtime: Runtime, values: dict[str, Any]) -> list[str]:
+    """Validate and set fields on an existing camera; returns the names changed."""
+    _validate({"kind": camera.kind, **values})
+    changed = _apply(camera, values, runtime=runtime, credentials=None)
+    if changed:
+        camera.updated_at = clock.utcnow()
+    return changed
+
+
+def count_cameras(session: Session) -> int:
     return session.execute(select(func.count()).select_from(Camera)).scalar_one()

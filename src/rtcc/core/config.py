@@ -78,6 +78,13 @@ class Settings(BaseSettings):
         default=1_048_576, ge=1024, le=1_073_741_824,
         description="Largest request body accepted; larger bodies get HTTP 413.",
     )
+    max_import_bytes: int = Field(
+        default=67_108_864, ge=1024, le=4_294_967_296,
+        description="Largest bulk-import upload (camera CSV/GeoJSON); larger uploads get HTTP 413.",
+    )
+    camera_import_max_rows: int = Field(
+        default=100_000, ge=1, le=10_000_000, description="Most camera lines one import reads; the rest is reported."
+    )
     tls: bool = Field(
         default=False,
         description="Set when served over TLS (directly or behind a proxy): session cookies get the Secure flag.",

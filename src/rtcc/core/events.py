@@ -51,6 +51,7 @@ EVENT_PERMISSIONS: dict[str, str] = {
     "audit.recorded": "audit.read",
     "camera.created": "cameras.view",
     "camera.updated": "cameras.view",
+    "cameras.imported": "cameras.view",
 }
 
 

@@ -81,24 +81,31 @@ def install_error_handlers(app: FastAPI) -> None:
 class BodySizeLimit:
     """Refuse request bodies over the limit with 413, whether or not Content-Length is sent."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_bytes: int | None = None, upload_suffix: str = "/import"):
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_max_bytes = max_bytes
+        # Bulk uploads (paths ending in /import) may be larger than ordinary JSON requests.
+        self.upload_bytes = upload_bytes or max_bytes
+        self.upload_suffix = upload_suffix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.upload_bytes if scope["path"].endswith(self.upload_suffix) else self.default_max_bytes
+        await self._limited(scope, receive, send, limit)
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None:
             try:
-                too_large = int(declared) > self.max_bytes
+                too_large = int(declared) > max_bytes
             except ValueError:
                 await self._reject(send, 400, "bad_request", "Content-Length is not a number.")
                 return
             if too_large:
-                await self._reject(send, 413, "payload_too_large", f"Request body exceeds {self.max_bytes} bytes.")
+                await self._reject(send, 413, "payload_too_large", f"Request body exceeds {max_bytes} bytes.")
                 return
             await self.app(scope, receive, send)
             return
@@ -110,8 +117,8 @@ class BodySizeLimit:
                 return
             body = message.get("body", b"")
             size += len(body)
-            if size > self.max_bytes:
-                await self._reject(send, 413, "payload_too_large", f"Request body exceeds {self.max_bytes} bytes.")
+            if size > max_bytes:
+                await self._reject(send, 413, "payload_too_large", f"Request body exceeds {max_bytes} bytes.")
                 return
             chunks.append(body)
             if not message.get("more_body", False):

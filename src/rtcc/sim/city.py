@@ -87,8 +87,8 @@ def seed_city(session: Session, *, runtime: Runtime) -> tuple[Agency, int]:
     if cameras.count_cameras(session) > 0:
         return agency, 0
     for site in camera_sites(settings.demo_camera_count):
-        cameras.add_camera(
-            session, agency=agency, name=site.name, kind=site.kind, latitude=site.latitude, longitude=site.longitude,
-            heading_deg=site.heading_deg, fov_deg=site.fov_deg, range_m=site.range_m, groups=list(site.groups),
-        )
+        session.add(cameras.new_camera(runtime=runtime, agency_id=agency.id, values={
+            "name": site.name, "kind": site.kind, "latitude": site.latitude, "longitude": site.longitude,
+            "heading_deg": site.heading_deg, "fov_deg": site.fov_deg, "range_m": site.range_m, "groups": list(site.groups),
+        }))
     return agency, settings.demo_camera_count
