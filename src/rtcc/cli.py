@@ -22,12 +22,14 @@ user_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 agency_app = typer.Typer(help="Agencies.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit chain.", no_args_is_help=True)
 alpr_app = typer.Typer(help="Licence-plate reading.", no_args_is_help=True)
+export_app = typer.Typer(help="Evidence exports.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.add_typer(user_app, name="user")
 app.add_typer(agency_app, name="agency")
 app.add_typer(audit_app, name="audit")
 app.add_typer(alpr_app, name="alpr")
+app.add_typer(export_app, name="export")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -344,6 +346,16 @@ def audit_export(
                 json.dump(records, handle, ensure_ascii=False, indent=1)
                 count = len(records)
     out.print(f"wrote {count} records to {output}")
+
+
+@export_app.command("verify")
+def export_verify(path: Path = typer.Argument(..., help="Evidence bag directory.")) -> None:
+    """Check an evidence bag: every SHA-256, the tag manifest and the custody-log chain."""
+    from rtcc.video.bag_verify import verify_command
+
+    code = verify_command(path)
+    if code:
+        raise typer.Exit(code)
 
 
 # --- plates --------------------------------------------------------------------------------

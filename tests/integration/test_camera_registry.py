@@ -12,11 +12,11 @@ def test_an_admin_registers_a_camera_whose_credentials_never_come_back(runtime, 
     created = admin.post("/api/v1/cameras", json={
         "name": "Sunset & Vine", "kind": "city_fixed", "latitude": 34.0983, "longitude": -118.3267,
         "heading_deg": 90, "fov_deg": 70, "range_m": 100, "groups": ["sunset-strip"],
-        "main_stream_url": "rtsp://operator:s3cr%40t@10.1.2.3:554/stream1", "sub_stream_url": "rtsp://10.1.2.3:554/stream2",
+        "main_stream_url": "rtsp://operator:s3cr%40t@127.0.0.1:9/stream1", "sub_stream_url": "rtsp://127.0.0.1:9/stream2",
     })
     assert created.status_code == 201, created.text
     camera = created.json()
-    assert camera["main_stream_url"] == "rtsp://10.1.2.3:554/stream1"
+    assert camera["main_stream_url"] == "rtsp://127.0.0.1:9/stream1"
     assert camera["has_stream_credentials"] is True
     assert "s3cr" not in created.text and "operator" not in created.text
     with runtime.database.engine.connect() as connection:
@@ -29,7 +29,7 @@ def test_an_admin_registers_a_camera_whose_credentials_never_come_back(runtime, 
 
     with runtime.database.session() as db:
         ingest_url = service.stream_url_for_ingest(db.get(Camera, camera["id"]), runtime=runtime)
-    assert ingest_url == "rtsp://operator:s3cr%40t@10.1.2.3:554/stream1"
+    assert ingest_url == "rtsp://operator:s3cr%40t@127.0.0.1:9/stream1"
 
     changed = admin.patch(f"/api/v1/cameras/{camera['id']}", json={"heading_deg": 180, "record_mode": "events"})
     assert changed.status_code == 200 and changed.json()["heading_deg"] == 180 and changed.json()["record_mode"] == "events"
@@ -61,7 +61,7 @@ def test_bad_camera_input_is_refused_naming_the_field(signed_in_as):
 def test_csv_import_keeps_good_lines_reports_bad_ones_and_updates_on_reimport(signed_in_as):
     admin, _ = signed_in_as("admin")
     body = CSV_HEADER + (
-        "A-1,Main & 1st,city_fixed,34.09,-118.36,90,60,80,sunset-strip;traffic,rtsp://u:p@cam1/s\n"
+        "A-1,Main & 1st,city_fixed,34.09,-118.36,90,60,80,sunset-strip;traffic,rtsp://u:p@127.0.0.1:9/s\n"
         "A-2,Main & 2nd,city_ptz,34.091,-118.361,0,360,150,,\n"
         "A-3,Broken,city_fixed,not-a-number,-118.36,0,60,80,,\n"
         "A-4,Too many,city_fixed,34.0,-118.0,0,60,80,,,extra\n"
@@ -104,7 +104,7 @@ def test_geojson_import_and_garbage_uploads(signed_in_as):
 def test_a_big_import_is_accepted_past_the_ordinary_body_limit(runtime, signed_in_as):
     admin, _ = signed_in_as("admin")
     lines = [f"B-{n},Camera {n} at the corner of a long boulevard,city_fixed,{34 + n / 1e5:.5f},-118.3,{n % 360},60,80,"
-             f"corridor-{n % 7};traffic,rtsp://10.0.{n // 250}.{n % 250}/stream1\n" for n in range(9000)]
+             f"corridor-{n % 7};traffic,rtsp://127.0.0.1:9/cam{n}\n" for n in range(9000)]
     body = CSV_HEADER + "".join(lines)
     assert len(body) > runtime.settings.max_request_bytes
     result = admin.post("/api/v1/cameras/import", content=body, headers={"content-type": "text/csv"}).json()
