@@ -254,7 +254,7 @@ class CameraIndex:
 
     def _index_slot(self, grid: _Grid, slot: int) -> None:
         position_key, coverage_keys = grid.filed_under[slot] = self._slot_cells(grid, slot)
-        # Cell arrays are replaced, never mutated, so a half-finished update is never visible in one.
+        # np.append copies, but a cell holds a few dozen slots at most, so this stays cheap.
         grid.position[position_key] = np.append(grid.position.get(position_key, _EMPTY), slot)
         if coverage_keys is None:
             grid.long_range.add(slot)
