@@ -42,6 +42,8 @@ EXPECTED = {
     ("GET", "/api/v1/cameras"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
     ("GET", "/api/v1/cameras/{camera_id}"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
     ("POST", "/api/v1/cameras"): {"admin"},
+    ("GET", "/api/v1/cameras/seeing"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
+    ("GET", "/api/v1/cameras/near"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
     ("POST", "/api/v1/cameras/import"): {"admin"},
     ("PATCH", "/api/v1/cameras/{camera_id}"): {"admin"},
     ("DELETE", "/api/v1/cameras/{camera_id}"): {"admin"},

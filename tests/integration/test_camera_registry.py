@@ -109,3 +109,26 @@ def test_a_big_import_is_accepted_past_the_ordinary_body_limit(runtime, signed_i
     assert len(body) > runtime.settings.max_request_bytes
     result = admin.post("/api/v1/cameras/import", content=body, headers={"content-type": "text/csv"}).json()
     assert result["created"] == 9000 and result["rejected"] == 0
+
+
+def test_which_cameras_see_a_point_and_which_stand_near_it(runtime, signed_in_as):
+    from rtcc.cameras.geometry import offset_point
+
+    admin, _ = signed_in_as("admin")
+    facing_east = admin.post("/api/v1/cameras", json={"name": "east", "kind": "city_fixed", "latitude": 34.0900,
+                                                      "longitude": -118.3600, "heading_deg": 90, "fov_deg": 60, "range_m": 100}).json()
+    facing_west = admin.post("/api/v1/cameras", json={"name": "west", "kind": "city_fixed", "latitude": 34.0900,
+                                                      "longitude": -118.3598, "heading_deg": 270, "fov_deg": 60, "range_m": 100}).json()
+    latitude, longitude = offset_point(34.0900, -118.3600, 90, 40)  # 40 m east of 'east', ~22 m east of 'west'
+    seeing = admin.get("/api/v1/cameras/seeing", params={"latitude": latitude, "longitude": longitude}).json()
+    assert [hit["camera"]["id"] for hit in seeing] == [facing_east["id"]]  # 'west' is closer but looks away
+    assert 39 < seeing[0]["distance_m"] < 41
+    near = admin.get("/api/v1/cameras/near", params={"latitude": latitude, "longitude": longitude, "radius_m": 50}).json()
+    assert [(hit["camera"]["id"], hit["sees_point"]) for hit in near] == [(facing_west["id"], False), (facing_east["id"], True)]
+    assert len(facing_east["view_cone"]) >= 4 and facing_east["view_cone"][0] == facing_east["view_cone"][-1]
+
+    admin.patch(f"/api/v1/cameras/{facing_west['id']}", json={"heading_deg": 90})  # the index follows the registry
+    seeing = admin.get("/api/v1/cameras/seeing", params={"latitude": latitude, "longitude": longitude}).json()
+    assert [hit["camera"]["id"] for hit in seeing] == [facing_west["id"], facing_east["id"]]
+    sunset_only, _ = signed_in_as("operator", camera_groups=["sunset-strip"])
+    assert sunset_only.get("/api/v1/cameras/seeing", params={"latitude": latitude, "longitude": longitude}).json() == []

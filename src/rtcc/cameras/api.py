@@ -6,7 +6,8 @@ from rtcc.audit import service as audit
 from rtcc.auth.guard import authorize, get_runtime, needs
 from rtcc.cameras import importer, service
 from rtcc.cameras.models import CAMERA_KINDS
-from rtcc.cameras.schemas import CameraCreate, CameraOut, CameraPatch, ImportReportOut
+from rtcc.cameras.locator import CameraLocator
+from rtcc.cameras.schemas import CameraCreate, CameraHitOut, CameraOut, CameraPatch, ImportReportOut
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput
 
@@ -67,6 +68,45 @@ async def import_cameras(request: Request, agency_ori: str | None = Query(None, 
     report = await run_in_threadpool(run)
     return ImportReportOut(created=report.created, updated=report.updated, unchanged=report.unchanged,
                            rejected=len(report.errors), errors=report.errors)
+
+
+def _locate(request: Request, actor: Actor, terms: dict, find) -> list[CameraHitOut]:
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        hits = find(db)
+        audit.record(db, keys=runtime.keys, actor=actor, action="camera.locate", object_type="camera",
+                     query_terms=terms, details={"count": len(hits)})
+        by_id = {camera.id: (camera, ori) for camera, ori in service.cameras_by_ids(db, [hit.camera_id for hit in hits])}
+        return [CameraHitOut(camera=CameraOut.of(*by_id[hit.camera_id]), distance_m=round(hit.distance_m, 1),
+                             sees_point=hit.sees, off_axis_deg=round(hit.off_axis_deg, 1)) for hit in hits if hit.camera_id in by_id]
+
+
+@router.get("/cameras/seeing", response_model=list[CameraHitOut], openapi_extra=needs("cameras.view"))
+def cameras_seeing(request: Request, latitude: float = Query(ge=-90, le=90), longitude: float = Query(ge=-180, le=180),
+                   limit: int = Query(20, ge=1, le=500), actor: Actor = Depends(authorize)):
+    """Cameras whose view cone contains the point, closest and most centred first."""
+    locator = get_locator(request)
+    return _locate(request, actor, {"latitude": latitude, "longitude": longitude, "seeing": True},
+                   lambda db: locator.cameras_seeing(db, actor=actor, latitude=latitude, longitude=longitude, limit=limit))
+
+
+@router.get("/cameras/near", response_model=list[CameraHitOut], openapi_extra=needs("cameras.view"))
+def cameras_near(request: Request, latitude: float = Query(ge=-90, le=90), longitude: float = Query(ge=-180, le=180),
+                 radius_m: float = Query(200, gt=0, le=50_000), limit: int = Query(50, ge=1, le=1000),
+                 actor: Actor = Depends(authorize)):
+    """Cameras within radius_m of the point, nearest first; each says whether it sees the point."""
+    locator = get_locator(request)
+    return _locate(request, actor, {"latitude": latitude, "longitude": longitude, "radius_m": radius_m},
+                   lambda db: locator.cameras_near(db, actor=actor, latitude=latitude, longitude=longitude,
+                                                   radius_m=radius_m, limit=limit))
+
+
+def get_locator(request: Request) -> CameraLocator:
+    """One locator per app (built lazily, refreshed when the registry changes)."""
+    state = request.app.state
+    if getattr(state, "camera_locator", None) is None:
+        state.camera_locator = CameraLocator()
+    return state.camera_locator
 
 
 @router.get("/cameras/{camera_id}", response_model=CameraOut, openapi_extra=needs("cameras.view"))

@@ -49,6 +49,10 @@ class Camera(Base):
     retention_class: Mapped[str] = mapped_column(String(32), default="standard")
     # Polygons in normalised image coordinates [[x, y], ...] (0..1), masking private places.
     privacy_masks: Mapped[list] = mapped_column(JSONDocument, default=list)
+    # None: the retention_days setting. A per-camera maximum age for recorded video.
+    retention_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="unknown")
+    status_detail: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rtcc.cameras.geometry import view_cone_polygon
 from rtcc.cameras.models import Camera
 
 CameraKind = Literal["city_fixed", "city_ptz", "private_registered", "private_integrated", "body_worn", "drone"]
@@ -73,6 +74,8 @@ class CameraOut(BaseModel):
     retention_class: str
     privacy_masks: list
     status: str
+    status_detail: str | None
+    view_cone: list[tuple[float, float]] = Field(description="Closed ring of [longitude, latitude]: what the camera sees.")
     created_at: datetime
     updated_at: datetime | None
 
@@ -85,7 +88,10 @@ class CameraOut(BaseModel):
             fov_deg=camera.fov_deg, range_m=camera.range_m, main_stream_url=camera.main_stream_url,
             sub_stream_url=camera.sub_stream_url, has_stream_credentials=camera.stream_credentials_encrypted is not None,
             record_mode=camera.record_mode, retention_class=camera.retention_class,
-            privacy_masks=camera.privacy_masks or [], status=camera.status, created_at=camera.created_at,
+            privacy_masks=camera.privacy_masks or [], status=camera.status, status_detail=camera.status_detail,
+            view_cone=view_cone_polygon(camera.latitude, camera.longitude, camera.heading_deg, camera.fov_deg,
+                                        camera.range_m, segments=8),
+            created_at=camera.created_at,
             updated_at=camera.updated_at,
         )
 
@@ -96,3 +102,10 @@ class ImportReportOut(BaseModel):
     unchanged: int
     rejected: int
     errors: list[dict]
+
+
+class CameraHitOut(BaseModel):
+    camera: CameraOut
+    distance_m: float
+    sees_point: bool
+    off_axis_deg: float = Field(description="How far from the centre of the view the point lies.")

@@ -47,6 +47,15 @@ def get_visible_camera(session: Session, *, actor: Actor, camera_id: int) -> tup
     return row[0], row[1]
 
 
+def cameras_by_ids(session: Session, ids: list[int]) -> list[tuple[Camera, str]]:
+    """These cameras with their agency's ORI (no scope check: callers filtered already)."""
+    if not ids:
+        return []
+    return list(session.execute(
+        select(Camera, Agency.ori).join(Agency, Camera.agency_id == Agency.id).where(Camera.id.in_(ids))
+    ).all())
+
+
 def split_credentials(url: str | None) -> tuple[str | None, dict[str, str] | None]:
     """A stream URL without its user:password, and the credentials it carried (if any)."""
     if not url:
