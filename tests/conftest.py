@@ -73,7 +73,8 @@ def _reset_clock():
 
 @pytest.fixture
 def settings(tmp_path, database_url) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=database_url)
+    # Recording is switched on only by the tests about it (it starts ffmpeg for every camera with a URL).
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, recording_enabled=False)
 
 
 @pytest.fixture

@@ -20,6 +20,8 @@ from rtcc.core.api import router as system_router
 from rtcc.core.config import Settings
 from rtcc.core.http import BodySizeLimit, SecurityHeaders, install_error_handlers
 from rtcc.core.runtime import Runtime, build_runtime
+from rtcc.video.api import router as video_router
+from rtcc.video.supervisor import RecordingSupervisor
 from rtcc.web.events import router as events_router
 from rtcc.web.pages import mount_console
 
@@ -36,11 +38,18 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     async def lifespan(app: FastAPI):
         await run_in_threadpool(runtime.database.upgrade)
         await runtime.bus.start()
-        sweeper = asyncio.create_task(_sweep_accounts_periodically(runtime))
+        background = [asyncio.create_task(_sweep_accounts_periodically(runtime))]
+        recorder = RecordingSupervisor(runtime) if runtime.settings.recording_enabled else None
+        if recorder:
+            background.append(asyncio.create_task(recorder.run()))
+        app.state.recorder = recorder
         try:
             yield
         finally:
-            sweeper.cancel()
+            for task in background:
+                task.cancel()
+            if recorder:
+                await recorder.stop()
             await runtime.bus.stop()
 
     app = FastAPI(
@@ -56,7 +65,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     install_error_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(authorize)])
-    for router in (auth_router, audit_router, cameras_router, system_router):
+    for router in (auth_router, audit_router, cameras_router, video_router, system_router):
         api.include_router(router)
     app.include_router(health_router)
     app.include_router(api)

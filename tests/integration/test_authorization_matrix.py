@@ -48,6 +48,11 @@ EXPECTED = {
     ("PATCH", "/api/v1/cameras/{camera_id}"): {"admin"},
     ("DELETE", "/api/v1/cameras/{camera_id}"): {"admin"},
     ("GET", "/api/v1/system/status"): {"admin", "supervisor"},
+    ("GET", "/api/v1/cameras/{camera_id}/recordings"): {"supervisor", "analyst", "operator"},
+    ("GET", "/api/v1/cameras/{camera_id}/playback"): {"supervisor", "analyst", "operator"},
+    ("GET", "/api/v1/cameras/{camera_id}/snapshot"): {"supervisor", "analyst", "operator"},
+    ("POST", "/api/v1/cameras/{camera_id}/exports"): {"supervisor", "analyst"},
+    ("GET", "/api/v1/exports"): {"supervisor", "analyst"},
 }
 # Path parameters that name nothing, so an allowed call changes nothing (404) but is authorised.
 PLACEHOLDERS = {"username": "no-such-user", "token_id": "999999", "camera_id": "999999"}

@@ -27,6 +27,8 @@ PERMISSIONS: dict[str, str] = {
     "audit.verify": "verify the audit chain",
     "cameras.view": "see cameras in one's scope",
     "cameras.manage": "add, change, import and remove cameras",
+    "video.playback": "play back recorded video and stills of cameras in scope",
+    "video.export": "export clips as evidence (with a case number and purpose)",
     "events.subscribe": "receive live events one may see",
     "system.status": "see detailed system status",
 }
@@ -40,9 +42,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "roles.read", "audit.verify", "cameras.view", "cameras.manage", "system.status",
         }
     ),
-    "supervisor": frozenset(_EVERYONE | {"users.read", "agencies.read", "cameras.view", "system.status"}),
-    "analyst": frozenset(_EVERYONE | {"cameras.view"}),
-    "operator": frozenset(_EVERYONE | {"cameras.view"}),
+    "supervisor": frozenset(
+        _EVERYONE | {"users.read", "agencies.read", "cameras.view", "video.playback", "video.export", "system.status"}
+    ),
+    "analyst": frozenset(_EVERYONE | {"cameras.view", "video.playback", "video.export"}),
+    "operator": frozenset(_EVERYONE | {"cameras.view", "video.playback"}),
     "field_officer": frozenset(_EVERYONE | {"cameras.view"}),
     # Oversight reads the record of what everyone did, not the surveillance data itself.
     "auditor": frozenset(

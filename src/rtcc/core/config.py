@@ -129,6 +129,31 @@ class Settings(BaseSettings):
         description="System-use notification that must be acknowledged at every sign-in.",
     )
 
+    # --- recording ---
+    recording_enabled: bool = Field(
+        default=True, description="Record every camera whose record_mode is continuous and that has a stream URL."
+    )
+    segment_seconds: int = Field(
+        default=6, ge=1, le=10, description="Length of each recorded segment; a crash loses at most one segment."
+    )
+    recorder_reconcile_seconds: float = Field(
+        default=3.0, ge=0.5, le=300, description="How often the recorder checks the registry for cameras to start or stop."
+    )
+    stream_io_timeout_seconds: int = Field(
+        default=10, ge=2, le=120, description="A camera silent this long is reconnected (and reported offline)."
+    )
+    ffmpeg_path: str = Field(default="ffmpeg", min_length=1, description="The ffmpeg executable that records streams.")
+    retention_days: int = Field(
+        default=30, ge=1, le=3650, description="Default maximum age of recorded video; cameras may set their own."
+    )
+    video_disk_quota_gb: float = Field(
+        default=0, ge=0, le=1_000_000,
+        description="Most disk the recordings may use; oldest unprotected segments go first. 0 means no quota.",
+    )
+    retention_sweep_minutes: float = Field(
+        default=10, ge=0.1, le=1440, description="How often expired and over-quota recordings are purged."
+    )
+
     # --- demo ---
     demo_agency_ori: str = Field(
         default="CA0199900", pattern=r"^[A-Z0-9]{9}$",

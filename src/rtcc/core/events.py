@@ -52,6 +52,8 @@ EVENT_PERMISSIONS: dict[str, str] = {
     "camera.created": "cameras.view",
     "camera.updated": "cameras.view",
     "cameras.imported": "cameras.view",
+    "camera.status": "cameras.view",
+    "evidence.exported": "video.export",
 }
 
 

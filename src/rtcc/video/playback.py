@@ -1,0 +1,147 @@
+"""Recorded video back out: spans and gaps, a clip the browser plays, a still at any instant."""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rtcc.core.errors import NotFound, RTCCError
+from rtcc.video.models import RecordingSegment
+from rtcc.video.storage import SegmentStore
+
+# Segments closer than this are one continuous span (segment boundaries are not gaps).
+SPAN_TOLERANCE = timedelta(seconds=1.5)
+MAX_CLIP = timedelta(hours=2)
+
+
+class MediaError(RTCCError):
+    code = "media_error"
+    status_code = 500
+
+
+@dataclass
+class Span:
+    start: datetime
+    end: datetime
+
+
+def segments_between(session: Session, *, camera_id: int, start: datetime, end: datetime) -> list[RecordingSegment]:
+    """Indexed segments of a camera overlapping [start, end), oldest first."""
+    if end <= start:
+        raise RTCCError("The end must be after the start.", code="invalid_range", status_code=422)
+    return list(session.execute(
+        select(RecordingSegment).where(
+            RecordingSegment.camera_id == camera_id, RecordingSegment.ended_at > start, RecordingSegment.started_at < end,
+        ).order_by(RecordingSegment.started_at)
+    ).scalars())
+
+
+def recorded_spans(segments: list[RecordingSegment]) -> list[Span]:
+    """Continuous stretches of recording; what lies between them is a gap."""
+    spans: list[Span] = []
+    for segment in segments:
+        if spans and segment.started_at - spans[-1].end <= SPAN_TOLERANCE:
+            spans[-1].end = max(spans[-1].end, segment.ended_at)
+        else:
+            spans.append(Span(segment.started_at, segment.ended_at))
+    return spans
+
+
+def gaps_between(spans: list[Span], start: datetime, end: datetime) -> list[Span]:
+    """The parts of [start, end) with no recording."""
+    gaps, cursor = [], start
+    for span in spans:
+        if span.start - cursor > SPAN_TOLERANCE:
+            gaps.append(Span(cursor, min(span.start, end)))
+        cursor = max(cursor, span.end)
+    if end - cursor > SPAN_TOLERANCE:
+        gaps.append(Span(cursor, end))
+    return gaps
+
+
+def _concat_list(store: SegmentStore, segments: list[RecordingSegment]) -> Path:
+    handle = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False)
+    with handle:
+        handle.write("ffconcat version 1.0\n")
+        for segment in segments:
+            path = str(store.absolute(segment.path)).replace("'", "'\\''")
+            handle.write(f"file '{path}'\nduration {segment.duration_s:.3f}\n")
+    return Path(handle.name)
+
+
+def clip_command(*, ffmpeg: str, concat_list: Path, offset_s: float, duration_s: float, output: str) -> list[str]:
+    """Stream-copy the segments into one fragmented MP4 (plays in <video> as it arrives)."""
+    return [
+        ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
+        "-f", "concat", "-safe", "0", "-ss", f"{max(offset_s, 0):.3f}", "-i", str(concat_list),
+        "-t", f"{duration_s:.3f}", "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy",
+        "-movflags", "frag_keyframe+empty_moov+default_base_moof", "-f", "mp4", output,
+    ]
+
+
+def _clip_window(segments: list[RecordingSegment], start: datetime, end: datetime) -> tuple[float, float]:
+    if not segments:
+        raise NotFound("Nothing was recorded in that time range.", code="no_recording")
+    if end - start > MAX_CLIP:
+        raise RTCCError("Ask for at most two hours at a time.", code="range_too_long", status_code=422)
+    first = segments[0].started_at
+    return (start - first).total_seconds(), (end - max(start, first)).total_seconds()
+
+
+def stream_clip(store: SegmentStore, segments: list[RecordingSegment], start: datetime, end: datetime,
+                ffmpeg: str = "ffmpeg") -> Iterator[bytes]:
+    """The clip as fragmented-MP4 chunks, produced while it is read (no temp file for the video)."""
+    offset, duration = _clip_window(segments, start, end)
+    concat_list = _concat_list(store, segments)
+    process = subprocess.Popen(clip_command(ffmpeg=ffmpeg, concat_list=concat_list, offset_s=offset, duration_s=duration,
+                                            output="pipe:1"), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        assert process.stdout is not None
+        for chunk in iter(lambda: process.stdout.read(65536), b""):
+            yield chunk
+    finally:
+        process.kill()
+        process.wait()
+        concat_list.unlink(missing_ok=True)
+
+
+def write_clip(store: SegmentStore, segments: list[RecordingSegment], start: datetime, end: datetime, output: Path,
+               ffmpeg: str = "ffmpeg") -> None:
+    """The clip into a file (for evidence exports)."""
+    offset, duration = _clip_window(segments, start, end)
+    concat_list = _concat_list(store, segments)
+    try:
+        result = subprocess.run(clip_command(ffmpeg=ffmpeg, concat_list=concat_list, offset_s=offset, duration_s=duration,
+                                             output=str(output)), capture_output=True, text=True, timeout=600)
+    finally:
+        concat_list.unlink(missing_ok=True)
+    if result.returncode != 0 or not output.exists() or output.stat().st_size == 0:
+        raise MediaError(f"The clip could not be cut: {result.stderr.strip()[-200:] or 'ffmpeg failed'}")
+
+
+def snapshot_jpeg(store: SegmentStore, segments: list[RecordingSegment], at: datetime, ffmpeg: str = "ffmpeg") -> bytes:
+    """A JPEG of the frame recorded at `at` (the segment covering it, decoded from its keyframe)."""
+    covering = [s for s in segments if s.started_at <= at < s.ended_at + timedelta(milliseconds=500)]
+    if not covering:
+        raise NotFound("Nothing was recorded at that instant.", code="no_recording")
+    segment = covering[0]
+    offset = max((at - segment.started_at).total_seconds(), 0)
+    # The last frame may sit a little before the segment's nominal end: step back until a frame decodes.
+    for attempt in (offset, offset - 0.25, offset - 0.75, offset - 1.5):
+        result = subprocess.run(
+            [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(store.absolute(segment.path)),
+             "-ss", f"{max(attempt, 0):.3f}", "-frames:v", "1", "-f", "image2pipe", "-c:v", "mjpeg", "-q:v", "3", "pipe:1"],
+            capture_output=True, timeout=60,
+        )
+        if result.returncode == 0 and result.stdout.startswith(b"\xff\xd8"):
+            return result.stdout
+        if attempt <= 0:
+            break
+    raise MediaError("The frame could not be decoded from the recording.")

@@ -1,0 +1,201 @@
+"""Record one camera: Debian's ffmpeg copies the stream into short segments; each is indexed as it closes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from rtcc.video.storage import ClosedSegment, SegmentStore
+
+log = logging.getLogger(__name__)
+
+# What ffmpeg says when it fails, and what an operator should read in the camera's status.
+FAILURE_PATTERNS = (
+    ("401 Unauthorized", "wrong_credentials", "the camera refused the credentials (401)"),
+    ("403 Forbidden", "wrong_credentials", "the camera refused access (403)"),
+    ("Connection refused", "unreachable", "connection refused"),
+    ("No route to host", "unreachable", "no route to host"),
+    ("Network is unreachable", "unreachable", "network unreachable"),
+    ("Name or service not known", "unreachable", "host name not found"),
+    ("timed out", "unreachable", "timed out waiting for the camera"),
+    ("404 Not Found", "bad_stream", "stream path not found (404)"),
+    ("Invalid data found", "bad_stream", "the stream is not valid video"),
+    ("Could not find codec parameters", "bad_stream", "no decodable video in the stream"),
+    ("does not contain any stream", "bad_stream", "no video in the stream"),
+    ("Unsupported codec", "unsupported_codec", "unsupported codec"),
+    ("not currently supported in container", "unsupported_codec", "codec cannot be stored as MP4"),
+    ("No space left on device", "disk_full", "the recording disk is full"),
+)
+
+
+@dataclass
+class RecorderStatus:
+    """What a recorder is doing, for the camera's status field."""
+
+    state: str  # connecting | recording | offline | stale | stopped
+    detail: str | None = None
+
+
+def classify_failure(stderr_lines: list[str]) -> tuple[str, str]:
+    """(kind, human detail) from ffmpeg's last words."""
+    text = "\n".join(stderr_lines)
+    for needle, kind, detail in FAILURE_PATTERNS:
+        if needle.lower() in text.lower():
+            return kind, detail
+    last = stderr_lines[-1].strip() if stderr_lines else "the stream ended"
+    return "error", last[:200]
+
+
+def ffmpeg_command(*, ffmpeg: str, url: str, pattern: Path, segment_list: Path, segment_seconds: int,
+                   io_timeout_s: int) -> list[str]:
+    """Stream copy (never decode) into self-contained fragmented-MP4 segments, listed as they close."""
+    scheme = urlsplit(url).scheme.lower()
+    timeout_us = str(io_timeout_s * 1_000_000)
+    source: list[str]
+    if scheme in ("rtsp", "rtsps"):
+        source = ["-rtsp_transport", "tcp", "-timeout", timeout_us, "-i", url]
+    elif scheme == "file":
+        # A file plays as if live (-re), looping, so a file camera behaves like a real one.
+        source = ["-re", "-stream_loop", "-1", "-i", urlsplit(url).path]
+    else:
+        source = ["-rw_timeout", timeout_us, "-i", url]
+    return [
+        ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "warning",
+        *source,
+        "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy",
+        "-f", "segment", "-segment_time", str(segment_seconds), "-reset_timestamps", "1",
+        "-segment_format", "mp4",
+        # Fragmented MP4: a segment is playable up to its last fragment even if ffmpeg is killed.
+        "-segment_format_options", "movflags=+frag_keyframe+empty_moov+default_base_moof",
+        "-segment_list", str(segment_list), "-segment_list_type", "csv",
+        str(pattern),
+    ]
+
+
+class CameraRecorder:
+    """Keeps one ffmpeg running for a camera: restarts with backoff, indexes segments, reports status."""
+
+    def __init__(self, *, camera_id: int, url: str, store: SegmentStore, segment_seconds: int,
+                 on_segment: Callable[[ClosedSegment], Awaitable[None]],
+                 on_status: Callable[[int, RecorderStatus], Awaitable[None]],
+                 ffmpeg: str = "ffmpeg", io_timeout_s: int = 10, max_backoff_s: float = 60.0):
+        self.camera_id = camera_id
+        self.url = url
+        self.store = store
+        self.segment_seconds = segment_seconds
+        self.on_segment = on_segment
+        self.on_status = on_status
+        self.ffmpeg = ffmpeg
+        self.io_timeout_s = io_timeout_s
+        self.max_backoff_s = max_backoff_s
+        self.status = RecorderStatus("connecting")
+        self.segments_indexed = 0
+        self._stopping = asyncio.Event()
+        self._process: asyncio.subprocess.Process | None = None
+
+    async def _set_status(self, state: str, detail: str | None = None) -> None:
+        if (state, detail) != (self.status.state, self.status.detail):
+            self.status = RecorderStatus(state, detail)
+            await self.on_status(self.camera_id, self.status)
+
+    async def run(self) -> None:
+        """Record until stop(); a failure is a status and a retry, never an exception."""
+        backoff = 1.0
+        while not self._stopping.is_set():
+            started = time.monotonic()
+            try:
+                kind, detail = await self._record_once()
+            except Exception as error:  # anything unexpected must not end the camera's recording
+                log.exception("recorder for camera %s failed", self.camera_id)
+                kind, detail = "error", type(error).__name__
+            if self._stopping.is_set():
+                break
+            await self._set_status("offline", f"{kind}: {detail}")
+            if time.monotonic() - started > 60:
+                backoff = 1.0  # it had been recording a while: retry promptly
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=backoff)
+            backoff = min(backoff * 2, self.max_backoff_s)
+        await self._set_status("stopped", None)
+
+    async def _record_once(self) -> tuple[str, str]:
+        session = self.store.new_session(self.camera_id)
+        await self._set_status("connecting", None)
+        command = ffmpeg_command(ffmpeg=self.ffmpeg, url=self.url, pattern=session.pattern, segment_list=session.segment_list,
+                                 segment_seconds=self.segment_seconds, io_timeout_s=self.io_timeout_s)
+        self._process = await asyncio.create_subprocess_exec(
+            *command, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE, env={**os.environ, "TZ": "UTC"}, start_new_session=True,
+        )
+        last_words: deque[str] = deque(maxlen=30)
+        reader = asyncio.create_task(self._read_stderr(last_words))
+        stale_after = self.segment_seconds * 3 + self.io_timeout_s + 5
+        last_progress = time.monotonic()
+        try:
+            while self._process.returncode is None:
+                closed = await asyncio.to_thread(session.collect_closed)
+                for segment in closed:
+                    await self._index(segment)
+                    await self._set_status("recording", None)
+                if closed or session.has_open_segment_growing():
+                    last_progress = time.monotonic()
+                elif time.monotonic() - last_progress > stale_after:
+                    await self._set_status("stale", "no video for %d s" % stale_after)
+                    self._terminate()
+                    break
+                if self._stopping.is_set():
+                    self._terminate()
+                    break
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._process.wait(), timeout=0.5)
+            await self._wait_exit()
+        finally:
+            await asyncio.gather(reader, return_exceptions=True)
+            # The last (open) segment: indexed too when it holds any video, so a stop loses nothing.
+            for segment in await asyncio.to_thread(session.collect_closed, final=True):
+                await self._index(segment)
+        return classify_failure(list(last_words))
+
+    async def _index(self, segment: ClosedSegment) -> None:
+        try:
+            await self.on_segment(segment)
+            self.segments_indexed += 1
+        except Exception:  # the file stays on disk; a rescan can index it later
+            log.exception("segment %s of camera %s could not be indexed", segment.path, self.camera_id)
+
+    async def _read_stderr(self, sink: deque[str]) -> None:
+        assert self._process and self._process.stderr
+        async for raw in self._process.stderr:
+            line = raw.decode("utf-8", "replace").strip()
+            if line:
+                sink.append(line)
+
+    def _terminate(self) -> None:
+        if self._process and self._process.returncode is None:
+            # SIGINT lets ffmpeg close the open segment cleanly; SIGKILL follows if it lingers.
+            with contextlib.suppress(ProcessLookupError):
+                self._process.send_signal(signal.SIGINT)
+
+    async def _wait_exit(self) -> None:
+        if self._process is None:
+            return
+        try:
+            await asyncio.wait_for(self._process.wait(), timeout=10)
+        except asyncio.TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                self._process.kill()
+            await self._process.wait()
+
+    async def stop(self) -> None:
+        """Stop recording; the open segment is closed and indexed."""
+        self._stopping.set()
+        self._terminate()

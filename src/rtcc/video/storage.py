@@ -1,0 +1,158 @@
+"""Where recordings live on disk: DATA_DIR/media/cam<id>/<UTC date>/<time>_<session>_<n>.mp4."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from rtcc.core import clock
+
+log = logging.getLogger(__name__)
+INCOMING = "incoming"  # segments being written by ffmpeg, before they are indexed
+
+
+@dataclass(frozen=True)
+class ClosedSegment:
+    """A finished segment, moved to its place and hashed, ready to index."""
+
+    camera_id: int
+    path: str  # relative to the media root
+    started_at: datetime
+    ended_at: datetime
+    duration_s: float
+    bytes: int
+    sha256: str
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def probe_duration_s(path: Path, ffprobe: str = "ffprobe") -> float:
+    """Duration of a media file by ffprobe (0.0 when it holds no readable video)."""
+    try:
+        result = subprocess.run(
+            [ffprobe, "-v", "error", "-show_entries", "format=duration", "-of", "json", str(path)],
+            capture_output=True, text=True, timeout=30,
+        )
+        return float(json.loads(result.stdout or "{}").get("format", {}).get("duration", 0.0))
+    except (ValueError, subprocess.SubprocessError, OSError):
+        return 0.0
+
+
+class RecordingSession:
+    """One ffmpeg run for one camera: reads its segment list and hands over segments as they close."""
+
+    def __init__(self, store: "SegmentStore", camera_id: int):
+        self.store = store
+        self.camera_id = camera_id
+        self.name = clock.utcnow().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+        self.incoming = store.camera_dir(camera_id) / INCOMING
+        self.incoming.mkdir(parents=True, exist_ok=True)
+        self.pattern = self.incoming / f"{self.name}_%06d.mp4"
+        self.segment_list = self.incoming / f"{self.name}.csv"
+        self._lines_read = 0
+        self._anchor: datetime | None = None  # wall-clock time of the session's stream time 0
+        self._last_end_s = 0.0
+        self._last_size = -1
+
+    def _listed(self) -> list[tuple[str, float, float]]:
+        try:
+            lines = self.segment_list.read_text().splitlines()
+        except FileNotFoundError:
+            return []
+        complete = lines[self._lines_read:]
+        entries = []
+        for line in complete:
+            parts = line.rsplit(",", 2)
+            if len(parts) != 3:
+                break  # a line still being written
+            try:
+                entries.append((parts[0], float(parts[1]), float(parts[2])))
+            except ValueError:
+                break
+            self._lines_read += 1
+        return entries
+
+    def collect_closed(self, final: bool = False) -> list[ClosedSegment]:
+        """Segments ffmpeg has finished (all remaining ones when `final`, after ffmpeg exited)."""
+        now = clock.utcnow()
+        closed = []
+        for file_name, start_s, end_s in self._listed():
+            if self._anchor is None:
+                self._anchor = now - timedelta(seconds=end_s)
+            closed.append(self._finish(self.incoming / file_name, self._anchor + timedelta(seconds=start_s),
+                                       end_s - start_s))
+            self._last_end_s = end_s
+        if final:
+            for leftover in sorted(self.incoming.glob(f"{self.name}_*.mp4")):
+                duration = probe_duration_s(leftover)
+                if duration <= 0:
+                    leftover.unlink(missing_ok=True)  # no video in it: nothing was lost
+                    continue
+                start = self._anchor + timedelta(seconds=self._last_end_s) if self._anchor else now - timedelta(seconds=duration)
+                closed.append(self._finish(leftover, start, duration))
+                self._last_end_s += duration
+            self.segment_list.unlink(missing_ok=True)
+        return [segment for segment in closed if segment is not None]
+
+    def has_open_segment_growing(self) -> bool:
+        """Whether ffmpeg is still writing video (the open segment grew since last asked)."""
+        sizes = [path.stat().st_size for path in self.incoming.glob(f"{self.name}_*.mp4") if path.exists()]
+        size = sum(sizes)
+        growing = size != self._last_size and size > 0
+        self._last_size = size
+        return growing
+
+    def _finish(self, source: Path, started_at: datetime, duration_s: float) -> ClosedSegment | None:
+        if not source.exists():
+            return None
+        started_at = started_at.replace(microsecond=started_at.microsecond - started_at.microsecond % 1000)
+        day = self.store.camera_dir(self.camera_id) / started_at.strftime("%Y-%m-%d")
+        day.mkdir(exist_ok=True)
+        target = day / f"{started_at.strftime('%H%M%S.%f')[:10]}_{source.name}"
+        os.replace(source, target)
+        return ClosedSegment(
+            camera_id=self.camera_id,
+            path=str(target.relative_to(self.store.root)),
+            started_at=started_at,
+            ended_at=started_at + timedelta(milliseconds=round(duration_s * 1000)),
+            duration_s=round(duration_s, 3),
+            bytes=target.stat().st_size,
+            sha256=sha256_of(target),
+        )
+
+
+class SegmentStore:
+    """The media root of a data dir."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def camera_dir(self, camera_id: int) -> Path:
+        return self.root / f"cam{camera_id}"
+
+    def new_session(self, camera_id: int) -> RecordingSession:
+        return RecordingSession(self, camera_id)
+
+    def absolute(self, relative: str) -> Path:
+        """The file for an indexed path; refuses paths that would leave the media root."""
+        path = (self.root / relative).resolve()
+        if self.root.resolve() not in path.parents:
+            raise ValueError(f"segment path outside the media root: {relative}")
+        return path
+
+    def disk_usage_bytes(self) -> int:
+        return sum(entry.stat().st_size for entry in self.root.rglob("*.mp4") if entry.is_file())

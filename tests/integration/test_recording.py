@@ -1,0 +1,185 @@
+"""Recording with real ffmpeg: segments indexed as they close, playback, stills, evidence export, failures."""
+
+import asyncio
+import json
+import subprocess
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rtcc.cameras.models import Camera
+from rtcc.cli import app as cli
+from rtcc.core import clock
+from rtcc.video.models import RecordingSegment
+from rtcc.video.storage import sha256_of
+from rtcc.video.supervisor import RecordingSupervisor, media_store
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory) -> Path:
+    """A 12 s H.264 clip with a moving test pattern, made by Debian's ffmpeg."""
+    path = tmp_path_factory.mktemp("clips") / "street.mp4"
+    result = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=15",
+                             "-t", "12", "-c:v", "libx264", "-g", "15", "-pix_fmt", "yuv420p", str(path)], capture_output=True)
+    if result.returncode != 0:
+        pytest.fail(f"ffmpeg is missing or broken (run scripts/media-deps.sh): {result.stderr[-300:]}")
+    return path
+
+
+def record_for(runtime, seconds: float) -> None:
+    """Run the recording supervisor as `rtcc serve` does, for a while, then stop it cleanly."""
+    async def scenario():
+        await runtime.bus.start()
+        supervisor = RecordingSupervisor(runtime)
+        task = asyncio.create_task(supervisor.run())
+        await asyncio.sleep(seconds)
+        await supervisor.stop()
+        task.cancel()
+        await runtime.bus.stop()
+
+    asyncio.run(scenario())
+
+
+def add_camera(admin, name, url):
+    response = admin.post("/api/v1/cameras", json={"name": name, "kind": "city_fixed", "latitude": 34.09,
+                                                   "longitude": -118.36, "main_stream_url": url})
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+@pytest.fixture
+def recording_runtime(runtime):
+    runtime.settings.recording_enabled = True
+    runtime.settings.segment_seconds = 2
+    runtime.settings.recorder_reconcile_seconds = 0.5
+    runtime.settings.stream_io_timeout_seconds = 3
+    return runtime
+
+
+def test_one_bad_camera_never_stops_the_others(recording_runtime, signed_in_as, clip, tmp_path):
+    runtime = recording_runtime
+    admin, _ = signed_in_as("admin")
+    good = add_camera(admin, "good", f"file://{clip}")
+    refused = add_camera(admin, "nobody home", "rtsp://127.0.0.1:9/stream")
+    garbage_file = tmp_path / "garbage.mp4"
+    garbage_file.write_bytes(bytes(range(256)) * 400)
+    garbage = add_camera(admin, "garbage", f"file://{garbage_file}")
+    started = clock.utcnow()
+    record_for(runtime, 7)
+    with runtime.database.session() as db:
+        segments = db.query(RecordingSegment).order_by(RecordingSegment.started_at).all()
+        cameras = {camera.id: camera for camera in db.query(Camera)}
+    assert {segment.camera_id for segment in segments} == {good}
+    assert len(segments) >= 3
+    store = media_store(runtime)
+    for segment in segments:
+        assert segment.started_at >= started - timedelta(seconds=1)
+        assert 0 < segment.duration_s <= runtime.settings.segment_seconds + 1
+        assert sha256_of(store.absolute(segment.path)) == segment.sha256
+        assert store.absolute(segment.path).stat().st_size == segment.bytes
+    assert cameras[good].status in ("recording", "stopped")
+    assert cameras[refused].status == "stopped" and cameras[garbage].status == "stopped"
+
+
+def test_failures_are_reported_in_the_camera_status(recording_runtime, signed_in_as, tmp_path):
+    runtime = recording_runtime
+    admin, _ = signed_in_as("admin")
+    refused = add_camera(admin, "nobody home", "rtsp://127.0.0.1:9/stream")
+    garbage_file = tmp_path / "garbage.mp4"
+    garbage_file.write_bytes(bytes(range(256)) * 400)
+    garbage = add_camera(admin, "garbage", f"file://{garbage_file}")
+    seen = {}
+
+    async def scenario():
+        await runtime.bus.start()
+        supervisor = RecordingSupervisor(runtime)
+        task = asyncio.create_task(supervisor.run())
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and len(seen) < 2:
+            await asyncio.sleep(0.3)
+            for camera_id in (refused, garbage):
+                entry = supervisor.recorders.get(camera_id)
+                if entry and entry[1].status.state == "offline":
+                    seen[camera_id] = entry[1].status.detail
+        with runtime.database.session() as db:
+            seen["stored"] = db.get(Camera, refused).status_detail
+        await supervisor.stop()
+        task.cancel()
+
+    asyncio.run(scenario())
+    assert "connection refused" in seen[refused]
+    assert seen[garbage].startswith("bad_stream")
+    assert "connection refused" in seen["stored"]
+
+
+def test_recordings_play_back_as_spans_clips_and_stills(recording_runtime, signed_in_as, clip):
+    runtime = recording_runtime
+    admin, _ = signed_in_as("admin")
+    camera_id = add_camera(admin, "street", f"file://{clip}")
+    before = clock.utcnow()
+    record_for(runtime, 7)
+    after = clock.utcnow()
+    analyst, _ = signed_in_as("analyst")
+    window = {"start": before.isoformat(), "end": after.isoformat()}
+    recorded = analyst.get(f"/api/v1/cameras/{camera_id}/recordings", params=window).json()
+    assert recorded["segments"] >= 3 and len(recorded["spans"]) == 1
+    span = recorded["spans"][0]
+
+    movie = analyst.get(f"/api/v1/cameras/{camera_id}/playback", params={"start": span["start"], "end": span["end"]})
+    assert movie.status_code == 200 and movie.headers["content-type"] == "video/mp4"
+    probe = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-show_entries",
+                            "stream=codec_name,width,nb_read_frames", "-of", "json", "-"], input=movie.content, capture_output=True)
+    stream = json.loads(probe.stdout)["streams"][0]
+    assert stream["codec_name"] == "h264" and stream["width"] == 640
+    assert int(stream["nb_read_frames"]) >= 4 * 15  # seconds of the 15 fps source, across segment boundaries
+
+    from datetime import datetime
+
+    middle = datetime.fromisoformat(span["start"]) + timedelta(seconds=2)
+    still = analyst.get(f"/api/v1/cameras/{camera_id}/snapshot", params={"at": middle.isoformat()})
+    assert still.status_code == 200 and still.content[:2] == b"\xff\xd8"
+    nothing = analyst.get(f"/api/v1/cameras/{camera_id}/snapshot", params={"at": (before - timedelta(hours=1)).isoformat()})
+    assert nothing.status_code == 404 and nothing.json()["code"] == "no_recording"
+    naive = analyst.get(f"/api/v1/cameras/{camera_id}/recordings", params={"start": "2026-01-01T00:00:00", "end": "2026-01-02T00:00:00"})
+    assert naive.status_code == 422
+
+
+def test_an_exported_clip_is_an_evidence_bag_that_verifies(recording_runtime, signed_in_as, clip):
+    runtime = recording_runtime
+    admin, _ = signed_in_as("admin")
+    camera_id = add_camera(admin, "street", f"file://{clip}")
+    before = clock.utcnow()
+    record_for(runtime, 7)
+    analyst, person = signed_in_as("analyst")
+    body = {"start": before.isoformat(), "end": clock.utcnow().isoformat(), "case_number": "HOM-2026-0117",
+            "purpose": "homicide investigation, suspect vehicle"}
+    refused = analyst.post(f"/api/v1/cameras/{camera_id}/exports", json={**body, "case_number": ""})
+    assert refused.status_code == 422
+    created = analyst.post(f"/api/v1/cameras/{camera_id}/exports", json=body)
+    assert created.status_code == 201, created.text
+    export = created.json()
+    bag = runtime.settings.data_dir / "exports" / export["path"]
+    assert (bag / "bagit.txt").exists() and export["source_segments"] >= 3
+    info = (bag / "bag-info.txt").read_text()
+    assert "Case-Number: HOM-2026-0117" in info and info.count("Source-Segment-SHA256") == export["source_segments"]
+
+    verified = runner.invoke(cli, ["export", "verify", str(bag)])
+    assert verified.exit_code == 0, verified.output
+    clip_file = next((bag / "data").iterdir())
+    data = bytearray(clip_file.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    clip_file.write_bytes(bytes(data))
+    broken = runner.invoke(cli, ["export", "verify", str(bag)])
+    assert broken.exit_code == 1 and clip_file.name in broken.output
+
+    from rtcc.audit import service as audit
+
+    with runtime.database.session() as db:
+        record = audit.search(db, query=audit.AuditQuery(action="video.export"))[0]
+    assert record.username == person.username and record.case_number == "HOM-2026-0117"
+    assert record.purpose.startswith("homicide") and export["fingerprint"] in record.details
