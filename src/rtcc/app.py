@@ -38,7 +38,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     async def lifespan(app: FastAPI):
         await run_in_threadpool(runtime.database.upgrade)
         await runtime.bus.start()
-        background = [asyncio.create_task(_sweep_accounts_periodically(runtime))]
+        background = [asyncio.create_task(_sweep_accounts_periodically(runtime)),
+                      asyncio.create_task(_purge_recordings_periodically(runtime))]
         recorder = RecordingSupervisor(runtime) if runtime.settings.recording_enabled else None
         if recorder:
             background.append(asyncio.create_task(recorder.run()))
@@ -92,3 +93,22 @@ async def _sweep_accounts_periodically(runtime: Runtime) -> None:
         except Exception:  # a failed sweep must not stop the next one
             log.exception("account lifecycle sweep failed")
         await asyncio.sleep(LIFECYCLE_SWEEP_SECONDS)
+
+
+async def _purge_recordings_periodically(runtime: Runtime) -> None:
+    """Enforce video retention (age and disk quota; holds and exports are kept)."""
+    from rtcc.video.retention import purge_recordings
+    from rtcc.video.supervisor import media_store
+
+    def purge() -> None:
+        with runtime.database.session() as db:
+            for receipt in purge_recordings(db, runtime=runtime, store=media_store(runtime)):
+                log.info("purged %s segments (%s bytes) of camera %s: %s", receipt.segment_count, receipt.bytes,
+                         receipt.camera_id, receipt.reason)
+
+    while True:
+        try:
+            await run_in_threadpool(purge)
+        except Exception:  # a failed purge is retried at the next tick
+            log.exception("retention purge failed")
+        await asyncio.sleep(runtime.settings.retention_sweep_minutes * 60)
