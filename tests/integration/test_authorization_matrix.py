@@ -53,9 +53,10 @@ EXPECTED = {
     ("GET", "/api/v1/cameras/{camera_id}/snapshot"): {"supervisor", "analyst", "operator"},
     ("POST", "/api/v1/cameras/{camera_id}/exports"): {"supervisor", "analyst"},
     ("GET", "/api/v1/exports"): {"supervisor", "analyst"},
+    ("GET", "/api/v1/exports/{export_id}/verify"): {"supervisor", "analyst"},
 }
 # Path parameters that name nothing, so an allowed call changes nothing (404) but is authorised.
-PLACEHOLDERS = {"username": "no-such-user", "token_id": "999999", "camera_id": "999999"}
+PLACEHOLDERS = {"username": "no-such-user", "token_id": "999999", "camera_id": "999999", "export_id": "999999"}
 # Calls that end the caller's session go last.
 LAST = {("POST", "/api/v1/auth/sign-out")}
 

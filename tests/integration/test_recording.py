@@ -170,12 +170,15 @@ def test_an_exported_clip_is_an_evidence_bag_that_verifies(recording_runtime, si
 
     verified = runner.invoke(cli, ["export", "verify", str(bag)])
     assert verified.exit_code == 0, verified.output
+    assert analyst.get(f"/api/v1/exports/{export['id']}/verify").json()["ok"] is True
     clip_file = next((bag / "data").iterdir())
     data = bytearray(clip_file.read_bytes())
     data[len(data) // 2] ^= 0xFF
     clip_file.write_bytes(bytes(data))
     broken = runner.invoke(cli, ["export", "verify", str(bag)])
     assert broken.exit_code == 1 and clip_file.name in broken.output
+    report = analyst.get(f"/api/v1/exports/{export['id']}/verify").json()
+    assert report["ok"] is False and any(clip_file.name in problem for problem in report["problems"])
 
     from rtcc.audit import service as audit
 

@@ -154,6 +154,13 @@ class Settings(BaseSettings):
         default=10, ge=0.1, le=1440, description="How often expired and over-quota recordings are purged."
     )
 
+    # --- console ---
+    map_tile_url: str = Field(
+        default="", max_length=500,
+        description="Map tile URL template for the console (e.g. an internal tile server's "
+                    "https://tiles.city.gov/{z}/{x}/{y}.png). Empty: vector streets only, nothing fetched.",
+    )
+
     # --- demo ---
     demo_agency_ori: str = Field(
         default="CA0199900", pattern=r"^[A-Z0-9]{9}$",

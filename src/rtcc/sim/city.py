@@ -92,3 +92,16 @@ def seed_city(session: Session, *, runtime: Runtime) -> tuple[Agency, int]:
             "heading_deg": site.heading_deg, "fov_deg": site.fov_deg, "range_m": site.range_m, "groups": list(site.groups),
         }))
     return agency, settings.demo_camera_count
+
+
+def street_lines() -> dict:
+    """The simulated city's streets as GeoJSON lines (the console's basemap on a closed network)."""
+    features = []
+    for name, west_lat, east_lat in CORRIDORS:
+        features.append({"type": "Feature", "properties": {"name": name},
+                         "geometry": {"type": "LineString", "coordinates": [[WEST_END - 0.003, west_lat], [EAST_END + 0.003, east_lat]]}})
+    for name, longitude in CROSS_STREETS:
+        lats = [west + (east - west) * (longitude - WEST_END) / (EAST_END - WEST_END) for _, west, east in CORRIDORS]
+        features.append({"type": "Feature", "properties": {"name": name},
+                         "geometry": {"type": "LineString", "coordinates": [[longitude, min(lats) - 0.004], [longitude, max(lats) + 0.004]]}})
+    return {"type": "FeatureCollection", "features": features}

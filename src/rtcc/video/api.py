@@ -13,7 +13,8 @@ from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput, NotFound
 from rtcc.video import export as exports
 from rtcc.video import playback
-from rtcc.video.schemas import ExportOut, ExportRequest, RecordingsOut, SpanOut
+from rtcc.video.bag_verify import verify_bag
+from rtcc.video.schemas import BagReportOut, ExportOut, ExportRequest, RecordingsOut, SpanOut
 from rtcc.video.supervisor import media_store
 
 router = APIRouter(tags=["video"])
@@ -95,3 +96,20 @@ def list_exports(request: Request, case_number: str | None = Query(None, max_len
         audit.record(db, keys=runtime.keys, actor=actor, action="video.export_list", object_type="export",
                      query_terms={"case_number": case_number} if case_number else None, details={"count": len(found)})
         return [ExportOut.of(export) for export in found]
+
+
+@router.get("/exports/{export_id}/verify", response_model=BagReportOut, openapi_extra=needs("video.export"))
+def verify_export(export_id: int, request: Request, actor: Actor = Depends(authorize)):
+    """Re-check an export's bag: every hash, the tag manifest, the custody chain and the recorded fingerprint."""
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        found = exports.get_export(db, export_id=export_id)
+        report = verify_bag(exports.exports_root(runtime) / found.path)
+        problems = list(report.problems)
+        if report.fingerprint and report.fingerprint != found.fingerprint:
+            problems.append("tagmanifest-sha256.txt: differs from the fingerprint recorded at export")
+        audit.record(db, keys=runtime.keys, actor=actor, action="video.export_verify", object_type="export",
+                     object_id=export_id, case_number=found.case_number, outcome="success" if not problems else "failure",
+                     details={"problems": problems[:20]})
+    return BagReportOut(ok=not problems, problems=problems, files_checked=report.files_checked,
+                        bytes_checked=report.bytes_checked)

@@ -58,3 +58,10 @@ class ExportOut(BaseModel):
                    case_number=export.case_number, purpose=export.purpose, requested_by=export.requested_by,
                    created_at=export.created_at, path=export.path, fingerprint=export.fingerprint,
                    source_segments=len(export.source_segments or []))
+
+
+class BagReportOut(BaseModel):
+    ok: bool
+    problems: list[str]
+    files_checked: int
+    bytes_checked: int

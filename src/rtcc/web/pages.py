@@ -226,7 +226,18 @@ def console_home(request: Request, notice: str | None = None):
                          details={"count": len(rows), "via": "console"})
     database_ok, _ = runtime.database.check()
     bus_ok, _ = runtime.bus.health()
+    streaming = [camera for camera, _ in rows if camera.main_stream_url and camera.kind != "private_registered"]
     return render(request, "console.html", actor=actor, csrf_token=user_session.csrf_token, notice=notice,
                   cameras=rows, database_ok=database_ok, bus_ok=bus_ok, bus_name=runtime.bus.name,
-                  database_engine=runtime.database.dialect)
+                  database_engine=runtime.database.dialect, tile_url=runtime.settings.map_tile_url,
+                  streaming=len(streaming), working=sum(camera.status == "recording" for camera in streaming))
+
+
+@router.get("/console/basemap.geojson")
+def basemap(request: Request):
+    """Vector streets for the map when no tile server is configured (the simulated city's)."""
+    signed_in(request)
+    from rtcc.sim.city import street_lines
+
+    return street_lines()
 

@@ -20,7 +20,9 @@ function connect(delay) {
   socket.onopen = () => { state.textContent = "live feed: connected"; state.className = "pill ok"; delay = 1000; };
   socket.onmessage = (message) => {
     const event = JSON.parse(message.data);
-    if (event.type !== "hello") show(event);
+    if (event.type === "hello") return;
+    show(event);
+    document.dispatchEvent(new CustomEvent("rtcc-event", { detail: event }));
   };
   socket.onclose = (closed) => {
     state.textContent = "live feed: disconnected"; state.className = "pill bad";
