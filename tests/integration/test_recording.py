@@ -186,3 +186,22 @@ def test_an_exported_clip_is_an_evidence_bag_that_verifies(recording_runtime, si
         record = audit.search(db, query=audit.AuditQuery(action="video.export"))[0]
     assert record.username == person.username and record.case_number == "HOM-2026-0117"
     assert record.purpose.startswith("homicide") and export["fingerprint"] in record.details
+
+
+def test_a_masked_camera_never_writes_the_masked_pixels(recording_runtime, signed_in_as, clip):
+    import cv2
+
+    runtime = recording_runtime
+    admin, _ = signed_in_as("admin")
+    camera_id = add_camera(admin, "overlooks a yard", f"file://{clip}")
+    top_left_quarter = [[[0, 0], [0.5, 0], [0.5, 0.5], [0, 0.5]]]
+    assert admin.patch(f"/api/v1/cameras/{camera_id}", json={"privacy_masks": top_left_quarter}).status_code == 200
+    record_for(runtime, 6)
+    with runtime.database.session() as db:
+        segment = db.query(RecordingSegment).filter_by(camera_id=camera_id).first()
+    capture = cv2.VideoCapture(str(media_store(runtime).absolute(segment.path)))
+    ok, frame = capture.read()
+    capture.release()
+    assert ok and frame.shape[:2] == (360, 640)
+    assert frame[10:170, 10:310].max() <= 16  # inside the mask: black
+    assert frame[200:350, 330:630].mean() > 40  # the rest of the picture is still there

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from rtcc.video.privacy import STREAM_COPY_ARGUMENTS, masking_arguments
 from rtcc.video.storage import ClosedSegment, SegmentStore
 
 log = logging.getLogger(__name__)
@@ -56,8 +57,12 @@ def classify_failure(stderr_lines: list[str]) -> tuple[str, str]:
 
 
 def ffmpeg_command(*, ffmpeg: str, url: str, pattern: Path, segment_list: Path, segment_seconds: int,
-                   io_timeout_s: int) -> list[str]:
-    """Stream copy (never decode) into self-contained fragmented-MP4 segments, listed as they close."""
+                   io_timeout_s: int, mask_png: Path | None = None, fps_hint: int = 15) -> list[str]:
+    """Stream copy (never decode) into self-contained fragmented-MP4 segments, listed as they close.
+
+    A camera with privacy masks is the exception: it is decoded, masked and re-encoded, so masked
+    pixels never reach the disk.
+    """
     scheme = urlsplit(url).scheme.lower()
     timeout_us = str(io_timeout_s * 1_000_000)
     source: list[str]
@@ -68,10 +73,13 @@ def ffmpeg_command(*, ffmpeg: str, url: str, pattern: Path, segment_list: Path, 
         source = ["-re", "-stream_loop", "-1", "-i", urlsplit(url).path]
     else:
         source = ["-rw_timeout", timeout_us, "-i", url]
+    extra_inputs, stream_arguments = (
+        masking_arguments(mask_png, fps_hint=fps_hint) if mask_png else ([], list(STREAM_COPY_ARGUMENTS))
+    )
     return [
         ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "warning",
-        *source,
-        "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy",
+        *source, *extra_inputs,
+        *stream_arguments,
         "-f", "segment", "-segment_time", str(segment_seconds), "-reset_timestamps", "1",
         "-segment_format", "mp4",
         # Fragmented MP4: a segment is playable up to its last fragment even if ffmpeg is killed.
@@ -87,7 +95,8 @@ class CameraRecorder:
     def __init__(self, *, camera_id: int, url: str, store: SegmentStore, segment_seconds: int,
                  on_segment: Callable[[ClosedSegment], Awaitable[None]],
                  on_status: Callable[[int, RecorderStatus], Awaitable[None]],
-                 ffmpeg: str = "ffmpeg", io_timeout_s: int = 10, max_backoff_s: float = 60.0):
+                 ffmpeg: str = "ffmpeg", io_timeout_s: int = 10, max_backoff_s: float = 60.0,
+                 mask_png: Path | None = None):
         self.camera_id = camera_id
         self.url = url
         self.store = store
@@ -97,6 +106,7 @@ class CameraRecorder:
         self.ffmpeg = ffmpeg
         self.io_timeout_s = io_timeout_s
         self.max_backoff_s = max_backoff_s
+        self.mask_png = mask_png
         self.status = RecorderStatus("connecting")
         self.segments_indexed = 0
         self._stopping = asyncio.Event()
@@ -131,7 +141,8 @@ class CameraRecorder:
         session = self.store.new_session(self.camera_id)
         await self._set_status("connecting", None)
         command = ffmpeg_command(ffmpeg=self.ffmpeg, url=self.url, pattern=session.pattern, segment_list=session.segment_list,
-                                 segment_seconds=self.segment_seconds, io_timeout_s=self.io_timeout_s)
+                                 segment_seconds=self.segment_seconds, io_timeout_s=self.io_timeout_s,
+                                 mask_png=self.mask_png)
         self._process = await asyncio.create_subprocess_exec(
             *command, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE, env={**os.environ, "TZ": "UTC"}, start_new_session=True,

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import logging
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -15,6 +18,7 @@ from rtcc.core import clock
 from rtcc.core.events import emit, make_event
 from rtcc.core.runtime import Runtime
 from rtcc.video.models import RecordingSegment
+from rtcc.video.privacy import render_mask_png
 from rtcc.video.recorder import CameraRecorder, RecorderStatus
 from rtcc.video.storage import ClosedSegment, SegmentStore
 
@@ -48,27 +52,41 @@ class RecordingSupervisor:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.runtime.settings.recorder_reconcile_seconds)
 
-    def _wanted(self) -> dict[int, str]:
+    def _mask_file(self, camera: Camera) -> Path | None:
+        """The camera's privacy mask as a PNG named by its content (a changed mask restarts the recorder)."""
+        if not camera.privacy_masks:
+            return None
+        digest = hashlib.sha256(json.dumps(camera.privacy_masks, sort_keys=True).encode()).hexdigest()[:16]
+        path = self.runtime.settings.data_dir / "masks" / f"cam{camera.id}-{digest}.png"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            render_mask_png(camera.privacy_masks, path)
+        return path
+
+    def _wanted(self) -> dict[int, tuple[str, Path | None]]:
         with self.runtime.database.read_session() as db:
             cameras = db.execute(
                 select(Camera).where(Camera.record_mode == "continuous", Camera.main_stream_url.is_not(None),
                                      Camera.kind != "private_registered")
             ).scalars().all()
-            return {camera.id: stream_url_for_ingest(camera, runtime=self.runtime) for camera in cameras}
+            return {camera.id: (stream_url_for_ingest(camera, runtime=self.runtime), self._mask_file(camera))
+                    for camera in cameras}
 
     async def reconcile(self) -> None:
         wanted = await asyncio.to_thread(self._wanted)
-        for camera_id, (url, recorder, task) in list(self.recorders.items()):
-            if wanted.get(camera_id) != url or task.done():
+        for camera_id, (source, recorder, task) in list(self.recorders.items()):
+            if wanted.get(camera_id) != source or task.done():
                 await self._stop_one(camera_id)
-        for camera_id, url in wanted.items():
+        for camera_id, source in wanted.items():
             if camera_id not in self.recorders:
+                url, mask_png = source
                 recorder = CameraRecorder(
                     camera_id=camera_id, url=url, store=self.store, segment_seconds=self.runtime.settings.segment_seconds,
                     on_segment=self._index_segment, on_status=self._record_status,
                     ffmpeg=self.runtime.settings.ffmpeg_path, io_timeout_s=self.runtime.settings.stream_io_timeout_seconds,
+                    mask_png=mask_png,
                 )
-                self.recorders[camera_id] = (url, recorder, asyncio.create_task(recorder.run(), name=f"record-cam{camera_id}"))
+                self.recorders[camera_id] = (source, recorder, asyncio.create_task(recorder.run(), name=f"record-cam{camera_id}"))
 
     async def _stop_one(self, camera_id: int) -> None:
         url, recorder, task = self.recorders.pop(camera_id)
