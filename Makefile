@@ -1,16 +1,19 @@
 # The two commands of the Quick start, and what they stand on.
-.PHONY: demo test setup services bench
+.PHONY: demo test setup media services bench
 
 setup:
 	@scripts/setup.sh
 
-demo: setup
+media:
+	@scripts/media-deps.sh
+
+demo: setup media
 	.venv/bin/rtcc demo
 
 services:
 	@scripts/test-services.sh
 
-test: setup services
+test: setup media services
 	.venv/bin/ruff check --select F,E9 src tests bench
 	.venv/bin/python -m pytest
 

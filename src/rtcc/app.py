@@ -21,6 +21,8 @@ from rtcc.core.config import Settings
 from rtcc.core.http import BodySizeLimit, SecurityHeaders, install_error_handlers
 from rtcc.core.runtime import Runtime, build_runtime
 from rtcc.video.api import router as video_router
+from rtcc.video.live_api import live_registry
+from rtcc.video.live_api import router as live_router
 from rtcc.video.supervisor import RecordingSupervisor
 from rtcc.web.events import router as events_router
 from rtcc.web.pages import mount_console
@@ -44,9 +46,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         if recorder:
             background.append(asyncio.create_task(recorder.run()))
         app.state.recorder = recorder
+        app.state.live_relays = live_registry(runtime.settings)
         try:
             yield
         finally:
+            await app.state.live_relays.stop_all()
             for task in background:
                 task.cancel()
             if recorder:
@@ -71,6 +75,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(health_router)
     app.include_router(api)
     app.include_router(events_router, prefix=API_PREFIX)
+    app.include_router(live_router, prefix=API_PREFIX)
     mount_console(app)
 
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_request_bytes,

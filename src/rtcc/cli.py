@@ -106,14 +106,22 @@ def demo(
     port: Optional[int] = typer.Option(None, help="Listen port."),
 ) -> None:
     """Run on embedded defaults with a simulated city; creates an admin account once."""
-    from rtcc.sim.demo import prepare_demo
+    from rtcc.sim.demo import attach_live_cameras, prepare_demo, start_simulated_cameras
 
     settings = settings_for(data_dir, host=host, port=port)
     with runtime_for(settings.data_dir) as runtime:
         runtime.settings = settings
         message = prepare_demo(runtime)
+        simulated = start_simulated_cameras(settings)
+        if simulated is not None:
+            attach_live_cameras(runtime, simulated.urls, simulated.sub_urls)
+            message += f"\n{len(simulated.urls)} simulated RTSP cameras stream into the city (rtcc sim cameras)."
     out.print(message)
-    _run_server(settings)
+    try:
+        _run_server(settings)
+    finally:
+        if simulated is not None:
+            simulated.stop()
 
 
 # --- database and settings -----------------------------------------------------------------
@@ -356,6 +364,31 @@ def export_verify(path: Path = typer.Argument(..., help="Evidence bag directory.
     code = verify_command(path)
     if code:
         raise typer.Exit(code)
+
+
+# --- simulation ------------------------------------------------------------------------------
+
+sim_app = typer.Typer(help="The simulated city.", no_args_is_help=True)
+app.add_typer(sim_app, name="sim")
+
+
+@sim_app.command("cameras")
+def sim_cameras(
+    count: int = typer.Option(4, "--count", min=1, max=500, help="How many cameras."),
+    port: int = typer.Option(8554, "--port", min=0, max=65535, help="RTSP port (0: any free port)."),
+    mode: str = typer.Option("auto", "--mode", help="live (clock burned in, encoded live), loop (pre-encoded, cheap) or auto."),
+) -> None:
+    """Serve N real RTSP streams of a simulated street with moving, plated vehicles; prints their URLs."""
+    from rtcc.sim.cameras import MediaDependencyError, serve_cameras
+
+    if mode not in ("auto", "live", "loop"):
+        err.print("[red]--mode must be auto, live or loop[/red]")
+        raise typer.Exit(2)
+    try:
+        serve_cameras(count, port, mode)
+    except (MediaDependencyError, RuntimeError) as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1)
 
 
 # --- plates --------------------------------------------------------------------------------

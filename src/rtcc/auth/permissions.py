@@ -27,6 +27,7 @@ PERMISSIONS: dict[str, str] = {
     "audit.verify": "verify the audit chain",
     "cameras.view": "see cameras in one's scope",
     "cameras.manage": "add, change, import and remove cameras",
+    "video.live": "watch cameras in scope live",
     "video.playback": "play back recorded video and stills of cameras in scope",
     "video.export": "export clips as evidence (with a case number and purpose)",
     "events.subscribe": "receive live events one may see",
@@ -43,11 +44,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         }
     ),
     "supervisor": frozenset(
-        _EVERYONE | {"users.read", "agencies.read", "cameras.view", "video.playback", "video.export", "system.status"}
+        _EVERYONE | {"users.read", "agencies.read", "cameras.view", "video.live", "video.playback", "video.export",
+                     "system.status"}
     ),
-    "analyst": frozenset(_EVERYONE | {"cameras.view", "video.playback", "video.export"}),
-    "operator": frozenset(_EVERYONE | {"cameras.view", "video.playback"}),
-    "field_officer": frozenset(_EVERYONE | {"cameras.view"}),
+    "analyst": frozenset(_EVERYONE | {"cameras.view", "video.live", "video.playback", "video.export"}),
+    "operator": frozenset(_EVERYONE | {"cameras.view", "video.live", "video.playback"}),
+    "field_officer": frozenset(_EVERYONE | {"cameras.view", "video.live"}),
     # Oversight reads the record of what everyone did, not the surveillance data itself.
     "auditor": frozenset(
         _EVERYONE | {"audit.read", "audit.export", "audit.verify", "roles.read", "agencies.read", "users.read"}

@@ -154,6 +154,17 @@ class Settings(BaseSettings):
         default=10, ge=0.1, le=1440, description="How often expired and over-quota recordings are purged."
     )
 
+    # --- live view ---
+    live_idle_stop_seconds: float = Field(
+        default=15, ge=0, le=3600, description="A camera's live upstream is closed this long after its last viewer leaves."
+    )
+    live_viewer_queue_fragments: int = Field(
+        default=60, ge=5, le=1000, description="Fragments queued per live viewer; a slower viewer skips to the next keyframe."
+    )
+    live_fragment_ms: int = Field(
+        default=100, ge=20, le=2000, description="Length of live fMP4 fragments: the relay's share of the latency."
+    )
+
     # --- console ---
     map_tile_url: str = Field(
         default="", max_length=500,
@@ -165,6 +176,10 @@ class Settings(BaseSettings):
     demo_agency_ori: str = Field(
         default="CA0199900", pattern=r"^[A-Z0-9]{9}$",
         description="ORI of the simulated agency the demo seeds.",
+    )
+    demo_live_cameras: int = Field(
+        default=4, ge=0, le=50,
+        description="Simulated RTSP cameras the demo starts and records (0: none). Each costs CPU to encode.",
     )
     demo_camera_count: int = Field(
         default=36, ge=0, le=1000, description="Camera records the demo seeds in the simulated city."

@@ -55,3 +55,33 @@ def prepare_demo(runtime: Runtime) -> str:
             f"Forgot them?  rtcc user reset {DEMO_ADMIN} --data-dir {settings.data_dir}",
         ]
     return "\n".join(lines)
+
+
+def start_simulated_cameras(settings):
+    """Start the demo's live RTSP cameras (None when switched off or GStreamer is missing)."""
+    if settings.demo_live_cameras <= 0:
+        return None
+    import logging
+
+    from rtcc.sim.cameras import MediaDependencyError, SimulatedCameras
+
+    try:  # port 0: any free port, so a second demo does not collide with the first
+        return SimulatedCameras(settings.demo_live_cameras, 0, mode="auto",
+                                cache_dir=settings.data_dir / "sim-cache").start()
+    except (MediaDependencyError, RuntimeError, OSError) as error:
+        logging.getLogger(__name__).warning("simulated cameras not started: %s", error)
+        return None
+
+
+def attach_live_cameras(runtime: Runtime, urls: list[str], sub_urls: list[str]) -> None:
+    """Point the first city cameras at the simulated streams (ports change between runs)."""
+    from sqlalchemy import select
+
+    from rtcc.cameras.models import Camera
+
+    with runtime.database.session() as db:
+        streaming = db.execute(
+            select(Camera).where(Camera.kind.in_(("city_fixed", "city_ptz"))).order_by(Camera.id).limit(len(urls))
+        ).scalars().all()
+        for camera, url, sub_url in zip(streaming, urls, sub_urls):
+            camera.main_stream_url, camera.sub_stream_url, camera.record_mode = url, sub_url, "continuous"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import os
 import tempfile
 from collections.abc import Sequence
@@ -82,7 +85,7 @@ def _escaped_for_filtergraph(path: Path) -> str:
     return "".join("\\" + char if char in "\\'[],;" else char for char in option_level)
 
 
-def masking_arguments(mask_png: Path, *, fps_hint: int = 15) -> tuple[list[str], list[str]]:
+def masking_arguments(mask_png: Path, *, fps_hint: int = 15, with_audio: bool = True) -> tuple[list[str], list[str]]:
     """(extra ffmpeg input arguments, output arguments replacing STREAM_COPY_ARGUMENTS) that burn the mask in."""
     keyframe_cap = str(max(1, fps_hint))
     # The mask is read by a movie source inside the graph, not as a second -i input: ffmpeg rebuilds the
@@ -97,12 +100,12 @@ def masking_arguments(mask_png: Path, *, fps_hint: int = 15) -> tuple[list[str],
     )
     outputs = [
         "-filter_complex", video_filter,
-        "-map", "[masked]", "-map", "0:a:0?",
+        "-map", "[masked]", *(["-map", "0:a:0?"] if with_audio else []),
         "-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
         # A keyframe every second of stream time whatever the camera's real rate, so segments cut and seeks
         # land on time; -g caps the gap in frames for a camera faster than the hint.
         "-force_key_frames", "expr:if(isnan(prev_forced_t),1,gte(t,prev_forced_t+1))", "-g", keyframe_cap,
-        "-c:a", "copy",
+        *(["-c:a", "copy"] if with_audio else []),
     ]
     return [], outputs
 
@@ -115,3 +118,15 @@ def apply_mask_to_frame(frame_bgr: np.ndarray, polygons: Sequence[Polygon]) -> n
     height, width = masked.shape[:2]
     cv2.fillPoly(masked, polygons_in_pixels(polygons, width, height), (0,) * (masked.shape[2] if masked.ndim == 3 else 1))
     return masked
+
+
+def mask_file_for(camera_id: int, polygons: Sequence[Polygon] | None, masks_dir: Path) -> Path | None:
+    """The camera's mask PNG, named by its content (so a changed mask is a new file), rendered once."""
+    if not polygons:
+        return None
+    digest = hashlib.sha256(json.dumps(polygons, sort_keys=True).encode()).hexdigest()[:16]
+    path = Path(masks_dir) / f"cam{camera_id}-{digest}.png"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        render_mask_png(polygons, path)
+    return path

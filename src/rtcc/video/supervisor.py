@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 import logging
 from pathlib import Path
 
@@ -18,11 +16,20 @@ from rtcc.core import clock
 from rtcc.core.events import emit, make_event
 from rtcc.core.runtime import Runtime
 from rtcc.video.models import RecordingSegment
-from rtcc.video.privacy import render_mask_png
+from rtcc.video.health import FrameHealthAnalyser, SubStreamSampler
+from rtcc.video.privacy import mask_file_for
 from rtcc.video.recorder import CameraRecorder, RecorderStatus
 from rtcc.video.storage import ClosedSegment, SegmentStore
 
 log = logging.getLogger(__name__)
+
+
+HEALTH_DETAILS = {
+    "black": "the picture is black",
+    "frozen": "the picture has not changed",
+    "tamper_covered": "the lens looks covered",
+    "tamper_moved": "the view changed suddenly: camera moved?",
+}
 
 
 def media_store(runtime: Runtime) -> SegmentStore:
@@ -36,6 +43,11 @@ class RecordingSupervisor:
         self.runtime = runtime
         self.store = media_store(runtime)
         self.recorders: dict[int, tuple[str, CameraRecorder, asyncio.Task]] = {}
+        # Health watching decodes the low-fps sub-stream, only for cameras that have one.
+        self.health_watchers: dict[int, tuple[tuple, asyncio.Task]] = {}
+        self.health: dict[int, str] = {}
+        self._health_sources: dict[int, tuple] = {}
+        self._masks: dict[int, list] = {}
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -53,15 +65,7 @@ class RecordingSupervisor:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.runtime.settings.recorder_reconcile_seconds)
 
     def _mask_file(self, camera: Camera) -> Path | None:
-        """The camera's privacy mask as a PNG named by its content (a changed mask restarts the recorder)."""
-        if not camera.privacy_masks:
-            return None
-        digest = hashlib.sha256(json.dumps(camera.privacy_masks, sort_keys=True).encode()).hexdigest()[:16]
-        path = self.runtime.settings.data_dir / "masks" / f"cam{camera.id}-{digest}.png"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            render_mask_png(camera.privacy_masks, path)
-        return path
+        return mask_file_for(camera.id, camera.privacy_masks, self.runtime.settings.data_dir / "masks")
 
     def _wanted(self) -> dict[int, tuple[str, Path | None]]:
         with self.runtime.database.read_session() as db:
@@ -69,6 +73,11 @@ class RecordingSupervisor:
                 select(Camera).where(Camera.record_mode == "continuous", Camera.main_stream_url.is_not(None),
                                      Camera.kind != "private_registered")
             ).scalars().all()
+            self._health_sources = {
+                camera.id: (stream_url_for_ingest(camera, runtime=self.runtime, sub_stream=True), tuple(map(str, camera.privacy_masks or [])))
+                for camera in cameras if camera.sub_stream_url
+            }
+            self._masks = {camera.id: camera.privacy_masks or [] for camera in cameras}
             return {camera.id: (stream_url_for_ingest(camera, runtime=self.runtime), self._mask_file(camera))
                     for camera in cameras}
 
@@ -87,6 +96,34 @@ class RecordingSupervisor:
                     mask_png=mask_png,
                 )
                 self.recorders[camera_id] = (source, recorder, asyncio.create_task(recorder.run(), name=f"record-cam{camera_id}"))
+        await self._reconcile_health()
+
+    async def _reconcile_health(self) -> None:
+        for camera_id, (source, task) in list(self.health_watchers.items()):
+            if self._health_sources.get(camera_id) != source or task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                del self.health_watchers[camera_id]
+                self.health.pop(camera_id, None)
+        for camera_id, source in self._health_sources.items():
+            if camera_id not in self.health_watchers:
+                task = asyncio.create_task(self._watch_health(camera_id, source[0]), name=f"health-cam{camera_id}")
+                self.health_watchers[camera_id] = (source, task)
+
+    async def _watch_health(self, camera_id: int, url: str) -> None:
+        """Black, frozen or tampered pictures become the camera's status (and an event) until they clear."""
+        analyser = FrameHealthAnalyser()
+        sampler = SubStreamSampler(url, ffmpeg=self.runtime.settings.ffmpeg_path,
+                                   privacy_masks=self._masks.get(camera_id, []),
+                                   io_timeout_s=self.runtime.settings.stream_io_timeout_seconds)
+        async with contextlib.aclosing(sampler.frames()) as frames:
+            async for frame in frames:
+                verdict = analyser.feed(frame.pixels, frame.monotonic_s)
+                if verdict != self.health.get(camera_id, "ok"):
+                    self.health[camera_id] = verdict
+                    entry = self.recorders.get(camera_id)
+                    recording = entry[1].status if entry else RecorderStatus("recording")
+                    await self._record_status(camera_id, recording)
 
     async def _stop_one(self, camera_id: int) -> None:
         url, recorder, task = self.recorders.pop(camera_id)
@@ -95,7 +132,11 @@ class RecordingSupervisor:
             await asyncio.wait_for(task, timeout=20)
 
     async def stop(self) -> None:
-        """Stop every recorder; each closes and indexes its open segment."""
+        """Stop every recorder (each closes and indexes its open segment) and every health watcher."""
+        for _, task in self.health_watchers.values():
+            task.cancel()
+        await asyncio.gather(*(task for _, task in self.health_watchers.values()), return_exceptions=True)
+        self.health_watchers.clear()
         await asyncio.gather(*(self._stop_one(camera_id) for camera_id in list(self.recorders)), return_exceptions=True)
 
     async def _index_segment(self, segment: ClosedSegment) -> None:
@@ -110,6 +151,10 @@ class RecordingSupervisor:
         await asyncio.to_thread(insert)
 
     async def _record_status(self, camera_id: int, status: RecorderStatus) -> None:
+        verdict = self.health.get(camera_id, "ok")
+        if status.state == "recording" and verdict != "ok":  # recording, but the picture is wrong
+            status = RecorderStatus(verdict, HEALTH_DETAILS.get(verdict, verdict))
+
         def update() -> None:
             with self.runtime.database.session() as db:
                 row = db.execute(select(Camera, Agency.ori).join(Agency, Camera.agency_id == Agency.id)

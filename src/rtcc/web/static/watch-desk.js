@@ -2,6 +2,7 @@
 const desk = document.getElementById("desk");
 const csrf = desk.dataset.csrf;
 const canPlay = Boolean(desk.dataset.canPlay);
+const canLive = Boolean(desk.dataset.canLive);
 const canExport = Boolean(desk.dataset.canExport);
 const STATUS_COLOURS = { recording: "#2ea043", connecting: "#d4a72c", offline: "#d1242f", stale: "#d1242f" };
 const layers = new Map();
@@ -54,7 +55,7 @@ async function select(camera) {
     `${camera.kind} · heading ${camera.heading_deg}° · ${camera.fov_deg}° over ${camera.range_m} m · ${camera.status}` +
     (camera.status_detail ? ` (${camera.status_detail})` : "");
   const streams = Boolean(camera.main_stream_url) && camera.kind !== "private_registered";
-  document.getElementById("live-box").hidden = !(streams && canPlay);
+  document.getElementById("live-box").hidden = !(streams && canLive);
   document.getElementById("playback-box").hidden = !(streams && canPlay);
   document.getElementById("export-box").hidden = !(streams && canExport);
   if (streams && canPlay) {
@@ -62,8 +63,8 @@ async function select(camera) {
     const now = new Date();
     form.start.value = localInput(new Date(now.getTime() - 5 * 60 * 1000));
     form.end.value = localInput(now);
-    startLive(camera);
   }
+  if (streams && canLive) startLive(camera);
 }
 
 async function startLive(camera) {
@@ -71,8 +72,9 @@ async function startLive(camera) {
   try {
     const { playLive } = await import("/static/live-player.js");
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    stopLive = playLive(document.getElementById("live-video"), `${scheme}://${location.host}/api/v1/cameras/${camera.id}/live`,
-      (message) => { state.textContent = message; });
+    const player = playLive(document.getElementById("live-video"), `${scheme}://${location.host}/api/v1/cameras/${camera.id}/live`,
+      { onStatus: (message) => { state.textContent = message; } });
+    stopLive = () => player.close();
   } catch (error) {
     state.textContent = "Live view is not available here.";
   }
