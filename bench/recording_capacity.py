@@ -79,9 +79,13 @@ def main() -> None:
             elapsed = time.monotonic() - started
             used = [cpu_seconds(pid) - before[pid] for pid in pids if Path(f"/proc/{pid}").exists()]
             recording = sum(recorder.status.state == "recording" for _, recorder, _ in supervisor.recorders.values())
+            stopping = time.monotonic()
             await supervisor.stop()
+            stop_seconds = time.monotonic() - stopping
             task.cancel()
-            return {"elapsed": elapsed, "used": used, "recording": recording, "processes": len(pids)}
+            await runtime.bus.stop()
+            return {"elapsed": elapsed, "used": used, "recording": recording, "processes": len(pids),
+                    "stop_seconds": stop_seconds, "left_running": len(ffmpeg_pids())}
 
         result = asyncio.run(scenario())
         with runtime.database.session() as db:
@@ -101,6 +105,8 @@ def main() -> None:
             "cpu_percent_of_one_core_all_recorders": round(sum(per_stream), 1),
             "cameras_with_video": len(per_camera),
             "recorded_seconds_per_camera_min": round(min(per_camera.values()), 1) if per_camera else 0,
+            "stop_all_seconds": round(result["stop_seconds"], 1),
+            "recorders_left_running_after_stop": result["left_running"],
             "sim_server_cpu_percent": round(100 * (cpu_seconds(sim.pid) - server_before) / (result["elapsed"] + 12), 1),
             "target_cpu_percent_per_stream": 2.0,
             "target_streams": 50,

@@ -59,7 +59,7 @@ def page():
         pytest.fail(f"{CHROMIUM} missing: run scripts/test-services.sh (installs Debian's chromium)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser.new_page()
+        yield browser.new_page(bypass_csp=True)  # Playwright polls wait_for_function with eval
         browser.close()
 
 

@@ -205,3 +205,63 @@ def test_a_masked_camera_never_writes_the_masked_pixels(recording_runtime, signe
     assert ok and frame.shape[:2] == (360, 640)
     assert frame[10:170, 10:310].max() <= 16  # inside the mask: black
     assert frame[200:350, 330:630].mean() > 40  # the rest of the picture is still there
+
+
+def test_a_camera_added_with_a_simulated_rtsp_url_records_within_15_seconds_and_plays_back(runtime):
+    """The fixed point, end to end through `rtcc serve`'s app: a real RTSP server, real ffmpeg."""
+    from fastapi.testclient import TestClient
+
+    from rtcc.app import create_app
+    from rtcc.sim.cameras import SimulatedCameras
+    from support import create_person, sign_in
+
+    runtime.settings.recording_enabled = True
+    runtime.settings.segment_seconds = 2
+    runtime.settings.recorder_reconcile_seconds = 1
+    with SimulatedCameras(1, 0, mode="live", cache_dir=runtime.settings.data_dir / "sim") as simulated, \
+            TestClient(create_app(runtime=runtime)) as client:
+        admin = sign_in(client, create_person(runtime, "root", "admin"))
+        client.headers["x-csrf-token"] = admin.csrf_token
+        added_at = clock.utcnow()
+        camera_id = add_camera(client, "sim 1", simulated.urls[0])
+        deadline = time.monotonic() + 15
+        first = None
+        while time.monotonic() < deadline and first is None:
+            time.sleep(0.5)
+            with runtime.database.session() as db:
+                first = db.query(RecordingSegment).filter_by(camera_id=camera_id).first()
+        assert first is not None, "no segment indexed within 15 s of adding the camera"
+        assert client.get(f"/api/v1/cameras/{camera_id}").json()["status"] == "recording"
+        time.sleep(3)
+        client.post("/api/v1/auth/sign-out")
+        client.cookies.clear()
+        client.headers.pop("x-csrf-token")
+        sign_in(client, create_person(runtime, "ana", "analyst"))
+        window = {"start": added_at.isoformat(), "end": clock.utcnow().isoformat()}
+        spans = client.get(f"/api/v1/cameras/{camera_id}/recordings", params=window).json()["spans"]
+        assert spans
+        movie = client.get(f"/api/v1/cameras/{camera_id}/playback", params={"start": spans[0]["start"], "end": spans[0]["end"]})
+    probe = subprocess.run(["ffprobe", "-v", "error", "-count_frames", "-show_entries", "stream=codec_name,width,height,nb_read_frames",
+                            "-of", "json", "-"], input=movie.content, capture_output=True)
+    stream = json.loads(probe.stdout)["streams"][0]
+    assert (stream["codec_name"], stream["width"], stream["height"]) == ("h264", 1280, 720)
+    assert int(stream["nb_read_frames"]) > 15
+
+
+def test_a_stopped_supervisor_stays_stopped(recording_runtime, signed_in_as, clip):
+    """Shutdown: stop() ends recording for good, even while its reconcile loop is still scheduled."""
+    runtime = recording_runtime
+    admin, _ = signed_in_as("admin")
+    add_camera(admin, "street", f"file://{clip}")
+
+    async def scenario():
+        supervisor = RecordingSupervisor(runtime)
+        loop_task = asyncio.create_task(supervisor.run())
+        await asyncio.sleep(3)
+        assert len(supervisor.recorders) == 1
+        await supervisor.stop()
+        await asyncio.sleep(2 * runtime.settings.recorder_reconcile_seconds + 1)
+        return supervisor.recorders, loop_task.done()
+
+    recorders, loop_ended = asyncio.run(scenario())
+    assert recorders == {} and loop_ended

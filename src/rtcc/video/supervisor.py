@@ -49,13 +49,14 @@ class RecordingSupervisor:
         self._health_sources: dict[int, tuple] = {}
         self._masks: dict[int, list] = {}
         self._wake = asyncio.Event()
+        self._stopped = False
 
     def wake(self) -> None:
         """Reconcile now rather than at the next tick (a camera was just added)."""
         self._wake.set()
 
     async def run(self) -> None:
-        while True:
+        while not self._stopped:
             try:
                 await self.reconcile()
             except Exception:  # a bad reconcile must not stop recording of the others
@@ -83,6 +84,8 @@ class RecordingSupervisor:
 
     async def reconcile(self) -> None:
         wanted = await asyncio.to_thread(self._wanted)
+        if self._stopped:  # stop() ran while the registry was read: start nothing
+            return
         for camera_id, (source, recorder, task) in list(self.recorders.items()):
             if wanted.get(camera_id) != source or task.done():
                 await self._stop_one(camera_id)
@@ -132,7 +135,9 @@ class RecordingSupervisor:
             await asyncio.wait_for(task, timeout=20)
 
     async def stop(self) -> None:
-        """Stop every recorder (each closes and indexes its open segment) and every health watcher."""
+        """Stop every recorder (each closes and indexes its open segment) and every health watcher; for good."""
+        self._stopped = True
+        self._wake.set()
         for _, task in self.health_watchers.values():
             task.cancel()
         await asyncio.gather(*(task for _, task in self.health_watchers.values()), return_exceptions=True)

@@ -33,8 +33,7 @@ function drawCamera(camera) {
     { radius: 5, color: colour(camera), fillOpacity: 1 }).bindTooltip(camera.name);
   const group = L.featureGroup([cone, dot]).addTo(map);
   group.on("click", () => select(camera));
-  group.getElement = () => dot.getElement();
-  dot.on("add", () => dot.getElement()?.setAttribute("data-camera-id", camera.id));
+  dot.getElement()?.setAttribute("data-camera-id", camera.id);  // for keyboard-less tests and tooling
   layers.set(camera.id, { camera, cone, dot });
 }
 
@@ -73,7 +72,10 @@ async function startLive(camera) {
     const { playLive } = await import("/static/live-player.js");
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const player = playLive(document.getElementById("live-video"), `${scheme}://${location.host}/api/v1/cameras/${camera.id}/live`,
-      { onStatus: (message) => { state.textContent = message; } });
+      { onStatus: (status) => {
+        state.textContent = typeof status === "string" ? status
+          : [status.state, status.detail].filter(Boolean).join(": ");
+      } });
     stopLive = () => player.close();
   } catch (error) {
     state.textContent = "Live view is not available here.";
@@ -118,12 +120,13 @@ document.getElementById("export-form").addEventListener("submit", async (event) 
 });
 
 async function main() {
-  await drawBasemap();
   const response = await fetch("/api/v1/cameras");
   const cameras = response.ok ? await response.json() : [];
-  cameras.forEach(drawCamera);
+  // The view first: Leaflet adds layers (and creates their elements) only once the map has one.
   const all = cameras.map((c) => [c.latitude, c.longitude]);
   if (all.length) map.fitBounds(all, { padding: [20, 20] }); else map.setView([34.09, -118.36], 15);
+  await drawBasemap();
+  cameras.forEach(drawCamera);
   document.addEventListener("rtcc-event", (event) => {
     const data = event.detail.data || {};
     const entry = layers.get(data.camera_id);
