@@ -70,7 +70,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     install_error_handlers(app)
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(authorize)])
-    for router in (auth_router, audit_router, cameras_router, video_router, system_router):
+    # video before cameras: its /cameras/health must match before /cameras/{camera_id}.
+    for router in (auth_router, audit_router, video_router, cameras_router, system_router):
         api.include_router(router)
     app.include_router(health_router)
     app.include_router(api)

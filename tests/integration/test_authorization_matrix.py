@@ -44,6 +44,7 @@ EXPECTED = {
     ("POST", "/api/v1/cameras"): {"admin"},
     ("GET", "/api/v1/cameras/seeing"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
     ("GET", "/api/v1/cameras/near"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
+    ("GET", "/api/v1/cameras/health"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
     ("POST", "/api/v1/cameras/import"): {"admin"},
     ("PATCH", "/api/v1/cameras/{camera_id}"): {"admin"},
     ("DELETE", "/api/v1/cameras/{camera_id}"): {"admin"},
