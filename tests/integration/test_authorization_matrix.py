@@ -54,6 +54,7 @@ EXPECTED = {
     ("GET", "/api/v1/cameras/{camera_id}/snapshot"): {"supervisor", "analyst", "operator"},
     ("POST", "/api/v1/cameras/{camera_id}/exports"): {"supervisor", "analyst"},
     ("GET", "/api/v1/exports"): {"supervisor", "analyst"},
+    ("POST", "/api/v1/cameras/{camera_id}/marks"): {"supervisor", "analyst", "operator"},
     ("GET", "/api/v1/exports/{export_id}/verify"): {"supervisor", "analyst"},
 }
 # Path parameters that name nothing, so an allowed call changes nothing (404) but is authorised.

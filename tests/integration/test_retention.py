@@ -83,3 +83,39 @@ def test_over_quota_the_oldest_unprotected_video_goes_first(runtime):
 
     with runtime.database.session() as db:
         assert audit.search(db, query=audit.AuditQuery(action="video.purge"))[0].username == "system"
+
+
+def test_event_only_cameras_keep_video_around_marks_and_nothing_else(runtime, signed_in_as):
+    runtime.settings.event_pre_roll_seconds, runtime.settings.event_post_roll_seconds = 30, 60
+    admin, _ = signed_in_as("admin")
+    camera = admin.post("/api/v1/cameras", json={"name": "alley", "kind": "city_fixed", "latitude": 1, "longitude": 1,
+                                                 "record_mode": "events"}).json()
+    continuous = admin.post("/api/v1/cameras", json={"name": "main st", "kind": "city_fixed", "latitude": 1, "longitude": 1}).json()
+    # One segment every 6 s for the last 10 minutes, on both cameras.
+    now = clock.utcnow()
+    store = media_store(runtime)
+    with runtime.database.session() as db:
+        for camera_id in (camera["id"], continuous["id"]):
+            for n in range(100):
+                end = now - timedelta(seconds=6 * n)
+                relative = f"cam{camera_id}/ev/{n}.mp4"
+                (store.root / relative).parent.mkdir(parents=True, exist_ok=True)
+                (store.root / relative).write_bytes(b"\0" * 10)
+                db.add(RecordingSegment(camera_id=camera_id, started_at=end - timedelta(seconds=6), ended_at=end, duration_s=6,
+                                        bytes=10, sha256="0" * 64, path=relative, created_at=now))
+    operator, person = signed_in_as("operator")
+    mark_time = now - timedelta(minutes=5)
+    marked = operator.post(f"/api/v1/cameras/{camera['id']}/marks", json={"reason": "shots fired call", "at": mark_time.isoformat()})
+    assert marked.status_code == 201 and marked.json()["source"] == person.username
+    receipts = purge(runtime)
+    assert [(r[0], r[1]) for r in receipts] == [(camera["id"], "event_only")]
+    with runtime.database.session() as db:
+        kept = db.query(RecordingSegment).filter_by(camera_id=camera["id"]).all()
+        others = db.query(RecordingSegment).filter_by(camera_id=continuous["id"]).count()
+    assert others == 100  # continuous cameras are untouched
+    # Kept: the buffer (last 120 s, a late mark may still come) and 30 s before to 60 s after the mark.
+    assert all(s.ended_at > now - timedelta(seconds=121) or
+               (s.ended_at > mark_time - timedelta(seconds=30) and s.started_at < mark_time + timedelta(seconds=60)) for s in kept)
+    assert any(s.started_at <= mark_time <= s.ended_at for s in kept)
+    future = operator.post(f"/api/v1/cameras/{camera['id']}/marks", json={"reason": "x" * 5, "at": (now + timedelta(hours=1)).isoformat()})
+    assert future.status_code == 422

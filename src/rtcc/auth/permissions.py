@@ -28,6 +28,7 @@ PERMISSIONS: dict[str, str] = {
     "cameras.view": "see cameras in one's scope",
     "cameras.manage": "add, change, import and remove cameras",
     "video.live": "watch cameras in scope live",
+    "video.mark": "mark an event on a camera (event-only cameras keep video around marks)",
     "video.playback": "play back recorded video and stills of cameras in scope",
     "video.export": "export clips as evidence (with a case number and purpose)",
     "events.subscribe": "receive live events one may see",
@@ -45,10 +46,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     "supervisor": frozenset(
         _EVERYONE | {"users.read", "agencies.read", "cameras.view", "video.live", "video.playback", "video.export",
-                     "system.status"}
+                     "video.mark", "system.status"}
     ),
-    "analyst": frozenset(_EVERYONE | {"cameras.view", "video.live", "video.playback", "video.export"}),
-    "operator": frozenset(_EVERYONE | {"cameras.view", "video.live", "video.playback"}),
+    "analyst": frozenset(_EVERYONE | {"cameras.view", "video.live", "video.playback", "video.export", "video.mark"}),
+    "operator": frozenset(_EVERYONE | {"cameras.view", "video.live", "video.playback", "video.mark"}),
     "field_officer": frozenset(_EVERYONE | {"cameras.view", "video.live"}),
     # Oversight reads the record of what everyone did, not the surveillance data itself.
     "auditor": frozenset(

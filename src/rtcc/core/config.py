@@ -150,6 +150,16 @@ class Settings(BaseSettings):
         default=0, ge=0, le=1_000_000,
         description="Most disk the recordings may use; oldest unprotected segments go first. 0 means no quota.",
     )
+    event_pre_roll_seconds: int = Field(
+        default=30, ge=0, le=3600, description="Event-only cameras keep this much video before each mark."
+    )
+    event_post_roll_seconds: int = Field(
+        default=60, ge=0, le=3600, description="Event-only cameras keep this much video after each mark."
+    )
+    event_buffer_seconds: int = Field(
+        default=120, ge=10, le=86_400,
+        description="Unmarked video of event-only cameras waits this long for a late mark before it is purged.",
+    )
     retention_sweep_minutes: float = Field(
         default=10, ge=0.1, le=1440, description="How often expired and over-quota recordings are purged."
     )

@@ -12,9 +12,9 @@ from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput, NotFound
 from rtcc.video import export as exports
-from rtcc.video import playback, uptime
+from rtcc.video import marks, playback, uptime
 from rtcc.video.bag_verify import verify_bag
-from rtcc.video.schemas import BagReportOut, CameraHealthOut, CameraHealthReport, ExportOut, ExportRequest, RecordingsOut, SpanOut
+from rtcc.video.schemas import BagReportOut, CameraHealthOut, CameraHealthReport, ExportOut, MarkOut, MarkRequest, ExportRequest, RecordingsOut, SpanOut
 from rtcc.video.supervisor import media_store
 
 router = APIRouter(tags=["video"])
@@ -133,3 +133,12 @@ def verify_export(export_id: int, request: Request, actor: Actor = Depends(autho
                      details={"problems": problems[:20]})
     return BagReportOut(ok=not problems, problems=problems, files_checked=report.files_checked,
                         bytes_checked=report.bytes_checked)
+
+
+@router.post("/cameras/{camera_id}/marks", status_code=201, response_model=MarkOut, openapi_extra=needs("video.mark"))
+def mark(camera_id: int, body: MarkRequest, request: Request, actor: Actor = Depends(authorize)):
+    """Mark an event on a camera: event-only cameras keep the video around it."""
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        created = marks.mark_event(db, runtime=runtime, actor=actor, camera_id=camera_id, reason=body.reason, at=body.at)
+        return MarkOut(id=created.id, camera_id=created.camera_id, at=created.at, reason=created.reason, source=created.source)

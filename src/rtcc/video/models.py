@@ -74,5 +74,19 @@ class DeletionReceipt(Base):
     range_end: Mapped[datetime] = mapped_column(UTCDateTime())
     segment_count: Mapped[int] = mapped_column(Integer)
     bytes: Mapped[int] = mapped_column(BigInteger)
-    reason: Mapped[str] = mapped_column(String(32))  # max_age | disk_quota
+    reason: Mapped[str] = mapped_column(String(32))  # max_age | event_only | disk_quota
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RecordingMark(Base):
+    """Something happened on a camera at a time: event-only cameras keep the video around marks."""
+
+    __tablename__ = "recording_marks"
+    __table_args__ = (Index("ix_recording_marks_camera_at", "camera_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    camera_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(64))  # who or what marked it
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

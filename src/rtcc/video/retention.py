@@ -15,7 +15,7 @@ from rtcc.cameras.models import Camera
 from rtcc.core import clock
 from rtcc.core.actor import SYSTEM
 from rtcc.core.runtime import Runtime
-from rtcc.video.models import DeletionReceipt, EvidenceExport, LegalHold, RecordingSegment
+from rtcc.video.models import DeletionReceipt, EvidenceExport, LegalHold, RecordingMark, RecordingSegment
 from rtcc.video.storage import SegmentStore
 
 log = logging.getLogger(__name__)
@@ -73,8 +73,26 @@ def _over_quota(session: Session, *, quota_bytes: int, already_freed: int, kept:
             yield segment
 
 
+def _unmarked_event_video(session: Session, *, runtime: Runtime, now: datetime, kept: list[Protection]):
+    """Segments of event-only cameras that lie outside every mark's pre/post roll, once the buffer passed."""
+    settings = runtime.settings
+    event_cameras = list(session.execute(select(Camera.id).where(Camera.record_mode == "events")).scalars())
+    if not event_cameras:
+        return
+    pre, post = timedelta(seconds=settings.event_pre_roll_seconds), timedelta(seconds=settings.event_post_roll_seconds)
+    marks = [Protection(mark.camera_id, mark.at - pre, mark.at + post) for mark in session.execute(
+        select(RecordingMark).where(RecordingMark.camera_id.in_(event_cameras))).scalars()]
+    statement = select(RecordingSegment).where(
+        RecordingSegment.camera_id.in_(event_cameras),
+        RecordingSegment.ended_at < now - timedelta(seconds=settings.event_buffer_seconds),
+    ).order_by(RecordingSegment.started_at)
+    for segment in session.execute(statement.execution_options(yield_per=BATCH)).scalars():
+        if not is_protected(segment, marks) and not is_protected(segment, kept):
+            yield segment
+
+
 def purge_recordings(session: Session, *, runtime: Runtime, store: SegmentStore) -> list[DeletionReceipt]:
-    """Delete expired and over-quota segments (files, then index rows); one receipt per camera and reason."""
+    """Delete expired, unmarked event-only and over-quota segments; one receipt per camera and reason."""
     now = clock.utcnow()
     kept = protections(session)
     doomed: dict[tuple[int, str], list[RecordingSegment]] = defaultdict(list)
@@ -82,6 +100,10 @@ def purge_recordings(session: Session, *, runtime: Runtime, store: SegmentStore)
     for segment in _expired(session, runtime=runtime, now=now):
         if not is_protected(segment, kept):
             doomed[(segment.camera_id, "max_age")].append(segment)
+            chosen.add(segment.id)
+    for segment in _unmarked_event_video(session, runtime=runtime, now=now, kept=kept):
+        if segment.id not in chosen:
+            doomed[(segment.camera_id, "event_only")].append(segment)
             chosen.add(segment.id)
     quota_bytes = int(runtime.settings.video_disk_quota_gb * 1024**3)
     if quota_bytes > 0:

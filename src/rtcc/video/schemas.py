@@ -81,3 +81,20 @@ class CameraHealthReport(BaseModel):
     cameras_working: int
     working_percent: float = Field(description="The city-wide 'cameras working' figure.")
     cameras: list[CameraHealthOut]
+
+
+class MarkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=2, max_length=200)
+    at: datetime | None = Field(default=None, description="When it happened (default: now).")
+
+    _check_at = field_validator("at")(classmethod(lambda cls, value: value if value is None else _aware(value)))
+
+
+class MarkOut(BaseModel):
+    id: int
+    camera_id: int
+    at: datetime
+    reason: str
+    source: str
