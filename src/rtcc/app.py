@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from rtcc import __version__
+from rtcc.alpr.api import router as alpr_router
 from rtcc.audit.api import router as audit_router
 from rtcc.auth import service as accounts
 from rtcc.auth.api import router as auth_router
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(authorize)])
     # video before cameras: its /cameras/health must match before /cameras/{camera_id}.
-    for router in (auth_router, audit_router, video_router, cameras_router, system_router):
+    for router in (auth_router, audit_router, video_router, cameras_router, alpr_router, system_router):
         api.include_router(router)
     app.include_router(health_router)
     app.include_router(api)

@@ -31,6 +31,12 @@ PERMISSIONS: dict[str, str] = {
     "video.mark": "mark an event on a camera (event-only cameras keep video around marks)",
     "video.playback": "play back recorded video and stills of cameras in scope",
     "video.export": "export clips as evidence (with a case number and purpose)",
+    "alpr.ingest": "send plate reads (ALPR devices and integrations)",
+    "alpr.search": "search plate reads (always with a purpose and a case number)",
+    "hotlists.view": "see hotlists",
+    "hotlists.manage": "create hotlists and import their entries",
+    "alerts.view": "see plate alerts",
+    "alerts.verify": "verify plate alerts and record their dispositions",
     "events.subscribe": "receive live events one may see",
     "system.status": "see detailed system status",
 }
@@ -41,16 +47,20 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(
         _EVERYONE | {
             "users.read", "users.manage", "agencies.read", "agencies.manage", "tokens.manage",
-            "roles.read", "audit.verify", "cameras.view", "cameras.manage", "system.status",
+            "roles.read", "audit.verify", "cameras.view", "cameras.manage", "system.status", "alpr.ingest",
+            "hotlists.view", "hotlists.manage",
         }
     ),
     "supervisor": frozenset(
         _EVERYONE | {"users.read", "agencies.read", "cameras.view", "video.live", "video.playback", "video.export",
-                     "video.mark", "system.status"}
+                     "video.mark", "system.status", "alpr.search", "hotlists.view", "hotlists.manage", "alerts.view",
+                     "alerts.verify"}
     ),
-    "analyst": frozenset(_EVERYONE | {"cameras.view", "video.live", "video.playback", "video.export", "video.mark"}),
-    "operator": frozenset(_EVERYONE | {"cameras.view", "video.live", "video.playback", "video.mark"}),
-    "field_officer": frozenset(_EVERYONE | {"cameras.view", "video.live"}),
+    "analyst": frozenset(_EVERYONE | {"cameras.view", "video.live", "video.playback", "video.export", "video.mark",
+                                      "alpr.search", "hotlists.view", "alerts.view", "alerts.verify"}),
+    "operator": frozenset(_EVERYONE | {"cameras.view", "video.live", "video.playback", "video.mark", "alpr.ingest",
+                                       "hotlists.view", "alerts.view", "alerts.verify"}),
+    "field_officer": frozenset(_EVERYONE | {"cameras.view", "video.live", "alerts.view"}),
     # Oversight reads the record of what everyone did, not the surveillance data itself.
     "auditor": frozenset(
         _EVERYONE | {"audit.read", "audit.export", "audit.verify", "roles.read", "agencies.read", "users.read"}

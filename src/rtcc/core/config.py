@@ -164,6 +164,12 @@ class Settings(BaseSettings):
         default=10, ge=0.1, le=1440, description="How often expired and over-quota recordings are purged."
     )
 
+    # --- plates ---
+    alert_dedupe_seconds: int = Field(
+        default=300, ge=0, le=86_400,
+        description="Reads of the same plate by the same camera within this window fold into one alert.",
+    )
+
     # --- live view ---
     live_idle_stop_seconds: float = Field(
         default=15, ge=0, le=3600, description="A camera's live upstream is closed this long after its last viewer leaves."

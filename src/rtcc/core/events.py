@@ -54,6 +54,8 @@ EVENT_PERMISSIONS: dict[str, str] = {
     "cameras.imported": "cameras.view",
     "camera.status": "cameras.view",
     "evidence.exported": "video.export",
+    "plate.alert": "alerts.view",
+    "plate.alert_updated": "alerts.view",
 }
 
 

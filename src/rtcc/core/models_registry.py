@@ -1,6 +1,7 @@
 """Imports every domain's tables so the metadata Alembic compares against is complete."""
 
 from rtcc.core.database import Base
+from rtcc.alpr import models as _alpr_models  # noqa: F401
 from rtcc.audit import models as _audit_models  # noqa: F401
 from rtcc.auth import models as _auth_models  # noqa: F401
 from rtcc.cameras import models as _camera_models  # noqa: F401

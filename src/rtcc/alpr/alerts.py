@@ -1,0 +1,121 @@
+"""Plate alerts: raised by a hotlist match, de-duplicated, verified by a person, then disposed of."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from rtcc.alpr.matcher import Match
+from rtcc.alpr.models import Hotlist, HotlistEntry, PlateAlert, PlateRead
+from rtcc.audit import service as audit
+from rtcc.auth.models import Agency
+from rtcc.core import clock
+from rtcc.core.actor import Actor
+from rtcc.core.errors import Conflict, InvalidInput, NotFound
+from rtcc.core.events import emit, make_event
+from rtcc.core.runtime import Runtime
+
+DISPOSITIONS = ("confirmed", "misread", "vehicle_mismatch", "entry_inactive", "other")
+FALSE_HITS = ("misread", "vehicle_mismatch", "entry_inactive")
+
+
+def raise_alerts(session: Session, *, runtime: Runtime, read_id: int, plate: str, camera_id: int | None, read_at: datetime,
+                 matches: list[Match]) -> int:
+    """One alert per matching entry, unless the same plate and camera alerted within the window (then folded in)."""
+    session.execute(PlateRead.__table__.update().where(PlateRead.id == read_id).values(matched=True))
+    window_start = read_at - timedelta(seconds=runtime.settings.alert_dedupe_seconds)
+    raised = 0
+    for match in matches:
+        recent = session.execute(
+            select(PlateAlert).where(PlateAlert.entry_id == match.entry.entry_id, PlateAlert.camera_id == camera_id,
+                                     PlateAlert.created_at >= window_start, PlateAlert.status == "new")
+        ).scalars().first()
+        if recent is not None:
+            recent.repeats += 1
+            continue
+        alert = PlateAlert(read_id=read_id, entry_id=match.entry.entry_id, hotlist_id=match.entry.hotlist_id, camera_id=camera_id,
+                           plate=plate, match_method=match.method, status="new", repeats=0, created_at=clock.utcnow())
+        session.add(alert)
+        session.flush()
+        entry = session.get(HotlistEntry, match.entry.entry_id)
+        hotlist = session.get(Hotlist, match.entry.hotlist_id)
+        agency = session.get(Agency, hotlist.agency_id)
+        read = session.get(PlateRead, read_id)
+        emit(session, make_event(
+            "plate.alert", agency_ori=agency.ori, alert_id=alert.id, plate=plate, matched_plate=match.matched_plate,
+            method=match.method, camera_id=camera_id, read_at=clock.iso(read_at), crop=read.crop_path,
+            hotlist=hotlist.name, priority=hotlist.priority, reason=entry.reason,
+            vehicle={"make": entry.make, "model": entry.model, "colour": entry.colour, "state": entry.state},
+        ))
+        raised += 1
+    return raised
+
+
+def get_alert(session: Session, *, alert_id: int) -> PlateAlert:
+    alert = session.get(PlateAlert, alert_id)
+    if alert is None:
+        raise NotFound(f"No alert {alert_id}.", code="alert_not_found")
+    return alert
+
+
+def list_alerts(session: Session, *, status: str | None = None, limit: int = 100) -> list[PlateAlert]:
+    statement = select(PlateAlert).order_by(PlateAlert.id.desc()).limit(limit)
+    if status:
+        statement = statement.where(PlateAlert.status == status)
+    return list(session.execute(statement).scalars())
+
+
+def verify(session: Session, *, runtime: Runtime, actor: Actor, alert_id: int, crop_matches_plate: bool,
+           vehicle_matches: bool, entry_still_active: bool) -> PlateAlert:
+    """A person's three checks; only when all hold does the alert become actionable."""
+    alert = get_alert(session, alert_id=alert_id)
+    if alert.status != "new":
+        raise Conflict(f"Alert {alert_id} was already {alert.status}.", code="alert_not_new")
+    alert.crop_matches_plate, alert.vehicle_matches, alert.entry_still_active = crop_matches_plate, vehicle_matches, entry_still_active
+    alert.verified_by, alert.verified_at = actor.username, clock.utcnow()
+    checks_pass = crop_matches_plate and vehicle_matches and entry_still_active
+    if checks_pass:
+        alert.status = "actionable"
+    else:  # a failed check is itself the disposition
+        alert.status = "closed"
+        alert.disposition = "misread" if not crop_matches_plate else ("vehicle_mismatch" if not vehicle_matches else "entry_inactive")
+        alert.disposed_by, alert.disposed_at = actor.username, alert.verified_at
+    audit.record(session, keys=runtime.keys, actor=actor, action="alert.verify", object_type="plate_alert", object_id=alert.id,
+                 details={"crop_matches_plate": crop_matches_plate, "vehicle_matches": vehicle_matches,
+                          "entry_still_active": entry_still_active, "status": alert.status})
+    emit(session, make_event("plate.alert_updated", alert_id=alert.id, status=alert.status))
+    return alert
+
+
+def dispose(session: Session, *, runtime: Runtime, actor: Actor, alert_id: int, disposition: str, note: str = "") -> PlateAlert:
+    """Record how an alert ended (confirmed stop, misread, ...)."""
+    if disposition not in DISPOSITIONS:
+        raise InvalidInput(f"Disposition must be one of {', '.join(DISPOSITIONS)}.", code="invalid_disposition")
+    alert = get_alert(session, alert_id=alert_id)
+    if disposition == "confirmed" and alert.status != "actionable":
+        raise Conflict("Only a verified (actionable) alert can be confirmed.", code="alert_not_verified")
+    alert.status, alert.disposition, alert.disposition_note = "closed", disposition, note[:2000] or None
+    alert.disposed_by, alert.disposed_at = actor.username, clock.utcnow()
+    audit.record(session, keys=runtime.keys, actor=actor, action="alert.dispose", object_type="plate_alert", object_id=alert.id,
+                 details={"disposition": disposition})
+    emit(session, make_event("plate.alert_updated", alert_id=alert.id, status=alert.status, disposition=disposition))
+    return alert
+
+
+def false_hit_rates(session: Session) -> dict[str, dict]:
+    """Per camera and per hotlist: disposed alerts, how many were false hits, and the rate."""
+    result: dict[str, dict] = {"by_camera": {}, "by_hotlist": {}}
+    for key, column in (("by_camera", PlateAlert.camera_id), ("by_hotlist", PlateAlert.hotlist_id)):
+        rows = session.execute(
+            select(column, PlateAlert.disposition, func.count()).where(PlateAlert.disposition.is_not(None))
+            .group_by(column, PlateAlert.disposition)
+        ).all()
+        for owner, disposition, count in rows:
+            figures = result[key].setdefault(str(owner), {"disposed": 0, "false_hits": 0})
+            figures["disposed"] += count
+            figures["false_hits"] += count if disposition in FALSE_HITS else 0
+        for figures in result[key].values():
+            figures["false_hit_rate"] = round(figures["false_hits"] / figures["disposed"], 3) if figures["disposed"] else 0.0
+    return result

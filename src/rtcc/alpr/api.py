@@ -1,0 +1,178 @@
+"""Plates over HTTP: device ingestion, hotlists, alerts with verification, and purpose-bound search."""
+
+import json
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from rtcc.alpr import alerts, hotlists, search
+from rtcc.alpr.adapters.formats import PARSERS, MalformedRead, parse_batch
+from rtcc.alpr.models import Hotlist, HotlistEntry, PlateRead
+from rtcc.alpr.reads import ingest
+from rtcc.alpr.schemas import (
+    AlertOut,
+    DispositionRequest,
+    HotlistCreate,
+    HotlistImportOut,
+    HotlistOut,
+    IngestOut,
+    ReadOut,
+    VerifyRequest,
+)
+from rtcc.audit import service as audit
+from rtcc.auth.guard import authorize, get_runtime, needs
+from rtcc.core import clock
+from rtcc.core.actor import Actor
+from rtcc.core.errors import InvalidInput
+
+router = APIRouter(tags=["plates"])
+IMPORT_TYPES = {"text/csv": "csv", "application/json": "json"}
+
+
+def hotlist_cache(request: Request) -> hotlists.HotlistCache:
+    """One cache per app, rebuilt when the hotlists change."""
+    state = request.app.state
+    if getattr(state, "hotlist_cache", None) is None:
+        state.hotlist_cache = hotlists.HotlistCache()
+    return state.hotlist_cache
+
+
+@router.post("/alpr/reads", response_model=IngestOut, openapi_extra=needs("alpr.ingest"))
+async def ingest_reads(request: Request, format: str = Query("rtcc", description=f"One of: {', '.join(PARSERS)}."),
+                       actor: Actor = Depends(authorize)):
+    """A batch of reads from a device (our schema, OpenALPR alpr_group or Frigate events); resends are stored once."""
+    runtime = get_runtime(request)
+    try:
+        document = json.loads(await request.body())
+        reads, rejected = parse_batch(document, format)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidInput("The body is not JSON.", code="invalid_reads")
+    except MalformedRead as error:
+        raise InvalidInput(str(error), code="invalid_reads")
+    cache = hotlist_cache(request)
+
+    def store():
+        with runtime.database.session() as db:
+            return ingest(db, runtime=runtime, hotlists=cache, source=format if format != "rtcc" else "rest", reads=reads)
+
+    report = await run_in_threadpool(store)
+    return IngestOut(stored=report.stored, duplicates=report.duplicates, alerts=report.alerts,
+                     rejected=sorted(rejected + report.rejected, key=lambda item: item["index"]))
+
+
+@router.get("/alpr/reads", response_model=list[ReadOut], openapi_extra=needs("alpr.search"))
+def search_reads(
+    request: Request,
+    plate: str = Query(min_length=1, max_length=16, description="7ABC123, or a wildcard 7AB?12* with mode=wildcard."),
+    mode: str = Query("exact", description="exact, wildcard or fuzzy (one confusable character off)."),
+    purpose: str = Query("", max_length=500, description="Why you search: required."),
+    case_number: str = Query("", max_length=64, description="The case this search serves: required."),
+    start: datetime | None = None, end: datetime | None = None,
+    camera_id: list[int] | None = Query(None), area: str | None = Query(None, description="lon,lat;lon,lat;... polygon"),
+    limit: int = Query(100, ge=1, le=1000), before_id: int | None = Query(None, ge=1),
+    actor: Actor = Depends(authorize),
+):
+    """Reads of a plate, newest first; every search is audited with its purpose, case number and terms."""
+    polygon = None
+    if area:
+        try:
+            polygon = [(float(lon), float(lat)) for lon, lat in (corner.split(",") for corner in area.split(";"))]
+        except ValueError:
+            raise InvalidInput("area must be 'lon,lat;lon,lat;lon,lat'.", code="invalid_search")
+    query = search.PlateQuery(plate=plate, mode=mode, start=start, end=end, camera_ids=camera_id, area=polygon)
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        found = search.search_reads(db, runtime=runtime, actor=actor, query=query, purpose=purpose,
+                                    case_number=case_number, limit=limit, before_id=before_id)
+        return [ReadOut.of(read) for read in found]
+
+
+@router.post("/alpr/hotlists", response_model=HotlistOut, status_code=201, openapi_extra=needs("hotlists.manage"))
+def create_hotlist(body: HotlistCreate, request: Request, actor: Actor = Depends(authorize)):
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        created = hotlists.create_hotlist(db, runtime=runtime, actor=actor, **body.model_dump())
+        return HotlistOut(id=created.id, name=created.name, source=created.source, priority=created.priority,
+                          description=created.description, created_at=created.created_at)
+
+
+@router.get("/alpr/hotlists", response_model=list[HotlistOut], openapi_extra=needs("hotlists.view"))
+def list_hotlists(request: Request, actor: Actor = Depends(authorize)):
+    runtime = get_runtime(request)
+    from sqlalchemy import func, select
+
+    with runtime.database.session() as db:
+        counts = dict(db.execute(select(HotlistEntry.hotlist_id, func.count()).where(HotlistEntry.removed_at.is_(None))
+                                 .group_by(HotlistEntry.hotlist_id)).all())
+        return [HotlistOut(id=h.id, name=h.name, source=h.source, priority=h.priority, description=h.description,
+                           created_at=h.created_at, active_entries=counts.get(h.id, 0))
+                for h in db.execute(select(Hotlist).order_by(Hotlist.priority, Hotlist.name)).scalars()]
+
+
+@router.post("/alpr/hotlists/{hotlist_id}/import", response_model=HotlistImportOut, openapi_extra=needs("hotlists.manage"))
+async def import_hotlist(hotlist_id: int, request: Request, replace: bool = Query(False, description="The file is a full extract: remove entries not in it."),
+                         actor: Actor = Depends(authorize)):
+    """Entries from an NCIC-style CSV (LIC, LIS, OFF, VMA, VMO, VCO, NIC, EXP columns or plain names) or JSON."""
+    runtime = get_runtime(request)
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in IMPORT_TYPES:
+        raise InvalidInput("Send text/csv or application/json.", code="unsupported_media_type", status_code=415)
+    try:
+        text = (await request.body()).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("The file is not UTF-8 text.", code="invalid_import")
+
+    def run():
+        with runtime.database.session() as db:
+            return hotlists.import_entries(db, runtime=runtime, actor=actor, hotlist_id=hotlist_id, text=text,
+                                           format=IMPORT_TYPES[content_type], replace=replace)
+
+    report = await run_in_threadpool(run)
+    return HotlistImportOut(added=report.added, updated=report.updated, rejected=len(report.errors), errors=report.errors)
+
+
+def _alert_out(db, alert) -> AlertOut:
+    entry = db.get(HotlistEntry, alert.entry_id)
+    read = db.get(PlateRead, alert.read_id)
+    out = AlertOut.model_validate({name: getattr(alert, name) for name in AlertOut.model_fields if hasattr(alert, name)})
+    out.entry = {"plate": entry.plate, "state": entry.state, "reason": entry.reason, "make": entry.make, "model": entry.model,
+                 "colour": entry.colour, "expires_at": clock.iso(entry.expires_at), "active": entry.removed_at is None}
+    out.read = {"read_at": clock.iso(read.read_at), "camera_id": read.camera_id, "device_id": read.device_id,
+                "confidence": read.confidence, "plate_raw": read.plate_raw, "crop_path": read.crop_path}
+    return out
+
+
+@router.get("/alpr/alerts", response_model=list[AlertOut], openapi_extra=needs("alerts.view"))
+def list_alerts(request: Request, status: str | None = Query(None, description="new, actionable or closed"),
+                limit: int = Query(100, ge=1, le=1000), actor: Actor = Depends(authorize)):
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        found = alerts.list_alerts(db, status=status, limit=limit)
+        audit.record(db, keys=runtime.keys, actor=actor, action="alert.list", object_type="plate_alert",
+                     query_terms={"status": status} if status else None, details={"count": len(found)})
+        return [_alert_out(db, alert) for alert in found]
+
+
+@router.post("/alpr/alerts/{alert_id}/verify", response_model=AlertOut, openapi_extra=needs("alerts.verify"))
+def verify_alert(alert_id: int, body: VerifyRequest, request: Request, actor: Actor = Depends(authorize)):
+    """A person checks crop, vehicle and entry; only then is the alert actionable."""
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        return _alert_out(db, alerts.verify(db, runtime=runtime, actor=actor, alert_id=alert_id, **body.model_dump()))
+
+
+@router.post("/alpr/alerts/{alert_id}/disposition", response_model=AlertOut, openapi_extra=needs("alerts.verify"))
+def dispose_alert(alert_id: int, body: DispositionRequest, request: Request, actor: Actor = Depends(authorize)):
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        return _alert_out(db, alerts.dispose(db, runtime=runtime, actor=actor, alert_id=alert_id,
+                                             disposition=body.disposition, note=body.note))
+
+
+@router.get("/alpr/alerts/false-hits", openapi_extra=needs("alerts.view"))
+def false_hits(request: Request, actor: Actor = Depends(authorize)):
+    """False-hit rates per camera and per hotlist, from the dispositions."""
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        return alerts.false_hit_rates(db)

@@ -1,0 +1,100 @@
+"""Tables of plate reads, hotlists and their entries, and the alerts a match raises."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rtcc.core.database import Base, UTCDateTime
+
+
+class PlateRead(Base):
+    """One sighting of a plate by a camera or an ALPR device."""
+
+    __tablename__ = "plate_reads"
+    __table_args__ = (
+        # Idempotency: a device resending a read with the same id stores it once.
+        UniqueConstraint("source", "source_read_id", name="uq_plate_reads_source_read"),
+        Index("ix_plate_reads_plate_time", "plate", "read_at"),
+        Index("ix_plate_reads_camera_time", "camera_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    plate: Mapped[str] = mapped_column(String(16))  # normalised: upper case, letters and digits only
+    plate_raw: Mapped[str] = mapped_column(String(32))
+    confidence: Mapped[float] = mapped_column(Float)
+    region: Mapped[str | None] = mapped_column(String(16), nullable=True)  # e.g. us-ca
+    camera_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    device_id: Mapped[str | None] = mapped_column(String(100), nullable=True)  # an external reader's own id
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
+    direction: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    crop_path: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    source: Mapped[str] = mapped_column(String(32))  # reader | rest | mqtt | openalpr | frigate
+    source_read_id: Mapped[str] = mapped_column(String(100))
+    matched: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Hotlist(Base):
+    """A list of wanted plates from one source (NCIC extract, local BOLO list, Amber alerts)."""
+
+    __tablename__ = "hotlists"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    source: Mapped[str] = mapped_column(String(100))
+    priority: Mapped[int] = mapped_column(Integer)  # 1 = highest
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class HotlistEntry(Base):
+    """One wanted plate: why, what vehicle, and until when."""
+
+    __tablename__ = "hotlist_entries"
+    __table_args__ = (UniqueConstraint("hotlist_id", "external_id", name="uq_hotlist_entries_list_external"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hotlist_id: Mapped[int] = mapped_column(ForeignKey("hotlists.id", ondelete="CASCADE"), index=True)
+    external_id: Mapped[str] = mapped_column(String(100))  # the source's record id (or the plate+state)
+    plate: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    make: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    model: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    colour: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class PlateAlert(Base):
+    """A read that matched a hotlist entry; actionable only once a person verified it."""
+
+    __tablename__ = "plate_alerts"
+    __table_args__ = (Index("ix_plate_alerts_plate_camera", "plate", "camera_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    read_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), ForeignKey("plate_reads.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("hotlist_entries.id"), index=True)
+    hotlist_id: Mapped[int] = mapped_column(Integer, index=True)
+    camera_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    plate: Mapped[str] = mapped_column(String(16))
+    match_method: Mapped[str] = mapped_column(String(16))  # exact | fuzzy
+    status: Mapped[str] = mapped_column(String(16), index=True)  # new | actionable | closed
+    repeats: Mapped[int] = mapped_column(Integer, default=0)  # further reads folded into this alert
+    crop_matches_plate: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    vehicle_matches: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    entry_still_active: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    verified_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    disposition: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    disposition_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    disposed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    disposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,105 @@
+"""Plate search: exact, wildcard (7AB?12*) or fuzzy, within time, cameras and an area — always for a case."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rtcc.alpr.models import PlateRead
+from rtcc.alpr.plates import MAX_PLATE, normalise_plate, one_substitution_variants
+from rtcc.audit import service as audit
+from rtcc.core import clock
+from rtcc.core.actor import Actor
+from rtcc.core.errors import InvalidInput
+from rtcc.core.runtime import Runtime
+
+WILDCARD_QUERY = re.compile(r"^[A-Z0-9?*]{1,16}$")
+CASE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{1,63}$")
+MODES = ("exact", "wildcard", "fuzzy")
+
+
+@dataclass
+class PlateQuery:
+    plate: str
+    mode: str = "exact"
+    start: datetime | None = None
+    end: datetime | None = None
+    camera_ids: list[int] | None = None
+    area: list[tuple[float, float]] | None = None  # polygon of (longitude, latitude)
+
+    def terms(self) -> dict:
+        return {"plate": self.plate, "mode": self.mode, "start": clock.iso(self.start), "end": clock.iso(self.end),
+                "camera_ids": self.camera_ids, "area": self.area}
+
+
+def point_in_polygon(longitude: float, latitude: float, polygon: list[tuple[float, float]]) -> bool:
+    """Ray casting: whether the point lies inside the polygon (a list of (lon, lat), closed or not)."""
+    inside = False
+    count = len(polygon)
+    for index in range(count):
+        x1, y1 = polygon[index]
+        x2, y2 = polygon[(index + 1) % count]
+        if (y1 > latitude) != (y2 > latitude):
+            crossing = x1 + (latitude - y1) * (x2 - x1) / (y2 - y1)
+            if longitude < crossing:
+                inside = not inside
+    return inside
+
+
+def _plate_condition(query: PlateQuery):
+    if query.mode not in MODES:
+        raise InvalidInput(f"mode must be one of {', '.join(MODES)}.", code="invalid_search")
+    if query.mode == "wildcard":
+        pattern = query.plate.strip().upper()
+        if not WILDCARD_QUERY.match(pattern) or pattern.strip("*?") == "":
+            raise InvalidInput("A wildcard search uses letters, digits, ? (one character) and * (any run), "
+                               "and at least one letter or digit.", code="invalid_search")
+        # The pattern holds only [A-Z0-9?*], so no SQL LIKE metacharacter of the user's survives.
+        return PlateRead.plate.like(pattern.replace("*", "%").replace("?", "_"))
+    plate = normalise_plate(query.plate)
+    if not 2 <= len(plate) <= MAX_PLATE:
+        raise InvalidInput("Give a plate of 2 to 10 letters or digits.", code="invalid_search")
+    if query.mode == "exact":
+        return PlateRead.plate == plate
+    return PlateRead.plate.in_([plate, *{variant for variant, _ in one_substitution_variants(plate)}])
+
+
+def search_reads(session: Session, *, runtime: Runtime, actor: Actor, query: PlateQuery, purpose: str, case_number: str,
+                 limit: int = 100, before_id: int | None = None) -> list[PlateRead]:
+    """Newest first, paged by id; refused without a purpose and a case number; audited with its terms."""
+    if len((purpose or "").strip()) < 5:
+        raise InvalidInput("Say why you search (purpose, at least a few words).", code="purpose_required")
+    if not CASE_NUMBER.match(case_number or ""):
+        raise InvalidInput("A case number is required.", code="case_number_required")
+    statement = select(PlateRead).where(_plate_condition(query))
+    if query.start:
+        statement = statement.where(PlateRead.read_at >= query.start)
+    if query.end:
+        statement = statement.where(PlateRead.read_at < query.end)
+    if query.camera_ids:
+        statement = statement.where(PlateRead.camera_id.in_(query.camera_ids))
+    if query.area:
+        if len(query.area) < 3:
+            raise InvalidInput("An area needs at least three corners.", code="invalid_search")
+        longitudes, latitudes = [p[0] for p in query.area], [p[1] for p in query.area]
+        statement = statement.where(PlateRead.longitude.between(min(longitudes), max(longitudes)),
+                                    PlateRead.latitude.between(min(latitudes), max(latitudes)))
+    if before_id:
+        statement = statement.where(PlateRead.id < before_id)
+    statement = statement.order_by(PlateRead.id.desc())
+    found: list[PlateRead] = []
+    # The polygon test runs in Python on the bounding box's rows, fetched in pages.
+    for read in session.execute(statement.execution_options(yield_per=500)).scalars():
+        if query.area and not point_in_polygon(read.longitude, read.latitude, query.area):
+            continue
+        found.append(read)
+        if len(found) >= limit:
+            break
+    audit.record(session, keys=runtime.keys, actor=actor, action="alpr.search", object_type="plate_read",
+                 purpose=purpose.strip(), case_number=case_number, query_terms={**query.terms(), "limit": limit},
+                 details={"results": len(found)})
+    return found

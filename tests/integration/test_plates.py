@@ -1,0 +1,154 @@
+"""Plates from device to verified alert to purpose-bound search, as the watch floor uses them."""
+
+import json
+from datetime import timedelta
+
+from rtcc.core import clock
+
+NCIC_CSV = """NIC,LIC,LIS,OFF,VMA,VMO,VCO,DOE,EXP
+V123456789,7ABC123,CA,STOLEN VEHICLE,TOYT,CAMRY,BLK,20261101,
+V123456790,8XYZ777,CA,AMBER ALERT SUSPECT VEHICLE,HOND,CIVIC,WHI,20261115,20270101
+V123456791,4GHI555,ZZ,STOLEN VEHICLE,FORD,F150,RED,20261101,
+V123456792,,CA,STOLEN VEHICLE,FORD,F150,RED,20261101,
+V123456793,5JKL888,NV,,FORD,F150,RED,20261101,
+V123456794,6MNO999,AZ,FELONY WARRANT,CHEV,TAHOE,GRY,2026-13-45,
+V123456795,3PQR222,CA,STOLEN PLATE,NISS,ALTIMA,SIL,20261101,20261102
+"""
+
+
+def setup_hotlist(client):
+    hotlist = client.post("/api/v1/alpr/hotlists", json={"name": "NCIC stolen", "source": "NCIC", "priority": 1}).json()
+    report = client.post(f"/api/v1/alpr/hotlists/{hotlist['id']}/import", content=NCIC_CSV, headers={"content-type": "text/csv"}).json()
+    return hotlist, report
+
+
+def reads_of(*plates, camera_id=1, seconds_ago=0, **extra):
+    at = clock.utcnow() - timedelta(seconds=seconds_ago)
+    return {"reads": [{"plate": plate, "read_at": at.isoformat(), "confidence": 0.93, "camera_id": camera_id,
+                       "read_id": f"{camera_id}-{plate}-{seconds_ago}", **extra} for plate in plates]}
+
+
+def test_an_ncic_extract_imports_with_a_line_by_line_report(signed_in_as):
+    supervisor, _ = signed_in_as("supervisor")
+    hotlist, report = setup_hotlist(supervisor)
+    assert (report["added"], report["rejected"]) == (3, 4)
+    problems = {error["line"]: error["message"] for error in report["errors"]}
+    assert "unknown state" in problems[4] and problems[5].startswith("plate") and problems[6].startswith("reason")
+    assert "not a date" in problems[7]
+    again = supervisor.post(f"/api/v1/alpr/hotlists/{hotlist['id']}/import", content=NCIC_CSV, headers={"content-type": "text/csv"}).json()
+    assert (again["added"], again["updated"]) == (0, 3)  # re-importing the same extract changes nothing twice
+    listed = supervisor.get("/api/v1/alpr/hotlists").json()
+    assert listed[0]["active_entries"] == 3
+    as_json = supervisor.post(f"/api/v1/alpr/hotlists/{hotlist['id']}/import", headers={"content-type": "application/json"},
+                              content=json.dumps([{"plate": "9 TUV 111", "state": "CA", "reason": "BOLO robbery", "colour": "BLU"}])).json()
+    assert as_json["added"] == 1
+
+
+def test_reads_are_stored_once_bad_ones_rejected_with_reasons(signed_in_as):
+    operator, _ = signed_in_as("operator")
+    batch = reads_of("1AAA111", "2BBB222")
+    batch["reads"].append({"plate": "3CCC333"})  # no time
+    batch["reads"].append({"plate": "!", "read_at": clock.utcnow().isoformat(), "camera_id": 1})
+    batch["reads"].append({"plate": "4DDD444", "read_at": "2026-11-21T10:00:00", "camera_id": 1})  # no zone
+    first = operator.post("/api/v1/alpr/reads", json=batch).json()
+    assert (first["stored"], first["duplicates"]) == (2, 0)
+    assert [item["index"] for item in first["rejected"]] == [2, 3, 4]
+    resent = operator.post("/api/v1/alpr/reads", json=reads_of("1AAA111", "2BBB222")).json()
+    assert (resent["stored"], resent["duplicates"]) == (0, 2)
+    garbage = operator.post("/api/v1/alpr/reads", content=b"{not json", headers={"content-type": "application/json"})
+    assert garbage.status_code == 422 and garbage.json()["code"] == "invalid_reads"
+
+
+def test_openalpr_and_frigate_messages_are_understood(signed_in_as):
+    operator, _ = signed_in_as("operator")
+    group = {"data_type": "alpr_group", "epoch_start": int(clock.utcnow().timestamp() * 1000), "best_plate_number": "7ABC124",
+             "best_confidence": 91.5, "best_region": "ca", "agent_uid": "agent-9", "camera_id": 42, "best_uuid": "u-1",
+             "travel_direction": 92.0, "gps_latitude": 34.09, "gps_longitude": -118.36}
+    assert operator.post("/api/v1/alpr/reads?format=openalpr", json=group).json()["stored"] == 1
+    event = {"type": "update", "after": {"id": "1718-abc", "camera": "driveway", "recognized_license_plate": "ABC123",
+                                         "recognized_license_plate_score": 0.88, "start_time": clock.utcnow().timestamp()}}
+    assert operator.post("/api/v1/alpr/reads?format=frigate", json=event).json()["stored"] == 1
+    no_plate = {"type": "new", "after": {"id": "1718-def", "camera": "driveway", "start_time": clock.utcnow().timestamp()}}
+    rejected = operator.post("/api/v1/alpr/reads?format=frigate", json=no_plate).json()
+    assert rejected["stored"] == 0 and "no recognized plate" in rejected["rejected"][0]["message"]
+
+
+def test_a_hotlisted_plate_raises_one_alert_that_a_person_verifies(client, runtime, signed_in_as):
+    from support import create_person, sign_in
+
+    supervisor, _ = signed_in_as("supervisor")
+    hotlist, _ = setup_hotlist(supervisor)
+    analyst = sign_in(client, create_person(runtime, "ana", "analyst"))
+    client.headers["x-csrf-token"] = analyst.csrf_token
+    operator, _ = signed_in_as("operator")
+    with client.websocket_connect("/api/v1/events?types=plate.") as feed:
+        feed.receive_json()
+        stored = operator.post("/api/v1/alpr/reads", json=reads_of("7ABC123", "7ABC999")).json()
+        assert (stored["stored"], stored["alerts"]) == (2, 1)
+        alert_event = feed.receive_json()
+    assert alert_event["type"] == "plate.alert" and alert_event["data"]["plate"] == "7ABC123"
+    assert alert_event["data"]["vehicle"] == {"make": "TOYT", "model": "CAMRY", "colour": "BLK", "state": "CA"}
+    assert alert_event["data"]["method"] == "exact" and alert_event["data"]["reason"] == "STOLEN VEHICLE"
+
+    # The same plate past the same camera a minute later folds into the open alert.
+    assert operator.post("/api/v1/alpr/reads", json=reads_of("7ABC123", seconds_ago=-1)).json()["alerts"] == 0
+    alerts = client.get("/api/v1/alpr/alerts", params={"status": "new"}).json()
+    assert len(alerts) == 1 and alerts[0]["repeats"] == 1 and alerts[0]["entry"]["reason"] == "STOLEN VEHICLE"
+    alert_id = alerts[0]["id"]
+    confirm_early = client.post(f"/api/v1/alpr/alerts/{alert_id}/disposition", json={"disposition": "confirmed"})
+    assert confirm_early.status_code == 409  # nobody verified it yet
+    verified = client.post(f"/api/v1/alpr/alerts/{alert_id}/verify",
+                           json={"crop_matches_plate": True, "vehicle_matches": True, "entry_still_active": True}).json()
+    assert verified["status"] == "actionable" and verified["verified_by"] == "ana"
+    closed = client.post(f"/api/v1/alpr/alerts/{alert_id}/disposition", json={"disposition": "confirmed", "note": "stopped, arrested"}).json()
+    assert closed["status"] == "closed" and closed["disposition"] == "confirmed"
+
+
+def test_fuzzy_matches_expired_entries_and_false_hit_rates(signed_in_as):
+    supervisor, _ = signed_in_as("supervisor")
+    setup_hotlist(supervisor)
+    operator, _ = signed_in_as("operator")
+    misread = operator.post("/api/v1/alpr/reads", json=reads_of("8XYZ7T7", camera_id=5)).json()  # T is no confusable of 7
+    assert misread["alerts"] == 0
+    fuzzy = operator.post("/api/v1/alpr/reads", json=reads_of("BXYZ777", camera_id=5)).json()  # B read for 8
+    assert fuzzy["alerts"] == 1
+    expired = operator.post("/api/v1/alpr/reads", json=reads_of("3PQR222", camera_id=5)).json()  # expired 2026-11-02
+    assert expired["alerts"] == 0
+    alert = supervisor.get("/api/v1/alpr/alerts").json()[0]
+    assert alert["match_method"] == "fuzzy" and alert["plate"] == "BXYZ777"
+    checked = supervisor.post(f"/api/v1/alpr/alerts/{alert['id']}/verify",
+                              json={"crop_matches_plate": False, "vehicle_matches": True, "entry_still_active": True}).json()
+    assert checked["status"] == "closed" and checked["disposition"] == "misread"
+    rates = supervisor.get("/api/v1/alpr/alerts/false-hits").json()
+    assert rates["by_camera"]["5"] == {"disposed": 1, "false_hits": 1, "false_hit_rate": 1.0}
+
+
+def test_searches_need_a_purpose_and_case_and_find_earlier_passes(runtime, signed_in_as):
+    operator, _ = signed_in_as("operator")
+    for camera, seconds, lat, lon in ((1, 3600, 34.090, -118.370), (2, 1800, 34.091, -118.360), (3, 60, 34.200, -118.100)):
+        operator.post("/api/v1/alpr/reads", json=reads_of("7ABC123", camera_id=camera, seconds_ago=seconds, latitude=lat, longitude=lon))
+    operator.post("/api/v1/alpr/reads", json=reads_of("7ABC128", camera_id=1, seconds_ago=10, latitude=34.09, longitude=-118.37))
+    analyst, person = signed_in_as("analyst")
+    bound = {"purpose": "homicide investigation, suspect vehicle", "case_number": "HOM-2026-0117"}
+    refused = analyst.get("/api/v1/alpr/reads", params={"plate": "7ABC123"})
+    assert refused.status_code == 422 and refused.json()["code"] == "purpose_required"
+    no_case = analyst.get("/api/v1/alpr/reads", params={"plate": "7ABC123", "purpose": bound["purpose"]})
+    assert no_case.json()["code"] == "case_number_required"
+    exact = analyst.get("/api/v1/alpr/reads", params={"plate": "7abc-123", **bound}).json()
+    assert [read["camera_id"] for read in exact] == [3, 2, 1]  # newest first
+    wildcard = analyst.get("/api/v1/alpr/reads", params={"plate": "7ABC12*", "mode": "wildcard", **bound}).json()
+    assert {read["plate"] for read in wildcard} == {"7ABC123", "7ABC128"}
+    fuzzy = analyst.get("/api/v1/alpr/reads", params={"plate": "7A8C123", "mode": "fuzzy", **bound}).json()
+    assert {read["plate"] for read in fuzzy} == {"7ABC123"}
+    area = "-118.38,34.08;-118.35,34.08;-118.35,34.10;-118.38,34.10"
+    inside = analyst.get("/api/v1/alpr/reads", params={"plate": "7ABC123", "area": area, **bound}).json()
+    assert sorted(read["camera_id"] for read in inside) == [1, 2]
+    for hostile in ("7%", "' OR 1=1 --", "7AB_", "**"):
+        response = analyst.get("/api/v1/alpr/reads", params={"plate": hostile, "mode": "wildcard", **bound})
+        assert response.status_code == 422, hostile
+    from rtcc.audit import service as audit
+
+    with runtime.database.session() as db:
+        searches = audit.search(db, query=audit.AuditQuery(action="alpr.search", username=person.username))
+    assert len(searches) == 4 and all(s.case_number == "HOM-2026-0117" and s.purpose == bound["purpose"] for s in searches)
+    assert json.loads(searches[-1].query_terms)["plate"] == "7abc-123"
