@@ -44,6 +44,13 @@ if ! port_open 4222; then
   wait_port 4222
 fi
 
+# --- Mosquitto (MQTT) for device ingestion ---
+if ! command -v mosquitto >/dev/null; then echo "installing mosquitto"; apt_install mosquitto; fi
+if ! port_open 1883; then
+  mosquitto -d -c /etc/mosquitto/mosquitto.conf 2>/dev/null || mosquitto -d -p 1883
+  wait_port 1883
+fi
+
 # --- Chromium for the browser tests (Playwright drives Debian's build) ---
 if [ ! -x /usr/bin/chromium ]; then echo "installing chromium"; apt_install chromium; fi
-echo "test services ready: postgresql :5432, nats :4222, chromium"
+echo "test services ready: postgresql :5432, nats :4222, mosquitto :1883, chromium"

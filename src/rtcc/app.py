@@ -48,6 +48,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             background.append(asyncio.create_task(recorder.run()))
         app.state.recorder = recorder
         app.state.live_relays = live_registry(runtime.settings)
+        if runtime.settings.mqtt_url:
+            from rtcc.alpr.adapters.mqtt import PlateReadSubscriber
+            from rtcc.alpr.api import hotlist_cache
+
+            app.state.mqtt_reads = PlateReadSubscriber(runtime, hotlist_cache(app))
+            background.append(asyncio.create_task(app.state.mqtt_reads.run()))
         try:
             yield
         finally:

@@ -30,9 +30,9 @@ router = APIRouter(tags=["plates"])
 IMPORT_TYPES = {"text/csv": "csv", "application/json": "json"}
 
 
-def hotlist_cache(request: Request) -> hotlists.HotlistCache:
+def hotlist_cache(request_or_app) -> hotlists.HotlistCache:
     """One cache per app, rebuilt when the hotlists change."""
-    state = request.app.state
+    state = getattr(request_or_app, "app", request_or_app).state
     if getattr(state, "hotlist_cache", None) is None:
         state.hotlist_cache = hotlists.HotlistCache()
     return state.hotlist_cache

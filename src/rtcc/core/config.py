@@ -170,6 +170,15 @@ class Settings(BaseSettings):
         description="Reads of the same plate by the same camera within this window fold into one alert.",
     )
 
+    mqtt_url: str = Field(
+        default="", max_length=500,
+        description="MQTT broker that ALPR devices publish reads to (mqtt://host:1883); empty: no MQTT ingestion. "
+                    "Topics: rtcc/alpr/<rtcc|openalpr|frigate>/...",
+    )
+    mqtt_frigate_topic: str = Field(
+        default="frigate/events", max_length=200, description="Frigate's events topic, read for plate events (empty: off)."
+    )
+
     # --- live view ---
     live_idle_stop_seconds: float = Field(
         default=15, ge=0, le=3600, description="A camera's live upstream is closed this long after its last viewer leaves."
