@@ -46,6 +46,7 @@ EXPECTED = {
     ("GET", "/api/v1/cameras/near"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
     ("GET", "/api/v1/cameras/health"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
     ("POST", "/api/v1/cameras/import"): {"admin"},
+    ("POST", "/api/v1/cameras/discover"): {"admin"},
     ("PATCH", "/api/v1/cameras/{camera_id}"): {"admin"},
     ("DELETE", "/api/v1/cameras/{camera_id}"): {"admin"},
     ("GET", "/api/v1/system/status"): {"admin", "supervisor"},

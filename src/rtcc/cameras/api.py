@@ -1,15 +1,26 @@
 """Camera registry over HTTP, limited to each caller's agency and camera groups."""
 
 from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from rtcc.audit import service as audit
 from rtcc.auth.guard import authorize, get_runtime, needs
 from rtcc.cameras import importer, service
-from rtcc.cameras.models import CAMERA_KINDS
+from rtcc.cameras.adapters import onvif
 from rtcc.cameras.locator import CameraLocator
-from rtcc.cameras.schemas import CameraCreate, CameraHitOut, CameraOut, CameraPatch, ImportReportOut
+from rtcc.cameras.models import CAMERA_KINDS
+from rtcc.cameras.schemas import (
+    CameraCreate,
+    CameraHitOut,
+    CameraOut,
+    CameraPatch,
+    ImportReportOut,
+    OnvifDiscoverIn,
+    OnvifDiscoveryOut,
+    OnvifStreamOut,
+)
 from rtcc.core.actor import Actor
-from rtcc.core.errors import InvalidInput
+from rtcc.core.errors import InvalidInput, RTCCError
 
 router = APIRouter(tags=["cameras"])
 IMPORT_TYPES = {"text/csv": "csv", "application/geo+json": "geojson", "application/json": "geojson"}
@@ -45,6 +56,30 @@ def create_camera(body: CameraCreate, request: Request, actor: Actor = Depends(a
         return CameraOut.of(camera, body.agency_ori or actor.agency_ori)
 
 
+@router.post("/cameras/discover", response_model=OnvifDiscoveryOut, openapi_extra=needs("cameras.manage"))
+async def discover_camera_streams(body: OnvifDiscoverIn, request: Request, actor: Actor = Depends(authorize)):
+    """Ask an ONVIF device for its stream URIs; the credentials are used once, never stored or logged."""
+    runtime = get_runtime(request)
+    streams, failure = [], None
+    try:
+        streams = await onvif.discover_streams(body.host, body.port, body.username, body.password,
+                                               timeout_s=runtime.settings.onvif_timeout_seconds)
+    except RTCCError as error:
+        failure = error.code
+        raise
+    finally:
+        def audit_discovery():
+            with runtime.database.session() as db:
+                audit.record(db, keys=runtime.keys, actor=actor, action="camera.discover",
+                             outcome="failure" if failure else "success", object_type="device",
+                             object_id=f"{body.host}:{body.port}", details={"streams": len(streams), "error": failure})
+
+        await run_in_threadpool(audit_discovery)
+    main, sub = onvif.pick_main_and_sub(streams)
+    return OnvifDiscoveryOut(streams=[OnvifStreamOut(**{name: getattr(stream, name) for name in OnvifStreamOut.model_fields})
+                                      for stream in streams], main_stream_url=main, sub_stream_url=sub)
+
+
 @router.post("/cameras/import", response_model=ImportReportOut, openapi_extra=needs("cameras.manage"))
 async def import_cameras(request: Request, agency_ori: str | None = Query(None, min_length=9, max_length=9),
                          actor: Actor = Depends(authorize)):
@@ -62,8 +97,6 @@ async def import_cameras(request: Request, agency_ori: str | None = Query(None, 
         with runtime.database.session() as db:
             return importer.import_cameras(db, runtime=runtime, actor=actor, agency_ori=agency_ori, text=text,
                                            format=IMPORT_TYPES[content_type], max_rows=runtime.settings.camera_import_max_rows)
-
-    from starlette.concurrency import run_in_threadpool
 
     report = await run_in_threadpool(run)
     return ImportReportOut(created=report.created, updated=report.updated, unchanged=report.unchanged,

@@ -109,3 +109,27 @@ class CameraHitOut(BaseModel):
     distance_m: float
     sees_point: bool
     off_axis_deg: float = Field(description="How far from the centre of the view the point lies.")
+
+
+class OnvifDiscoverIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    host: str = Field(min_length=1, max_length=255, description="The device's address.")
+    port: int = Field(default=80, ge=1, le=65535)
+    username: str | None = Field(default=None, max_length=200, description="Used once, never stored or logged.")
+    password: str | None = Field(default=None, max_length=200)
+
+
+class OnvifStreamOut(BaseModel):
+    profile_token: str
+    name: str
+    encoding: str | None
+    width: int | None
+    height: int | None
+    uri: str
+
+
+class OnvifDiscoveryOut(BaseModel):
+    streams: list[OnvifStreamOut]
+    main_stream_url: str | None
+    sub_stream_url: str | None

@@ -78,6 +78,9 @@ class Settings(BaseSettings):
         default=1_048_576, ge=1024, le=1_073_741_824,
         description="Largest request body accepted; larger bodies get HTTP 413.",
     )
+    onvif_timeout_seconds: float = Field(
+        default=10, ge=1, le=60, description="How long ONVIF discovery waits for a device before giving up."
+    )
     max_import_bytes: int = Field(
         default=67_108_864, ge=1024, le=4_294_967_296,
         description="Largest bulk-import upload (camera CSV/GeoJSON); larger uploads get HTTP 413.",

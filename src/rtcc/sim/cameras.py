@@ -12,9 +12,12 @@ python3 (the venv cannot import Debian's `gi`). Two modes:
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import socket
@@ -26,7 +29,7 @@ import time
 from collections import deque
 from pathlib import Path
 from typing import Self
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from rtcc.sim.scene import build_scene
 
@@ -48,31 +51,63 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("RTCC_DATA_DIR", "data")).expanduser() / "sim-clips"
 
 
-def describe(url: str, timeout_s: float = 10.0) -> str:
-    """Send one RTSP DESCRIBE and return the SDP; raises ConnectionError unless the answer is 200."""
+def describe(url: str, timeout_s: float = 10.0, credentials: tuple[str, str] | None = None) -> str:
+    """Send one RTSP DESCRIBE and return the SDP; raises ConnectionError unless the answer is 200.
+
+    Credentials, given or in the URL (rtsp://user:pass@host/...), answer the server's Digest
+    (or Basic) challenge, as ffmpeg would.
+    """
     parts = urlsplit(url)
-    request = (f"DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n"
-               "User-Agent: rtcc-sim-check\r\n\r\n").encode()
+    if credentials is None and parts.username is not None:
+        credentials = (unquote(parts.username), unquote(parts.password or ""))
+    bare_url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
     with socket.create_connection((parts.hostname, parts.port or 554), timeout=timeout_s) as connection:
-        connection.sendall(request)
-        received = b""
-        while b"\r\n\r\n" not in received:
-            chunk = connection.recv(4096)
-            if not chunk:
-                break
-            received += chunk
-        head, _, body = received.partition(b"\r\n\r\n")
-        status = head.split(b"\r\n", 1)[0].decode(errors="replace")
-        if " 200 " not in status + " ":
-            raise ConnectionError(f"{url}: {status or 'no answer'}")
-        length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
-                       if line.lower().startswith(b"content-length:")), 0)
-        while len(body) < length:
-            chunk = connection.recv(4096)
-            if not chunk:
-                break
-            body += chunk
+        status, headers, body = _rtsp_exchange(connection, bare_url, 1, "")
+        challenges = [value for name, value in headers if name == "www-authenticate"]
+        if " 401 " in status and credentials is not None and challenges:
+            authorization = _authorization(challenges, credentials, "DESCRIBE", bare_url)
+            status, _, body = _rtsp_exchange(connection, bare_url, 2, f"Authorization: {authorization}\r\n")
+    if " 200 " not in status + " ":
+        raise ConnectionError(f"{bare_url}: {status or 'no answer'}")  # never the credentials
     return body.decode(errors="replace")
+
+
+def _rtsp_exchange(connection: socket.socket, url: str, sequence: int, extra_headers: str):
+    """One DESCRIBE on an open connection: (status line, [(lower-case name, value)], body)."""
+    connection.sendall((f"DESCRIBE {url} RTSP/1.0\r\nCSeq: {sequence}\r\nAccept: application/sdp\r\n"
+                        f"{extra_headers}User-Agent: rtcc-sim-check\r\n\r\n").encode())
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = connection.recv(4096)
+        if not chunk:
+            break
+        received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status, *lines = head.decode(errors="replace").split("\r\n")
+    headers = [(name.strip().lower(), value.strip()) for name, _, value in (line.partition(":") for line in lines)]
+    length = next((int(value) for name, value in headers if name == "content-length"), 0)
+    while len(body) < length:
+        chunk = connection.recv(4096)
+        if not chunk:
+            break
+        body += chunk
+    return status, headers, body
+
+
+def _authorization(challenges: list[str], credentials: tuple[str, str], method: str, url: str) -> str:
+    """The Authorization header value answering a Digest challenge (RFC 2069 style, as RTSP servers use), else Basic."""
+    username, password = credentials
+    digest = next((challenge for challenge in challenges if challenge.lower().startswith("digest")), None)
+    if digest is None:
+        return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+    fields = dict(re.findall(r'(\w+)="?([^",]*)"?', digest[len("digest"):]))
+    realm, nonce = fields.get("realm", ""), fields.get("nonce", "")
+    def md5(text: str) -> str:  # RTSP Digest is MD5 by definition
+        return hashlib.md5(text.encode()).hexdigest()
+
+    response = md5(f"{md5(f'{username}:{realm}:{password}')}:{nonce}:{md5(f'{method}:{url}')}")
+    return (f'Digest username="{username}", realm="{realm}", nonce="{nonce}", uri="{url}", '
+            f'response="{response}"')
 
 
 class SimulatedCameras:
@@ -80,7 +115,7 @@ class SimulatedCameras:
 
     def __init__(self, count: int, port: int = 8554, mode: str = "auto", cache_dir: Path | None = None,
                  host: str = "127.0.0.1", *, loop_seconds: float = DEFAULT_LOOP_SECONDS,
-                 startup_timeout_s: float = 60.0) -> None:
+                 startup_timeout_s: float = 60.0, credentials: tuple[str, str] | None = None) -> None:
         if count < 1:
             raise ValueError("count must be at least 1")
         if mode not in ("auto", "live", "loop"):
@@ -92,6 +127,7 @@ class SimulatedCameras:
         self.host = host
         self.loop_seconds = loop_seconds
         self.startup_timeout_s = startup_timeout_s
+        self.credentials = credentials  # (username, password) every mount then asks for
         self.scenes: list[dict] = []
         self.process: subprocess.Popen | None = None
         self.log: deque[str] = deque(maxlen=200)  # the child's recent output, for error messages
@@ -108,6 +144,14 @@ class SimulatedCameras:
     def sub_urls(self) -> list[str]:
         """Sub-stream URLs (640x360), in camera order."""
         return [f"{url}/sub" for url in self.urls]
+
+    def with_credentials(self, url: str) -> str:
+        """`url` with this server's credentials in it (rtsp://user:pass@host:port/...), as ffmpeg takes them."""
+        if self.credentials is None:
+            return url
+        parts = urlsplit(url)
+        userinfo = ":".join(quote(part, safe="") for part in self.credentials)
+        return urlunsplit(parts._replace(netloc=f"{userinfo}@{parts.netloc}"))
 
     def plates(self, camera: int) -> list[str]:
         """The plates the vehicles of camera `camera` (1-based) carry; known after start()."""
@@ -134,7 +178,7 @@ class SimulatedCameras:
                 self._prepare_clips()
             self._spawn_server()
             for url in self.urls:
-                describe(url)
+                describe(url, credentials=self.credentials)
         except BaseException:
             self.stop()
             raise
@@ -220,7 +264,10 @@ class SimulatedCameras:
 
     def _spawn_server(self) -> None:
         spec = self._work_dir / "serve.json"
-        spec.write_text(json.dumps({"host": self.host, "port": self.port, "mode": self.mode, "cameras": self.scenes}))
+        credentials = dict(zip(("username", "password"), self.credentials, strict=True)) if self.credentials else None
+        # The work dir is private to this user (mkdtemp), so the password in the spec stays ours.
+        spec.write_text(json.dumps({"host": self.host, "port": self.port, "mode": self.mode, "cameras": self.scenes,
+                                    "credentials": credentials}))
         # Its own session: Ctrl-C reaches only us, and stop() shuts it down in order. If we die,
         # its stdin closes and it quits by itself.
         self.process = subprocess.Popen([GST_PYTHON, str(SERVER_SCRIPT), "serve", str(spec)], stdin=subprocess.PIPE,
@@ -278,12 +325,13 @@ class SimulatedCameras:
 
 
 def serve_cameras(count: int, port: int, mode: str = "auto", *, cache_dir: Path | None = None,
-                  host: str = "127.0.0.1", loop_seconds: float = DEFAULT_LOOP_SECONDS) -> None:
+                  host: str = "127.0.0.1", loop_seconds: float = DEFAULT_LOOP_SECONDS,
+                  credentials: tuple[str, str] | None = None) -> None:
     """For `rtcc sim cameras`: print the URLs, serve until Ctrl-C or SIGTERM, then clean up."""
     stopping = threading.Event()
     previous = {signum: signal.signal(signum, lambda *_: stopping.set()) for signum in (signal.SIGTERM,)}
     started = time.monotonic()
-    cameras = SimulatedCameras(count, port, mode, cache_dir, host, loop_seconds=loop_seconds)
+    cameras = SimulatedCameras(count, port, mode, cache_dir, host, loop_seconds=loop_seconds, credentials=credentials)
     if cameras.mode == "loop":
         print(f"{count} simulated cameras in loop mode: clips not yet in {cameras.cache_dir / 'clips'} are encoded "
               "first (about 2 s of CPU per camera, once)", file=sys.stderr, flush=True)

@@ -9,6 +9,9 @@ composites and encodes them (live mode) or streams pre-encoded clips by copy (lo
     python3 rtsp_server.py render SPEC.json   # encode the loop clips the spec lists
     python3 rtsp_server.py serve SPEC.json    # prints "READY <port>", then obeys stdin
 
+With "credentials": {"username": ..., "password": ...} in the spec, every mount asks for
+them (RTSP Digest) and answers 401 without them.
+
 Commands on stdin while serving: "stop N", "start N" (camera N, 1-based), "quit".
 End of stdin also quits, so the server never outlives the process that started it.
 """
@@ -22,6 +25,7 @@ import time
 from datetime import UTC, datetime
 
 EXIT_MISSING, EXIT_CANNOT_LISTEN, EXIT_BAD_SPEC = 3, 4, 5
+VIEWER_ROLE = "viewer"  # the one role a credentialled server grants, with access to every mount
 # SPS/PPS before every keyframe, so a client can start at any keyframe.
 PAYLOADER = "rtph264pay name=pay0 pt=96 config-interval=-1 aggregate-mode=zero-latency"
 
@@ -183,6 +187,11 @@ class CameraFactory(GstRtspServer.RTSPMediaFactory):
             self.set_launch("( " + loop_launch(variant) + " )")
         self.set_shared(True)
         self.set_protocols(GstRtsp.RTSPLowerTrans.TCP | GstRtsp.RTSPLowerTrans.UDP)
+        # Only honoured when the server has an RTSPAuth; then a client holding the viewer role's
+        # token (given for the right credentials) may open and play the mount.
+        self.add_role_from_structure(Gst.Structure.from_string(
+            f"{VIEWER_ROLE}, {GstRtspServer.RTSP_PERM_MEDIA_FACTORY_ACCESS}=(boolean)true, "
+            f"{GstRtspServer.RTSP_PERM_MEDIA_FACTORY_CONSTRUCT}=(boolean)true")[0])
         self.connect("media-configure", self.on_media_configure)
 
     def on_media_configure(self, _factory, media: GstRtspServer.RTSPMedia) -> None:
@@ -193,6 +202,20 @@ class CameraFactory(GstRtspServer.RTSPMediaFactory):
             parser.get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, copy_dts_to_pts)
         self.medias.append(media)
         media.connect("unprepared", lambda m: self.medias.remove(m) if m in self.medias else None)
+
+
+def viewer_auth(username: str, password: str) -> GstRtspServer.RTSPAuth:
+    """RTSP Digest for one account, whose token carries the role every mount admits.
+
+    Digest, because it is what IP cameras ask for out of the box. (Offering Basic as well would
+    need the methods as a bit mask, which PyGObject refuses for this enum.)
+    """
+    token = GstRtspServer.RTSPToken()
+    token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, VIEWER_ROLE)
+    auth = GstRtspServer.RTSPAuth()
+    auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+    auth.add_digest(username, password, token)
+    return auth
 
 
 class SimulatedCameraServer:
@@ -208,6 +231,8 @@ class SimulatedCameraServer:
         self.factories: dict[str, CameraFactory] = {}
         self.client_paths: dict[GstRtspServer.RTSPClient, set[str]] = {}
         self.server.connect("client-connected", self.on_client_connected)
+        if spec.get("credentials"):
+            self.server.set_auth(viewer_auth(spec["credentials"]["username"], spec["credentials"]["password"]))
         for index in self.cameras:
             self.start_camera(index)
 
