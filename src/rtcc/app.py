@@ -109,15 +109,20 @@ async def _sweep_accounts_periodically(runtime: Runtime) -> None:
 
 
 async def _purge_recordings_periodically(runtime: Runtime) -> None:
-    """Enforce video retention (age and disk quota; holds and exports are kept)."""
+    """Enforce retention: video (age, events, quota; holds and exports kept) and unmatched plate reads."""
     from rtcc.video.retention import purge_recordings
     from rtcc.video.supervisor import media_store
+
+    from rtcc.alpr.retention import purge_unmatched_reads
 
     def purge() -> None:
         with runtime.database.session() as db:
             for receipt in purge_recordings(db, runtime=runtime, store=media_store(runtime)):
                 log.info("purged %s segments (%s bytes) of camera %s: %s", receipt.segment_count, receipt.bytes,
                          receipt.camera_id, receipt.reason)
+        with runtime.database.session() as db:
+            for receipt in purge_unmatched_reads(db, runtime=runtime):
+                log.info("purged %s unmatched plate reads of camera %s", receipt.segment_count, receipt.camera_id)
 
     while True:
         try:

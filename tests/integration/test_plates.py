@@ -152,3 +152,20 @@ def test_searches_need_a_purpose_and_case_and_find_earlier_passes(runtime, signe
         searches = audit.search(db, query=audit.AuditQuery(action="alpr.search", username=person.username))
     assert len(searches) == 4 and all(s.case_number == "HOM-2026-0117" and s.purpose == bound["purpose"] for s in searches)
     assert json.loads(searches[-1].query_terms)["plate"] == "7abc-123"
+
+
+def test_unmatched_reads_are_purged_after_the_retention_days_alert_reads_stay(runtime, signed_in_as):
+    from rtcc.alpr.models import PlateRead
+    from rtcc.alpr.retention import purge_unmatched_reads
+
+    supervisor, _ = signed_in_as("supervisor")
+    setup_hotlist(supervisor)
+    operator, _ = signed_in_as("operator")
+    old = 40 * 86400
+    operator.post("/api/v1/alpr/reads", json=reads_of("1OLD111", "7ABC123", camera_id=3, seconds_ago=old))
+    operator.post("/api/v1/alpr/reads", json=reads_of("2NEW222", camera_id=3))
+    with runtime.database.session() as db:
+        receipts = purge_unmatched_reads(db, runtime=runtime)
+        left = sorted(read.plate for read in db.query(PlateRead))
+    assert [(r.camera_id, r.segment_count, r.reason) for r in receipts] == [(3, 1, "unmatched_reads")]
+    assert left == ["2NEW222", "7ABC123"]  # the hotlisted read stays with its alert

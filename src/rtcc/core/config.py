@@ -168,6 +168,9 @@ class Settings(BaseSettings):
     )
 
     # --- plates ---
+    read_retention_days: int = Field(
+        default=30, ge=1, le=3650, description="Plate reads that matched no hotlist are deleted after this many days."
+    )
     alert_dedupe_seconds: int = Field(
         default=300, ge=0, le=86_400,
         description="Reads of the same plate by the same camera within this window fold into one alert.",

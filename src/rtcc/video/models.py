@@ -74,7 +74,8 @@ class DeletionReceipt(Base):
     range_end: Mapped[datetime] = mapped_column(UTCDateTime())
     segment_count: Mapped[int] = mapped_column(Integer)
     bytes: Mapped[int] = mapped_column(BigInteger)
-    reason: Mapped[str] = mapped_column(String(32))  # max_age | event_only | disk_quota
+    # max_age | event_only | disk_quota for video; unmatched_reads for plate reads (count in segment_count)
+    reason: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
