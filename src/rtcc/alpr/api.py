@@ -25,6 +25,7 @@ from rtcc.auth.guard import authorize, get_runtime, needs
 from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput
+from rtcc.core.http import read_text_upload
 
 router = APIRouter(tags=["plates"])
 IMPORT_TYPES = {"text/csv": "csv", "application/json": "json"}
@@ -115,18 +116,12 @@ async def import_hotlist(hotlist_id: int, request: Request, replace: bool = Quer
                          actor: Actor = Depends(authorize)):
     """Entries from an NCIC-style CSV (LIC, LIS, OFF, VMA, VMO, VCO, NIC, EXP columns or plain names) or JSON."""
     runtime = get_runtime(request)
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in IMPORT_TYPES:
-        raise InvalidInput("Send text/csv or application/json.", code="unsupported_media_type", status_code=415)
-    try:
-        text = (await request.body()).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput("The file is not UTF-8 text.", code="invalid_import")
+    text, format = await read_text_upload(request, IMPORT_TYPES)
 
     def run():
         with runtime.database.session() as db:
             return hotlists.import_entries(db, runtime=runtime, actor=actor, hotlist_id=hotlist_id, text=text,
-                                           format=IMPORT_TYPES[content_type], replace=replace)
+                                           format=format, replace=replace)
 
     report = await run_in_threadpool(run)
     return HotlistImportOut(added=report.added, updated=report.updated, rejected=len(report.errors), errors=report.errors)

@@ -129,3 +129,24 @@ def _audit_denial(runtime: Runtime, actor: Actor, request: Request, rule: str | 
             object_type="route", object_id=f"{request.method} {request.url.path}"[:200],
             details={"needs": rule},
         )
+
+
+CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN = 4401, 4403
+
+
+async def authorize_websocket(websocket, runtime: Runtime, permission: str) -> Actor | None:
+    """The Actor of a WebSocket holding `permission`; otherwise the socket is closed (4401/4403) and None returned."""
+    from starlette.concurrency import run_in_threadpool
+
+    try:
+        actor, _ = await run_in_threadpool(resolve_caller, websocket, runtime)
+    except RTCCError as error:
+        await websocket.close(code=CLOSE_UNAUTHENTICATED, reason=error.code)
+        return None
+    if actor.via == "anonymous":
+        await websocket.close(code=CLOSE_UNAUTHENTICATED, reason="authentication_required")
+        return None
+    if not actor.can(permission):
+        await websocket.close(code=CLOSE_FORBIDDEN, reason="permission_denied")
+        return None
+    return actor

@@ -21,6 +21,7 @@ from rtcc.cameras.schemas import (
 )
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput, RTCCError
+from rtcc.core.http import read_text_upload
 
 router = APIRouter(tags=["cameras"])
 IMPORT_TYPES = {"text/csv": "csv", "application/geo+json": "geojson", "application/json": "geojson"}
@@ -85,18 +86,12 @@ async def import_cameras(request: Request, agency_ori: str | None = Query(None, 
                          actor: Actor = Depends(authorize)):
     """Bulk import (body: text/csv or GeoJSON); cameras with a known external_id are updated."""
     runtime = get_runtime(request)
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type not in IMPORT_TYPES:
-        raise InvalidInput("Send text/csv or application/geo+json.", code="unsupported_media_type", status_code=415)
-    try:
-        text = (await request.body()).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput("The file is not UTF-8 text.", code="invalid_import")
+    text, format = await read_text_upload(request, IMPORT_TYPES)
 
     def run():
         with runtime.database.session() as db:
             return importer.import_cameras(db, runtime=runtime, actor=actor, agency_ori=agency_ori, text=text,
-                                           format=IMPORT_TYPES[content_type], max_rows=runtime.settings.camera_import_max_rows)
+                                           format=format, max_rows=runtime.settings.camera_import_max_rows)
 
     report = await run_in_threadpool(run)
     return ImportReportOut(created=report.created, updated=report.updated, unchanged=report.unchanged,

@@ -171,3 +171,16 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+async def read_text_upload(request, accepted: dict[str, str]) -> tuple[str, str]:
+    """(text, format) of an uploaded file whose Content-Type is one of `accepted` (type -> format)."""
+    from rtcc.core.errors import InvalidInput
+
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in accepted:
+        raise InvalidInput(f"Send {' or '.join(accepted)}.", code="unsupported_media_type", status_code=415)
+    try:
+        return (await request.body()).decode("utf-8-sig"), accepted[content_type]
+    except UnicodeDecodeError:
+        raise InvalidInput("The file is not UTF-8 text.", code="invalid_import")

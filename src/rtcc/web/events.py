@@ -9,31 +9,21 @@ from starlette.concurrency import run_in_threadpool
 
 from rtcc.audit import service as audit
 from rtcc.auth import sessions, tokens
-from rtcc.auth.guard import SESSION_COOKIE, bearer_token, get_runtime, resolve_caller
+from rtcc.auth.guard import CLOSE_UNAUTHENTICATED, SESSION_COOKIE, authorize_websocket, bearer_token, get_runtime
 from rtcc.core.errors import RTCCError
 from rtcc.core.events import visible_to
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 RECHECK_SECONDS = 60
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
 
 
 @router.websocket("/events")
 async def event_feed(websocket: WebSocket):
     """Send each visible event as JSON; `?types=user.,audit.` narrows by type prefix."""
     runtime = get_runtime(websocket)
-    try:
-        actor, user_session = await run_in_threadpool(resolve_caller, websocket, runtime)
-    except RTCCError as error:
-        await websocket.close(code=CLOSE_UNAUTHENTICATED, reason=error.code)
-        return
-    if actor.via == "anonymous":
-        await websocket.close(code=CLOSE_UNAUTHENTICATED, reason="authentication_required")
-        return
-    if not actor.can("events.subscribe"):
-        await websocket.close(code=CLOSE_FORBIDDEN, reason="permission_denied")
+    actor = await authorize_websocket(websocket, runtime, "events.subscribe")
+    if actor is None:
         return
 
     def audit_subscription() -> None:
