@@ -7,7 +7,13 @@ import cv2
 import numpy as np
 import pytest
 
-from rtcc.alpr.reader import ImageReadError, PlateRead, read_images_as_json, read_result_as_json
+from rtcc.alpr.reader import (
+    ImageReadError,
+    PlateRead,
+    read_images_as_json,
+    read_result_as_json,
+)
+from rtcc.alpr.reader.localise import find_char_rows, location_prior
 
 DEV_SET = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "alpr" / "openalpr-us-dev"
 
@@ -29,6 +35,31 @@ def test_synthetic_plate_is_read(reader):
     assert 0 < best.confidence <= 1
     x, y, w, h = best.box
     assert 180 <= x <= 260 and 140 <= y <= 220 and w > 100  # on the rendered plate
+
+
+def test_glyphs_touching_the_plate_frame_are_still_found():
+    # A thick frame line touching every glyph merges them all into one blob unless long
+    # horizontal runs are removed before labelling.
+    img = np.full((360, 640, 3), 90, np.uint8)
+    cv2.rectangle(img, (200, 150), (440, 260), (255, 255, 255), -1)
+    cv2.putText(img, "KRT4815", (215, 228), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (20, 20, 20), 4, cv2.LINE_AA)
+    cv2.rectangle(img, (205, 222), (435, 240), (20, 20, 20), -1)  # bar fused to the glyph feet
+    rows = find_char_rows(img)
+    assert rows and rows[0].n_chars >= 6
+    assert 190 <= rows[0].x <= 240 and 150 <= rows[0].y <= 230
+
+
+def test_overlay_band_at_frame_edge_is_unlikely_a_plate():
+    assert location_prior((10, 2, 200, 14), 720) < 0.5  # timestamp burnt in at the top
+    assert location_prior((10, 700, 200, 16), 720) < 0.5  # and at the bottom
+    assert location_prior((600, 400, 90, 30), 720) == 1.0
+
+
+def test_timestamp_overlay_does_not_beat_the_plate(reader):
+    img = synthetic_plate("KRT4815")
+    cv2.rectangle(img, (0, 0), (640, 16), (0, 0, 0), -1)
+    cv2.putText(img, "2014-05-13 085856", (4, 13), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1)
+    assert reader.read_image(img)[0].plate == "KRT4815"
 
 
 def test_candidates_are_kept_best_first_and_include_the_plate(reader):
@@ -72,10 +103,10 @@ def test_json_lines_keep_order_and_report_errors(reader, tmp_path):
 def test_dev_set_accuracy_floor(reader):
     rows = [l.split("\t") for l in (DEV_SET / "groundtruth.tsv").read_text().splitlines() if l.strip()]
     # Every 11th image: a fixed spread over the set, not a hand-picked easy subset.
-    # The whole set reads ~77% exactly; this sample reads 5/10 (it has several hard images).
+    # The whole set reads ~80% exactly; this sample reads 7/10 (it has several hard images).
     sample = rows[::11][:10]
     exact = 0
     for r in sample:
         reads = reader.read_image(DEV_SET / r[0])
         exact += bool(reads) and reads[0].plate == r[5].strip().replace(" ", "").replace("-", "")
-    assert exact >= 5, f"only {exact}/10 dev images read exactly"
+    assert exact >= 7, f"only {exact}/10 dev images read exactly"

@@ -1,6 +1,6 @@
 """Localise text lines with the PP-OCR DB detector and turn them into plate regions.
 
-The detector runs on a downscaled copy of the frame (plates in 720p traffic
+The PP-OCR detector (fallback only) runs on a copy of the frame (plates in 720p traffic
 photos are big enough to survive a 2x reduction) which keeps it cheap on one
 core.  Its probability map is binarised, each blob becomes a rotated box, and
 boxes are mapped back to full-resolution coordinates so recognition can crop
@@ -151,6 +151,8 @@ class Band:
     char_h: float  # median glyph height
     n_chars: int
     score: float
+    resid: float = 0.0  # spread of glyph centres about the fitted baseline / glyph height
+    hspread: float = 0.0  # spread of glyph heights / glyph height
 
     def box(self) -> tuple[float, float, float, float]:
         return self.x, self.y, self.w, self.h
@@ -163,12 +165,34 @@ class Band:
         return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32)
 
 
+# Horizontal runs longer than LINE_RUN x the threshold block are frame/bumper lines, not glyphs.
+LINE_RUN = 3
+THRESH_C = 10
+# Row quality: printed plate glyphs share a baseline and a height, and the row is one glyph tall.
+RESID_SCALE = 0.08  # glyph-centre scatter about the fitted line, in glyph heights
+HSPREAD_SCALE = 0.15  # spread of glyph heights, in glyph heights
+TALL_FREE, TALL_SCALE = 1.2, 0.3  # row height beyond 1.2 glyph heights (clutter, stacked text)
+# Text within this fraction of the frame's top or bottom edge is usually an overlay (camera
+# name, timestamp) burnt into the video, not a plate.
+BORDER_BAND, BORDER_FACTOR = 0.03, 0.3
+
+
+def location_prior(box, img_h: int) -> float:
+    """Plausibility of a text box's position: low for the overlay bands at the frame's edges."""
+    y0, y1 = box[1], box[1] + box[3]
+    return BORDER_FACTOR if min(y0, img_h - y1) < BORDER_BAND * img_h else 1.0
+
+
 def _glyph_blobs(gray: np.ndarray, min_h: int, max_h: int) -> np.ndarray:
     """Character-like connected components of both polarities at two threshold scales."""
     out = []
     for block in (15, 31):
+        # Plate frames and bolts touching the glyphs would merge them into one blob: remove
+        # horizontal runs much longer than a glyph stroke at this scale before labelling.
+        line_k = cv2.getStructuringElement(cv2.MORPH_RECT, (LINE_RUN * block, 1))
         for mode in (cv2.THRESH_BINARY_INV, cv2.THRESH_BINARY):
-            b = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, mode, block, 10)
+            b = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, mode, block, THRESH_C)
+            b = cv2.subtract(b, cv2.morphologyEx(b, cv2.MORPH_OPEN, line_k))
             _, _, st, _ = cv2.connectedComponentsWithStats(b, connectivity=4)
             _x, _y, w, h, a = st[1:, 0], st[1:, 1], st[1:, 2], st[1:, 3], st[1:, 4]
             ok = (
@@ -244,6 +268,14 @@ def find_char_rows(img: np.ndarray, work_side: int = 960, max_gap: float = 1.0) 
         if aspect < 1.5 or aspect > 12:
             continue
         score = min(distinct, 8) - 0.5 * max(0, distinct - 8)
-        bands.append(Band(x0 / s, y0 / s, (x1 - x0) / s, (y1 - y0) / s, hmed / s, distinct, float(score)))
+        gx, gy = c[:, 0] + c[:, 2] / 2, c[:, 1] + c[:, 3] / 2
+        A = np.stack([gx - gx.mean(), np.ones_like(gx)], 1)
+        coef, *_ = np.linalg.lstsq(A, gy, rcond=None)
+        resid = float(np.sqrt(np.mean((gy - A @ coef) ** 2)) / hmed)
+        hspread = float(np.std(c[:, 3]) / hmed)
+        score *= math.exp(-resid / RESID_SCALE - hspread / HSPREAD_SCALE)
+        score *= math.exp(-max(0.0, (y1 - y0) / hmed - TALL_FREE) / TALL_SCALE)
+        score *= location_prior((x0, y0, x1 - x0, y1 - y0), gray.shape[0])
+        bands.append(Band(x0 / s, y0 / s, (x1 - x0) / s, (y1 - y0) / s, hmed / s, distinct, float(score), resid, hspread))
     bands.sort(key=lambda b: (-b.score, -b.char_h))
     return bands

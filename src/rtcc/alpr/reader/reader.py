@@ -3,9 +3,11 @@
 Pipeline (all on CPU, models from the rapidocr wheel, nothing downloaded):
 
 1. *Localise*: rows of character-like blobs (adaptive threshold + grouping)
-   give plate text candidates cheaply; the best few are read.
-2. *Recognise*: the PP-OCR recogniser reads each candidate row from the
-   full-resolution pixels, keeping per-character probability distributions.
+   give plate text candidates cheaply, ranked by row quality and a location
+   prior (overlay bands at the frame edge score low).
+2. *Recognise*: the PP-OCR recogniser reads candidate rows, best first, from
+   the full-resolution pixels (stretched horizontally), keeping per-character
+   probability distributions; a confident format read ends the search.
 3. *Resolve*: regional formats (data, ``us_plate_formats.toml``) turn each raw
    read into scored interpretations (confusable characters fixed, spurious
    emblem glyphs dropped); non-format reads stay as lower-scored candidates.
@@ -26,9 +28,9 @@ import cv2
 import numpy as np
 
 from .formats import RegionFormats
-from .localise import Band, TextDetector, find_char_rows
+from .localise import Band, TextDetector, find_char_rows, location_prior
 from .models import find_model_files, make_session, rec_charset
-from .recognise import Recogniser
+from .recognise import STRETCH, Recogniser
 from .vote import Scored, vote
 
 
@@ -61,8 +63,11 @@ class PlateRead:
 
 
 # Crop paddings (multiples of glyph height: x, y) for the reading passes.
-FIRST_PASS = (0.3, 0.2)
-REREAD_PASSES = ((0.6, 0.45),)
+# Wide horizontal padding: a glyph the row finder missed at either end (merged with a bolt or
+# the frame) is still inside the crop, and the recogniser ignores the extra plate background.
+# A re-read pass may add a third value, its horizontal stretch (default ``recognise.STRETCH``).
+FIRST_PASS = (0.8, 0.25)
+REREAD_PASSES = ((1.2, 0.45),)
 
 
 @dataclass
@@ -70,6 +75,7 @@ class _Region:
     quad_fn: object  # callable (pad_x, pad_y) -> quad
     box: tuple[int, int, int, int]
     passes: list[list[Scored]] = field(default_factory=list)
+    prior: float = 1.0  # location plausibility (overlay bands at the frame edge score low)
 
     def best(self) -> float:
         merged = vote(self.passes)
@@ -107,6 +113,8 @@ class PlateReader:
 
     ``region``: formats file to use (``"us"``). ``threads``: onnxruntime threads.
     ``max_rows``: candidate rows read per image before the fallback.
+    ``accept_at``: rows are read best first and the search stops at the first
+    read scoring this much (a confident, format-fitting plate).
     ``min_confidence``: plates scoring below are not reported (their strings
     are still visible as candidates of any reported region overlapping them).
     """
@@ -118,6 +126,7 @@ class PlateReader:
         max_rows: int = 3,
         reread_rows: int = 2,
         fallback_below: float = 0.3,
+        accept_at: float = 0.7,
         min_confidence: float = 0.05,
         max_candidates: int = 10,
     ):
@@ -129,17 +138,20 @@ class PlateReader:
         self.max_rows = max_rows
         self.reread_rows = reread_rows
         self.fallback_below = fallback_below
+        self.accept_at = accept_at
         self.min_confidence = min_confidence
         self.max_candidates = max_candidates
         self.model_files = files
 
     # -- one region -------------------------------------------------------
-    def _read_pass(self, img: np.ndarray, quad: np.ndarray) -> list[Scored]:
+    def _read_pass(
+        self, img: np.ndarray, quad: np.ndarray, prior: float = 1.0, stretch: float = STRETCH
+    ) -> list[Scored]:
         crop = self.recogniser.crop(img, quad)
         if crop.shape[0] < 4 or crop.shape[1] < 4:
             return []
-        line = self.recogniser.read([crop])[0]
-        conf = line.confidence
+        line = self.recogniser.read([crop], stretch)[0]
+        conf = line.confidence * prior
         return [Scored(it.text, conf * it.factor, it.region) for it in self.formats.resolve(line.chars)]
 
     def _regions_from_rows(self, img: np.ndarray) -> list[_Region]:
@@ -152,7 +164,8 @@ class PlateReader:
             q = band.quad(0.5, 0.6, w, h)
             x0, y0 = q.min(axis=0)
             x1, y1 = q.max(axis=0)
-            regions.append(_Region(quad_fn, (int(x0), int(y0), int(x1 - x0), int(y1 - y0))))
+            box = (int(x0), int(y0), int(x1 - x0), int(y1 - y0))
+            regions.append(_Region(quad_fn, box, prior=location_prior(box, h)))
         return regions
 
     def _regions_from_detector(self, img: np.ndarray) -> list[_Region]:
@@ -169,18 +182,20 @@ class PlateReader:
                 c = pts.mean(axis=0)
                 return (pts - c) * np.float32([1 + px / 4, 1 + py / 2]) + c
 
-            regions.append(_Region(quad_fn, b.bbox()))
+            regions.append(_Region(quad_fn, b.bbox(), prior=location_prior(b.bbox(), h)))
         return regions
 
     def _read_regions(self, img: np.ndarray, regions: list[_Region], first=FIRST_PASS) -> None:
         for r in regions:
-            r.passes.append(self._read_pass(img, r.quad_fn(*first)))
+            r.passes.append(self._read_pass(img, r.quad_fn(*first), r.prior))
+            if r.best() >= self.accept_at:
+                break  # rows come best first: a confident format read ends the search
         ranked = sorted(regions, key=lambda r: -r.best())
         for r in ranked[: self.reread_rows]:
             if r.best() <= 0:
                 continue
-            for px, py in REREAD_PASSES:
-                r.passes.append(self._read_pass(img, r.quad_fn(px, py)))
+            for px, py, *st in REREAD_PASSES:
+                r.passes.append(self._read_pass(img, r.quad_fn(px, py), r.prior, *st))
 
     # -- public -------------------------------------------------------------
     def read_image(self, source) -> list[PlateRead]:

@@ -18,6 +18,9 @@ import numpy as np
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 REC_HEIGHT = 48
+# Plate glyphs are tall and narrow; the recogniser (trained on document text) drops or merges
+# wide letters (W, M) unless the crop is stretched horizontally before reading.
+STRETCH = 1.4
 
 
 @dataclass
@@ -79,9 +82,9 @@ class Recogniser:
         return cv2.warpPerspective(img, m, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
 
     @staticmethod
-    def _prepare(crop: np.ndarray, width: int) -> np.ndarray:
+    def _prepare(crop: np.ndarray, width: int, stretch: float = 1.0) -> np.ndarray:
         h, w = crop.shape[:2]
-        rw = min(width, max(8, int(math.ceil(REC_HEIGHT * w / h))))
+        rw = min(width, max(8, int(math.ceil(REC_HEIGHT * w * stretch / h))))
         interp = cv2.INTER_AREA if h > REC_HEIGHT else cv2.INTER_CUBIC
         im = cv2.resize(crop, (rw, REC_HEIGHT), interpolation=interp).astype(np.float32)
         im = (im * np.float32(1 / 255.0) - np.float32(0.5)) / np.float32(0.5)
@@ -90,15 +93,17 @@ class Recogniser:
         return out
 
     # -- inference --------------------------------------------------------
-    def read(self, crops: list[np.ndarray]) -> list[LineRead]:
-        """Recognise each crop (BGR, already rectified); returns one LineRead per crop."""
+    def read(self, crops: list[np.ndarray], stretch: float = STRETCH) -> list[LineRead]:
+        """Recognise each crop (BGR, already rectified); returns one LineRead per crop.
+
+        ``stretch`` widens the crop by that factor before reading (see ``STRETCH``)."""
         results: list[LineRead] = []
         for crop in crops:
             if crop.ndim == 2:
                 crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR)
             h, w = crop.shape[:2]
-            width = max(32, min(640, int(math.ceil(REC_HEIGHT * w / max(h, 1) / 8.0)) * 8))
-            x = self._prepare(crop, width)[None]
+            width = max(32, min(640, int(math.ceil(REC_HEIGHT * w * stretch / max(h, 1) / 8.0)) * 8))
+            x = self._prepare(crop, width, stretch)[None]
             probs = self.session.run(None, {self.input_name: x})[0][0]
             results.append(self.decode(probs))
         return results
