@@ -43,11 +43,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         await runtime.bus.start()
         background = [asyncio.create_task(_sweep_accounts_periodically(runtime)),
                       asyncio.create_task(_purge_recordings_periodically(runtime))]
-        recorder = RecordingSupervisor(runtime) if runtime.settings.recording_enabled else None
+        # Recorded cameras feed live view from the recorder's own ffmpeg: one upstream per camera.
+        app.state.live_relays = live_registry(runtime.settings)
+        recorder = (RecordingSupervisor(runtime, live_relays=app.state.live_relays)
+                    if runtime.settings.recording_enabled else None)
         if recorder:
             background.append(asyncio.create_task(recorder.run()))
         app.state.recorder = recorder
-        app.state.live_relays = live_registry(runtime.settings)
         if runtime.settings.mqtt_url:
             from rtcc.alpr.adapters.mqtt import PlateReadSubscriber
             from rtcc.alpr.api import hotlist_cache

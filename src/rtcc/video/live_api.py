@@ -4,14 +4,14 @@ from fastapi import APIRouter, WebSocket
 from starlette.concurrency import run_in_threadpool
 
 from rtcc.audit import service as audit
-from rtcc.auth.guard import get_runtime, resolve_caller
+from rtcc.auth.guard import authorize_websocket, get_runtime
 from rtcc.cameras.service import get_visible_camera, stream_url_for_ingest
 from rtcc.core.errors import RTCCError
 from rtcc.video.live import LiveRelayRegistry, LiveSettings, serve_live_viewer
 from rtcc.video.privacy import mask_file_for
 
 router = APIRouter()
-CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND = 4401, 4403, 4404
+CLOSE_NOT_FOUND = 4404
 
 
 def live_registry(settings) -> LiveRelayRegistry:
@@ -27,16 +27,8 @@ def live_registry(settings) -> LiveRelayRegistry:
 async def live_view(websocket: WebSocket, camera_id: int):
     """A JSON 'init' message with the codec, then the fMP4 init segment and fragments as binary messages."""
     runtime = get_runtime(websocket)
-    try:
-        actor, _ = await run_in_threadpool(resolve_caller, websocket, runtime)
-    except RTCCError as error:
-        await websocket.close(code=CLOSE_UNAUTHENTICATED, reason=error.code)
-        return
-    if actor.via == "anonymous":
-        await websocket.close(code=CLOSE_UNAUTHENTICATED, reason="authentication_required")
-        return
-    if not actor.can("video.live"):
-        await websocket.close(code=CLOSE_FORBIDDEN, reason="permission_denied")
+    actor = await authorize_websocket(websocket, runtime, "video.live")
+    if actor is None:
         return
 
     def authorise_and_audit():

@@ -14,7 +14,7 @@ from rtcc.video.fmp4 import InitSegment, MediaFragment
 if TYPE_CHECKING:
     from starlette.websockets import WebSocket
 
-    from rtcc.video.live import LiveRelay
+    from rtcc.video.live_relay import LiveRelay
 
 log = logging.getLogger(__name__)
 

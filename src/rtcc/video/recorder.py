@@ -15,6 +15,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from rtcc.video.privacy import STREAM_COPY_ARGUMENTS, masking_arguments
+from rtcc.video.recorder_feed import RecorderLiveFeed
+from rtcc.video.recorder_outputs import recording_outputs
 from rtcc.video.storage import ClosedSegment, SegmentStore
 
 log = logging.getLogger(__name__)
@@ -57,11 +59,13 @@ def classify_failure(stderr_lines: list[str]) -> tuple[str, str]:
 
 
 def ffmpeg_command(*, ffmpeg: str, url: str, pattern: Path, segment_list: Path, segment_seconds: int,
-                   io_timeout_s: int, mask_png: Path | None = None, fps_hint: int = 15) -> list[str]:
+                   io_timeout_s: int, mask_png: Path | None = None, fps_hint: int = 15,
+                   live_fragment_ms: int | None = None) -> list[str]:
     """Stream copy (never decode) into self-contained fragmented-MP4 segments, listed as they close.
 
     A camera with privacy masks is the exception: it is decoded, masked and re-encoded, so masked
-    pixels never reach the disk.
+    pixels never reach the disk. With `live_fragment_ms`, the same ffmpeg (one upstream) also writes
+    the live view's fMP4 to stdout; see recording_outputs.
     """
     scheme = urlsplit(url).scheme.lower()
     timeout_us = str(io_timeout_s * 1_000_000)
@@ -76,16 +80,16 @@ def ffmpeg_command(*, ffmpeg: str, url: str, pattern: Path, segment_list: Path, 
     extra_inputs, stream_arguments = (
         masking_arguments(mask_png, fps_hint=fps_hint) if mask_png else ([], list(STREAM_COPY_ARGUMENTS))
     )
+    if mask_png and live_fragment_ms is not None:
+        # ffmpeg cannot see through tee that MP4 wants SPS/PPS out of band: without this, the encoder puts
+        # them in-band only and every moov (segments and live alike) has an empty avcC, undecodable.
+        stream_arguments += ["-flags:v", "+global_header"]
     return [
         ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "warning",
         *source, *extra_inputs,
         *stream_arguments,
-        "-f", "segment", "-segment_time", str(segment_seconds), "-reset_timestamps", "1",
-        "-segment_format", "mp4",
-        # Fragmented MP4: a segment is playable up to its last fragment even if ffmpeg is killed.
-        "-segment_format_options", "movflags=+frag_keyframe+empty_moov+default_base_moof",
-        "-segment_list", str(segment_list), "-segment_list_type", "csv",
-        str(pattern),
+        *recording_outputs(pattern=pattern, segment_list=segment_list, segment_seconds=segment_seconds,
+                           live_fragment_ms=live_fragment_ms),
     ]
 
 
@@ -96,7 +100,7 @@ class CameraRecorder:
                  on_segment: Callable[[ClosedSegment], Awaitable[None]],
                  on_status: Callable[[int, RecorderStatus], Awaitable[None]],
                  ffmpeg: str = "ffmpeg", io_timeout_s: int = 10, max_backoff_s: float = 60.0,
-                 mask_png: Path | None = None):
+                 mask_png: Path | None = None, live_feed: RecorderLiveFeed | None = None, live_fragment_ms: int = 100):
         self.camera_id = camera_id
         self.url = url
         self.store = store
@@ -107,6 +111,9 @@ class CameraRecorder:
         self.io_timeout_s = io_timeout_s
         self.max_backoff_s = max_backoff_s
         self.mask_png = mask_png
+        # Live view of a recorded camera comes from this recorder's ffmpeg: one upstream for both.
+        self.live_feed = live_feed
+        self.live_fragment_ms = live_fragment_ms
         self.status = RecorderStatus("connecting")
         self.segments_indexed = 0
         self._stopping = asyncio.Event()
@@ -115,6 +122,8 @@ class CameraRecorder:
     async def _set_status(self, state: str, detail: str | None = None) -> None:
         if (state, detail) != (self.status.state, self.status.detail):
             self.status = RecorderStatus(state, detail)
+            if self.live_feed is not None:
+                self.live_feed.upstream_status(state, detail)
             await self.on_status(self.camera_id, self.status)
 
     async def run(self) -> None:
@@ -142,13 +151,17 @@ class CameraRecorder:
         await self._set_status("connecting", None)
         command = ffmpeg_command(ffmpeg=self.ffmpeg, url=self.url, pattern=session.pattern, segment_list=session.segment_list,
                                  segment_seconds=self.segment_seconds, io_timeout_s=self.io_timeout_s,
-                                 mask_png=self.mask_png)
+                                 mask_png=self.mask_png,
+                                 live_fragment_ms=self.live_fragment_ms if self.live_feed else None)
         self._process = await asyncio.create_subprocess_exec(
-            *command, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+            *command, stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE if self.live_feed else asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE, env={**os.environ, "TZ": "UTC"}, start_new_session=True,
         )
         last_words: deque[str] = deque(maxlen=30)
-        reader = asyncio.create_task(self._read_stderr(last_words))
+        readers = [asyncio.create_task(self._read_stderr(last_words))]
+        if self.live_feed is not None:
+            readers.append(asyncio.create_task(self.live_feed.read_from(self._process.stdout)))
         stale_after = self.segment_seconds * 3 + self.io_timeout_s + 5
         last_progress = time.monotonic()
         try:
@@ -170,7 +183,7 @@ class CameraRecorder:
                     await asyncio.wait_for(self._process.wait(), timeout=0.5)
             await self._wait_exit()
         finally:
-            await asyncio.gather(reader, return_exceptions=True)
+            await asyncio.gather(*readers, return_exceptions=True)
             # The last (open) segment: indexed too when it holds any video, so a stop loses nothing.
             for segment in await asyncio.to_thread(session.collect_closed, final=True):
                 await self._index(segment)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -20,6 +21,9 @@ from rtcc.video.health import FrameHealthAnalyser, SubStreamSampler
 from rtcc.video.privacy import mask_file_for
 from rtcc.video.recorder import CameraRecorder, RecorderStatus
 from rtcc.video.storage import ClosedSegment, SegmentStore
+
+if TYPE_CHECKING:
+    from rtcc.video.live import LiveRelayRegistry
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +41,17 @@ def media_store(runtime: Runtime) -> SegmentStore:
 
 
 class RecordingSupervisor:
-    """Reconciles recorders with the registry every few seconds (cameras added, changed, removed)."""
+    """Reconciles recorders with the registry every few seconds (cameras added, changed, removed).
 
-    def __init__(self, runtime: Runtime):
+    Given the server's live relays, each recorder's ffmpeg also writes the camera's live view, and live
+    view of a recorded camera opens no second upstream.
+    """
+
+    def __init__(self, runtime: Runtime, live_relays: LiveRelayRegistry | None = None):
         self.runtime = runtime
+        self.live_relays = live_relays
         self.store = media_store(runtime)
-        self.recorders: dict[int, tuple[str, CameraRecorder, asyncio.Task]] = {}
+        self.recorders: dict[int, tuple[tuple[str, Path | None], CameraRecorder, asyncio.Task]] = {}
         # Health watching decodes the low-fps sub-stream, only for cameras that have one.
         self.health_watchers: dict[int, tuple[tuple, asyncio.Task]] = {}
         self.health: dict[int, str] = {}
@@ -71,7 +80,8 @@ class RecordingSupervisor:
     def _wanted(self) -> dict[int, tuple[str, Path | None]]:
         with self.runtime.database.read_session() as db:
             cameras = db.execute(
-                select(Camera).where(Camera.record_mode == "continuous", Camera.main_stream_url.is_not(None),
+                # Event-only cameras record too: retention keeps only the video around their marks.
+                select(Camera).where(Camera.record_mode.in_(("continuous", "events")), Camera.main_stream_url.is_not(None),
                                      Camera.kind != "private_registered")
             ).scalars().all()
             self._health_sources = {
@@ -92,13 +102,17 @@ class RecordingSupervisor:
         for camera_id, source in wanted.items():
             if camera_id not in self.recorders:
                 url, mask_png = source
+                feed = self.live_relays.new_recorder_feed(camera_id, url, mask_png) if self.live_relays else None
                 recorder = CameraRecorder(
                     camera_id=camera_id, url=url, store=self.store, segment_seconds=self.runtime.settings.segment_seconds,
                     on_segment=self._index_segment, on_status=self._record_status,
                     ffmpeg=self.runtime.settings.ffmpeg_path, io_timeout_s=self.runtime.settings.stream_io_timeout_seconds,
-                    mask_png=mask_png,
+                    mask_png=mask_png, live_feed=feed,
+                    live_fragment_ms=self.live_relays.settings.fragment_ms if self.live_relays else 100,
                 )
                 self.recorders[camera_id] = (source, recorder, asyncio.create_task(recorder.run(), name=f"record-cam{camera_id}"))
+                if feed is not None:
+                    self.live_relays.attach_recorder_feed(camera_id, feed)
         await self._reconcile_health()
 
     async def _reconcile_health(self) -> None:
@@ -129,10 +143,14 @@ class RecordingSupervisor:
                     await self._record_status(camera_id, recording)
 
     async def _stop_one(self, camera_id: int) -> None:
-        url, recorder, task = self.recorders.pop(camera_id)
+        _, recorder, task = self.recorders.pop(camera_id)
         await recorder.stop()
         with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
             await asyncio.wait_for(task, timeout=20)
+        if self.live_relays is not None and recorder.live_feed is not None:
+            # Only now that the recorder's session is closed: viewers move to an upstream of the relay's own
+            # (or to the next recorder's feed when the camera's source changed), never two sessions at once.
+            self.live_relays.detach_recorder_feed(camera_id, recorder.live_feed)
 
     async def stop(self) -> None:
         """Stop every recorder (each closes and indexes its open segment) and every health watcher; for good."""

@@ -1,0 +1,48 @@
+"""ffmpeg command lines of the on-demand live relay: fMP4 remux (never a decode) and the JPEG-still fallback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from rtcc.video.privacy import masking_arguments
+
+
+def source_arguments(url: str, io_timeout_s: int, probe_seconds: float = 1.0) -> list[str]:
+    """ffmpeg input options for a camera URL (the same choices as the recorder's, tuned for a quick start)."""
+    scheme = urlsplit(url).scheme.lower()
+    timeout_us = str(io_timeout_s * 1_000_000)
+    # ffmpeg's default 5 s analysis delays the first picture by ~4 s; the codec is known after one keyframe.
+    # nobuffer: hand packets on as they arrive instead of holding them in the probe buffer.
+    low_delay = ["-analyzeduration", str(int(probe_seconds * 1_000_000)), "-fflags", "nobuffer"]
+    if scheme in ("rtsp", "rtsps"):
+        return [*low_delay, "-rtsp_transport", "tcp", "-timeout", timeout_us, "-i", url]
+    if scheme == "file":
+        # A file plays as if live (-re), looping, so a file camera behaves like a real one.
+        return ["-re", "-stream_loop", "-1", "-i", urlsplit(url).path]
+    return [*low_delay, "-rw_timeout", timeout_us, "-i", url]
+
+
+def live_command(*, ffmpeg: str, url: str, fragment_ms: int, io_timeout_s: int, probe_seconds: float = 1.0,
+                 mask_png: Path | None = None) -> list[str]:
+    """Stream copy of the first video track into short fMP4 fragments on stdout; never decodes.
+
+    A camera with privacy masks is the exception: decoded, masked and re-encoded like its recording.
+    """
+    video = ["-map", "0:v:0", "-c", "copy"] if mask_png is None else masking_arguments(mask_png, with_audio=False)[1]
+    return [
+        ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "warning",
+        *source_arguments(url, io_timeout_s, probe_seconds),
+        *video, "-f", "mp4",
+        "-movflags", "frag_keyframe+empty_moov+default_base_moof",
+        "-frag_duration", str(fragment_ms * 1000), "-flush_packets", "1", "pipe:1",
+    ]
+
+
+def snapshot_command(*, ffmpeg: str, url: str, io_timeout_s: int, fps: float = 1.0) -> list[str]:
+    """Decode at `fps` into a stream of JPEGs on stdout: the fallback for codecs a browser cannot play."""
+    return [
+        ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "warning",
+        *source_arguments(url, io_timeout_s),
+        "-map", "0:v:0", "-vf", f"fps={fps}", "-c:v", "mjpeg", "-q:v", "5", "-f", "image2pipe", "pipe:1",
+    ]
