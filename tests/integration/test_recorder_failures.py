@@ -164,3 +164,34 @@ def test_a_camera_that_goes_away_mid_stream_is_offline_while_the_other_records(c
     assert flagged_after <= STALL_REPORTED_WITHIN_S
     print(f"camera gone: flagged as {flagged[0]} after {flagged_after:.1f} s")
     assert staying.segments_after(gone_at + flagged_after) >= 1, staying.statuses
+
+
+def test_a_camera_set_to_rtsp_over_udp_records_over_udp(tmp_path):
+    """rtsp_transport=udp on the camera reaches ffmpeg as -rtsp_transport udp, and the video arrives."""
+    from rtcc.cameras.streams import rtsp_transport_of, with_transport
+    from rtcc.video.recorder import ffmpeg_command
+
+    with SimulatedCameras(1, 0, mode="live", cache_dir=tmp_path / "sim") as simulated:
+        url = with_transport(simulated.urls[0], "udp")
+        assert rtsp_transport_of(url) == (simulated.urls[0], "udp")
+        command = ffmpeg_command(ffmpeg="ffmpeg", url=url, pattern=tmp_path / "s_%03d.mp4", segment_list=tmp_path / "l.csv",
+                                 segment_seconds=1, io_timeout_s=5)
+        assert command[command.index("-rtsp_transport") + 1] == "udp" and simulated.urls[0] in command
+        segments = []
+
+        async def on_segment(segment):
+            segments.append(segment)
+
+        async def on_status(camera_id, status):
+            pass
+
+        async def scenario():
+            recorder = CameraRecorder(camera_id=1, url=url, store=SegmentStore(tmp_path / "media"), segment_seconds=1,
+                                      on_segment=on_segment, on_status=on_status)
+            task = asyncio.create_task(recorder.run())
+            await asyncio.sleep(6)
+            await recorder.stop()
+            await task
+
+        asyncio.run(scenario())
+    assert len(segments) >= 2

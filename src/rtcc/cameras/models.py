@@ -45,6 +45,7 @@ class Camera(Base):
     main_stream_url: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     sub_stream_url: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     stream_credentials_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rtsp_transport: Mapped[str] = mapped_column(String(3), default="tcp")  # tcp | udp
     record_mode: Mapped[str] = mapped_column(String(16), default="continuous")
     retention_class: Mapped[str] = mapped_column(String(32), default="standard")
     # Polygons in normalised image coordinates [[x, y], ...] (0..1), masking private places.

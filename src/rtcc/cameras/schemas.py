@@ -33,6 +33,7 @@ class CameraFields(BaseModel):
     range_m: float | None = Field(default=None, gt=0, le=5000, description="How far the camera usefully sees.")
     main_stream_url: str | None = Field(default=None, max_length=1000, description="Credentials in it are split off and encrypted.")
     sub_stream_url: str | None = Field(default=None, max_length=1000)
+    rtsp_transport: Literal["tcp", "udp"] | None = Field(default=None, description="How RTSP media travels (default tcp).")
     record_mode: RecordMode | None = None
     retention_class: str | None = Field(default=None, max_length=32)
     privacy_masks: list[list[Point]] | None = Field(default=None, description="Polygons in image coordinates 0..1.")
@@ -70,6 +71,7 @@ class CameraOut(BaseModel):
     main_stream_url: str | None = Field(description="Without credentials.")
     sub_stream_url: str | None
     has_stream_credentials: bool
+    rtsp_transport: str
     record_mode: str
     retention_class: str
     privacy_masks: list
@@ -87,6 +89,7 @@ class CameraOut(BaseModel):
             longitude=camera.longitude, mounting_height_m=camera.mounting_height_m, heading_deg=camera.heading_deg,
             fov_deg=camera.fov_deg, range_m=camera.range_m, main_stream_url=camera.main_stream_url,
             sub_stream_url=camera.sub_stream_url, has_stream_credentials=camera.stream_credentials_encrypted is not None,
+            rtsp_transport=camera.rtsp_transport or "tcp",
             record_mode=camera.record_mode, retention_class=camera.retention_class,
             privacy_masks=camera.privacy_masks or [], status=camera.status, status_detail=camera.status_detail,
             view_cone=view_cone_polygon(camera.latitude, camera.longitude, camera.heading_deg, camera.fov_deg,

@@ -13,6 +13,7 @@ from rtcc.audit import service as audit
 from rtcc.auth.models import Agency
 from rtcc.auth.service import get_agency
 from rtcc.cameras.models import CAMERA_KINDS, RECORD_MODES, Camera
+from rtcc.cameras.streams import with_transport
 from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -23,7 +24,7 @@ STREAM_SCHEMES = ("rtsp", "rtsps", "http", "https", "file")
 # Fields a caller may set; everything else is the system's.
 EDITABLE_FIELDS = (
     "external_id", "name", "kind", "owner_name", "groups", "latitude", "longitude", "mounting_height_m",
-    "heading_deg", "fov_deg", "range_m", "main_stream_url", "sub_stream_url", "record_mode",
+    "heading_deg", "fov_deg", "range_m", "main_stream_url", "sub_stream_url", "rtsp_transport", "record_mode",
     "retention_class", "privacy_masks",
 )
 
@@ -76,9 +77,12 @@ def split_credentials(url: str | None) -> tuple[str | None, dict[str, str] | Non
 
 
 def stream_url_for_ingest(camera: Camera, *, runtime: Runtime, sub_stream: bool = False) -> str | None:
-    """The URL with credentials put back, for the ingest worker only; never returned by the API."""
+    """The URL with credentials put back (and the RTSP transport), for ingest only; never returned by the API."""
     url = camera.sub_stream_url if sub_stream and camera.sub_stream_url else camera.main_stream_url
-    if not url or not camera.stream_credentials_encrypted:
+    if not url:
+        return url
+    url = with_transport(url, camera.rtsp_transport or "tcp")
+    if not camera.stream_credentials_encrypted:
         return url
     credentials = json.loads(runtime.keys.decrypt(camera.stream_credentials_encrypted))
     parts = urlsplit(url)
@@ -127,7 +131,7 @@ def new_camera(*, runtime: Runtime, agency_id: int, values: dict[str, Any], cred
     _validate(values)
     camera = Camera(
         agency_id=agency_id, groups=[], privacy_masks=[], mounting_height_m=4.0, heading_deg=0.0, fov_deg=60.0,
-        range_m=80.0, record_mode="continuous", retention_class="standard", status="unknown", created_at=clock.utcnow(),
+        range_m=80.0, rtsp_transport="tcp", record_mode="continuous", retention_class="standard", status="unknown", created_at=clock.utcnow(),
     )
     _apply(camera, {k: v for k, v in values.items() if v is not None}, runtime=runtime, credentials=credentials)
     return camera

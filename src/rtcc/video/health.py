@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from rtcc.cameras.streams import rtsp_transport_of
 from rtcc.core import clock
 from rtcc.video.privacy import Polygon, apply_mask_to_frame
 from rtcc.video.recorder import classify_failure
@@ -217,14 +218,15 @@ class SubStreamSampler:
 
     def command(self) -> list[str]:
         """ffmpeg decoding only the sub-stream, only fps frames a second, only width x height grey pixels."""
-        parts = urlsplit(self.url)
+        url, transport = rtsp_transport_of(self.url)
+        parts = urlsplit(url)
         timeout_us = str(self.io_timeout_s * 1_000_000)
         if parts.scheme.lower() in ("rtsp", "rtsps"):
-            source = ["-rtsp_transport", "tcp", "-timeout", timeout_us, "-i", self.url]
+            source = ["-rtsp_transport", transport, "-timeout", timeout_us, "-i", url]
         elif parts.scheme.lower() == "file":
             source = ["-re", "-stream_loop", "-1", "-i", parts.path]
         else:
-            source = ["-rw_timeout", timeout_us, "-i", self.url]
+            source = ["-rw_timeout", timeout_us, "-i", url]
         return [self.ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", *source, "-an", "-sn", "-dn",
                 # area scaling averages sensor noise away instead of aliasing it, like a camera's own binning.
                 "-vf", f"fps={self.fps},scale={self.width}:{self.height}:flags=area,format=gray",

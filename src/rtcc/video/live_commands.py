@@ -5,18 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from rtcc.cameras.streams import rtsp_transport_of
 from rtcc.video.privacy import masking_arguments
 
 
 def source_arguments(url: str, io_timeout_s: int, probe_seconds: float = 1.0) -> list[str]:
     """ffmpeg input options for a camera URL (the same choices as the recorder's, tuned for a quick start)."""
+    url, transport = rtsp_transport_of(url)
     scheme = urlsplit(url).scheme.lower()
     timeout_us = str(io_timeout_s * 1_000_000)
     # ffmpeg's default 5 s analysis delays the first picture by ~4 s; the codec is known after one keyframe.
     # nobuffer: hand packets on as they arrive instead of holding them in the probe buffer.
     low_delay = ["-analyzeduration", str(int(probe_seconds * 1_000_000)), "-fflags", "nobuffer"]
     if scheme in ("rtsp", "rtsps"):
-        return [*low_delay, "-rtsp_transport", "tcp", "-timeout", timeout_us, "-i", url]
+        return [*low_delay, "-rtsp_transport", transport, "-timeout", timeout_us, "-i", url]
     if scheme == "file":
         # A file plays as if live (-re), looping, so a file camera behaves like a real one.
         return ["-re", "-stream_loop", "-1", "-i", urlsplit(url).path]

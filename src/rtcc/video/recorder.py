@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from rtcc.cameras.streams import rtsp_transport_of
 from rtcc.video.privacy import STREAM_COPY_ARGUMENTS, masking_arguments
 from rtcc.video.recorder_feed import RecorderLiveFeed
 from rtcc.video.recorder_outputs import recording_outputs
@@ -67,11 +68,12 @@ def ffmpeg_command(*, ffmpeg: str, url: str, pattern: Path, segment_list: Path, 
     pixels never reach the disk. With `live_fragment_ms`, the same ffmpeg (one upstream) also writes
     the live view's fMP4 to stdout; see recording_outputs.
     """
+    url, transport = rtsp_transport_of(url)
     scheme = urlsplit(url).scheme.lower()
     timeout_us = str(io_timeout_s * 1_000_000)
     source: list[str]
     if scheme in ("rtsp", "rtsps"):
-        source = ["-rtsp_transport", "tcp", "-timeout", timeout_us, "-i", url]
+        source = ["-rtsp_transport", transport, "-timeout", timeout_us, "-i", url]
     elif scheme == "file":
         # A file plays as if live (-re), looping, so a file camera behaves like a real one.
         source = ["-re", "-stream_loop", "-1", "-i", urlsplit(url).path]
