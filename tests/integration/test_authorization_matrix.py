@@ -65,11 +65,12 @@ EXPECTED = {
     ("POST", "/api/v1/alpr/alerts/{alert_id}/verify"): {"supervisor", "analyst", "operator"},
     ("POST", "/api/v1/alpr/alerts/{alert_id}/disposition"): {"supervisor", "analyst", "operator"},
     ("GET", "/api/v1/alpr/alerts/false-hits"): {"supervisor", "analyst", "operator", "field_officer"},
+    ("GET", "/api/v1/alpr/reads/{read_id}/crop"): {"supervisor", "analyst", "operator", "field_officer"},
     ("GET", "/api/v1/exports/{export_id}/verify"): {"supervisor", "analyst"},
 }
 # Path parameters that name nothing, so an allowed call changes nothing (404) but is authorised.
 PLACEHOLDERS = {"username": "no-such-user", "token_id": "999999", "camera_id": "999999", "export_id": "999999", "hotlist_id": "999999",
-                "alert_id": "999999"}
+                "alert_id": "999999", "read_id": "999999"}
 # Calls that end the caller's session go last.
 LAST = {("POST", "/api/v1/auth/sign-out")}
 

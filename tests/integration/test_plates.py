@@ -169,3 +169,25 @@ def test_unmatched_reads_are_purged_after_the_retention_days_alert_reads_stay(ru
         left = sorted(read.plate for read in db.query(PlateRead))
     assert [(r.camera_id, r.segment_count, r.reason) for r in receipts] == [(3, 1, "unmatched_reads")]
     assert left == ["2NEW222", "7ABC123"]  # the hotlisted read stays with its alert
+
+
+def test_the_console_alert_queue_takes_an_analyst_through_verification(runtime, client, signed_in_as):
+    import re
+
+    from support import create_person, sign_in
+
+    supervisor, _ = signed_in_as("supervisor")
+    setup_hotlist(supervisor)
+    operator, _ = signed_in_as("operator")
+    operator.post("/api/v1/alpr/reads", json=reads_of("8XYZ777", camera_id=4))
+    analyst = sign_in(client, create_person(runtime, "ana", "analyst"))
+    page = client.get("/console/alerts")
+    assert page.status_code == 200 and "AMBER ALERT SUSPECT VEHICLE" in page.text and "WHI HOND CIVIC" in page.text
+    alert_id = int(re.search(r'data-testid="alert-(\d+)"', page.text).group(1))
+    done = client.post(f"/console/alerts/{alert_id}/verify", data={
+        "crop_matches_plate": "yes", "vehicle_matches": "yes", "entry_still_active": "yes", "csrf_token": analyst.csrf_token},
+        follow_redirects=False)
+    assert done.status_code == 303 and "actionable" in done.headers["location"]
+    closed = client.post(f"/console/alerts/{alert_id}/disposition", data={
+        "disposition": "confirmed", "note": "vehicle stopped", "csrf_token": analyst.csrf_token}, follow_redirects=True)
+    assert "No open alerts" in closed.text

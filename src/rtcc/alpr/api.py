@@ -171,3 +171,21 @@ def false_hits(request: Request, actor: Actor = Depends(authorize)):
     runtime = get_runtime(request)
     with runtime.database.session() as db:
         return alerts.false_hit_rates(db)
+
+
+@router.get("/alpr/reads/{read_id}/crop", openapi_extra=needs("alerts.view"), responses={200: {"content": {"image/jpeg": {}}}})
+def read_crop(read_id: int, request: Request, actor: Actor = Depends(authorize)):
+    """The plate crop saved with a read (what an analyst compares with the alert)."""
+    from fastapi.responses import FileResponse
+
+    from rtcc.core.errors import NotFound
+
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        read = db.get(PlateRead, read_id)
+        root = (runtime.settings.data_dir / "plates").resolve()
+        path = (runtime.settings.data_dir / read.crop_path).resolve() if read and read.crop_path else None
+        if path is None or root not in path.parents or not path.is_file():
+            raise NotFound("This read has no crop.", code="crop_not_found")
+        audit.record(db, keys=runtime.keys, actor=actor, action="alpr.crop_view", object_type="plate_read", object_id=read_id)
+    return FileResponse(path, media_type="image/jpeg")

@@ -7,6 +7,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
+from rtcc.alpr import alerts as plate_alerts
+from rtcc.alpr.models import HotlistEntry, PlateRead
 from rtcc.audit import service as audit
 from rtcc.auth import service as accounts
 from rtcc.auth.guard import get_runtime
@@ -97,3 +99,51 @@ def audit_page(request: Request, username: str = "", action: str = "", outcome: 
     return render(request, "audit.html", actor=actor, csrf_token=user_session.csrf_token, records=records,
                   filters={"username": username, "action": action, "outcome": outcome},
                   verification=verification, export_query=str(request.url.query))
+
+
+@router.get("/console/alerts")
+def alerts_page(request: Request, notice: str | None = None, error: str | None = None):
+    """The plate alert queue: new alerts to verify, actionable ones to dispose of."""
+    runtime = get_runtime(request)
+    actor, user_session = signed_in(request, "alerts.view")
+    with runtime.database.session() as db:
+        rows = []
+        for status in ("new", "actionable"):
+            for alert in plate_alerts.list_alerts(db, status=status, limit=100):
+                rows.append((alert, db.get(HotlistEntry, alert.entry_id), db.get(PlateRead, alert.read_id)))
+        audit.record(db, keys=runtime.keys, actor=actor, action="alert.list", object_type="plate_alert",
+                     details={"count": len(rows), "via": "console"})
+    return render(request, "alerts.html", actor=actor, csrf_token=user_session.csrf_token, rows=rows,
+                  dispositions=plate_alerts.DISPOSITIONS, notice=notice, error=error)
+
+
+@router.post("/console/alerts/{alert_id}/verify")
+def verify_alert_submit(request: Request, alert_id: int, crop_matches_plate: str | None = Form(None),
+                        vehicle_matches: str | None = Form(None), entry_still_active: str | None = Form(None),
+                        csrf_token: str = Form("")):
+    runtime = get_runtime(request)
+    actor, user_session = signed_in(request, "alerts.verify")
+    check_form_csrf(user_session, csrf_token)
+    try:
+        with runtime.database.session() as db:
+            alert = plate_alerts.verify(db, runtime=runtime, actor=actor, alert_id=alert_id,
+                                        crop_matches_plate=crop_matches_plate == "yes", vehicle_matches=vehicle_matches == "yes",
+                                        entry_still_active=entry_still_active == "yes")
+            outcome = "actionable: send units" if alert.status == "actionable" else f"closed as {alert.disposition}"
+    except RTCCError as failure:
+        return RedirectResponse("/console/alerts?error=" + quote(failure.message), status_code=303)
+    return RedirectResponse("/console/alerts?notice=" + quote(f"Alert {alert_id} {outcome}."), status_code=303)
+
+
+@router.post("/console/alerts/{alert_id}/disposition")
+def dispose_alert_submit(request: Request, alert_id: int, disposition: str = Form(""), note: str = Form(""),
+                         csrf_token: str = Form("")):
+    runtime = get_runtime(request)
+    actor, user_session = signed_in(request, "alerts.verify")
+    check_form_csrf(user_session, csrf_token)
+    try:
+        with runtime.database.session() as db:
+            plate_alerts.dispose(db, runtime=runtime, actor=actor, alert_id=alert_id, disposition=disposition, note=note)
+    except RTCCError as failure:
+        return RedirectResponse("/console/alerts?error=" + quote(failure.message), status_code=303)
+    return RedirectResponse("/console/alerts?notice=" + quote(f"Alert {alert_id} closed: {disposition}."), status_code=303)
