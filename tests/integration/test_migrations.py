@@ -7,9 +7,18 @@ from rtcc.core.migrate import current_revision, upgrade_database
 from rtcc.core.models_registry import metadata
 
 
+# Made by migration 0007 on PostgreSQL only (an operator class SQLite has no use for), so not in the models.
+ENGINE_SPECIFIC_INDEXES = {"ix_plate_reads_plate_pattern"}
+
+
+def _modelled(object_, name, type_, reflected, compare_to):
+    return not (type_ == "index" and name in ENGINE_SPECIFIC_INDEXES)
+
+
 def test_migrations_match_the_models(runtime):
     with runtime.database.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), metadata)
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": _modelled})
+        differences = compare_metadata(context, metadata)
     assert differences == []
 
 

@@ -84,6 +84,8 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, *, begin: str = "BEG
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        # Plates are stored upper case: a case-sensitive LIKE lets 'ABC%' use the plate index.
+        cursor.execute("PRAGMA case_sensitive_like=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
