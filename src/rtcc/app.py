@@ -10,7 +10,9 @@ from fastapi import APIRouter, Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from rtcc import __version__
+from rtcc.alpr.api import hotlist_cache
 from rtcc.alpr.api import router as alpr_router
+from rtcc.alpr.video_worker import PlateReadingSupervisor
 from rtcc.audit.api import router as audit_router
 from rtcc.auth import service as accounts
 from rtcc.auth.api import router as auth_router
@@ -52,14 +54,20 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.state.recorder = recorder
         if runtime.settings.mqtt_url:
             from rtcc.alpr.adapters.mqtt import PlateReadSubscriber
-            from rtcc.alpr.api import hotlist_cache
 
             app.state.mqtt_reads = PlateReadSubscriber(runtime, hotlist_cache(app))
             background.append(asyncio.create_task(app.state.mqtt_reads.run()))
+        # Plate reading from video, for cameras in the "alpr" group (models load only once one is read).
+        plate_reading = PlateReadingSupervisor(runtime, hotlist_cache(app)) if runtime.settings.video_reads_enabled else None
+        if plate_reading:
+            background.append(asyncio.create_task(plate_reading.run()))
+        app.state.plate_reading = plate_reading
         try:
             yield
         finally:
             await app.state.live_relays.stop_all()
+            if plate_reading:
+                await plate_reading.stop()  # stores open vehicle passes and ends its ffmpeg processes
             for task in background:
                 task.cancel()
             if recorder:

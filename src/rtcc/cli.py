@@ -77,8 +77,11 @@ def demo(
         message = prepare_demo(runtime)
         simulated = start_simulated_cameras(settings)
         if simulated is not None:
-            attach_live_cameras(runtime, simulated.urls, simulated.sub_urls)
-            message += f"\n{len(simulated.urls)} simulated RTSP cameras stream into the city (rtcc sim cameras)."
+            # Camera 1's fifth vehicle: its plate crosses the frame whole (the first one's is always cut off).
+            planted = simulated.plates(1)[4]
+            attach_live_cameras(runtime, simulated.urls, simulated.sub_urls, planted_plate=planted)
+            message += (f"\n{len(simulated.urls)} simulated RTSP cameras stream into the city and are recorded; their plates are read."
+                        f"\nPlate {planted} is planted on the 'Demo BOLO' hotlist: watch Plate alerts in the console.")
     out.print(message)
     try:
         _run_server(settings)

@@ -168,6 +168,9 @@ class Settings(BaseSettings):
     )
 
     # --- plates ---
+    video_reads_enabled: bool = Field(
+        default=True, description="Read plates from the video of cameras in the 'alpr' camera group."
+    )
     read_retention_days: int = Field(
         default=30, ge=1, le=3650, description="Plate reads that matched no hotlist are deleted after this many days."
     )
