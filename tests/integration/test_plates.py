@@ -191,3 +191,7 @@ def test_the_console_alert_queue_takes_an_analyst_through_verification(runtime, 
     closed = client.post(f"/console/alerts/{alert_id}/disposition", data={
         "disposition": "confirmed", "note": "vehicle stopped", "csrf_token": analyst.csrf_token}, follow_redirects=True)
     assert "No open alerts" in closed.text
+    unbound = client.get("/console/plates", params={"plate": "8XYZ777", "purpose": "", "case_number": ""})
+    assert "Say why you search" in unbound.text and 'data-testid="reads"' not in unbound.text
+    found = client.get("/console/plates", params={"plate": "8XYZ777", "purpose": "amber alert follow-up", "case_number": "AMB-7"})
+    assert "1 read(s)" in found.text and "8XYZ777" in found.text

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
 from rtcc.alpr import alerts as plate_alerts
+from rtcc.alpr import search as plate_search
 from rtcc.alpr.models import HotlistEntry, PlateRead
 from rtcc.audit import service as audit
 from rtcc.auth import service as accounts
@@ -147,3 +148,21 @@ def dispose_alert_submit(request: Request, alert_id: int, disposition: str = For
     except RTCCError as failure:
         return RedirectResponse("/console/alerts?error=" + quote(failure.message), status_code=303)
     return RedirectResponse("/console/alerts?notice=" + quote(f"Alert {alert_id} closed: {disposition}."), status_code=303)
+
+
+@router.get("/console/plates")
+def plate_search_page(request: Request, plate: str = "", mode: str = "exact", purpose: str = "", case_number: str = ""):
+    """Plate search: the form asks for a purpose and a case number before it searches anything."""
+    runtime = get_runtime(request)
+    actor, user_session = signed_in(request, "alpr.search")
+    reads, error = [], None
+    if plate:
+        try:
+            with runtime.database.session() as db:
+                reads = plate_search.search_reads(db, runtime=runtime, actor=actor,
+                                                  query=plate_search.PlateQuery(plate=plate, mode=mode),
+                                                  purpose=purpose, case_number=case_number, limit=200)
+        except RTCCError as failure:
+            error = failure.message
+    return render(request, "plates.html", actor=actor, csrf_token=user_session.csrf_token, reads=reads, error=error,
+                  form={"plate": plate, "mode": mode, "purpose": purpose, "case_number": case_number}, searched=bool(plate))
