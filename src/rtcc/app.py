@@ -62,6 +62,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         if plate_reading:
             background.append(asyncio.create_task(plate_reading.run()))
         app.state.plate_reading = plate_reading
+        if runtime.settings.hotlist_import_paths:
+            from rtcc.alpr.scheduled_imports import ScheduledHotlistImports
+
+            background.append(asyncio.create_task(ScheduledHotlistImports(runtime).run()))
         try:
             yield
         finally:

@@ -195,3 +195,24 @@ def test_the_console_alert_queue_takes_an_analyst_through_verification(runtime, 
     assert "Say why you search" in unbound.text and 'data-testid="reads"' not in unbound.text
     found = client.get("/console/plates", params={"plate": "8XYZ777", "purpose": "amber alert follow-up", "case_number": "AMB-7"})
     assert "1 read(s)" in found.text and "8XYZ777" in found.text
+
+
+def test_hotlists_refresh_from_a_file_whenever_the_extract_changes(runtime, tmp_path, caplog):
+    from rtcc.alpr.models import Hotlist, HotlistEntry
+    from rtcc.alpr.scheduled_imports import ScheduledHotlistImports
+
+    extract = tmp_path / "stolen.csv"
+    extract.write_text(NCIC_CSV)
+    runtime.settings.hotlist_import_paths = [f"NCIC nightly={extract}", f"Missing={tmp_path / 'absent.csv'}"]
+    imports = ScheduledHotlistImports(runtime)
+    first = imports.sweep()
+    assert [(name, report.added, len(report.errors)) for name, report in first] == [("NCIC nightly", 3, 4)]
+    assert "cannot read" in caplog.text  # the missing file is reported, the other imported
+    assert imports.sweep() == []  # unchanged file: nothing to do
+    extract.write_text("LIC,LIS,OFF\n7ABC123,CA,STOLEN VEHICLE\n")
+    second = imports.sweep()
+    assert (second[0][1].added, second[0][1].updated) == (1, 0)
+    with runtime.database.session() as db:
+        hotlist = db.query(Hotlist).filter_by(name="NCIC nightly").one()
+        active = [e.plate for e in db.query(HotlistEntry).filter_by(hotlist_id=hotlist.id, removed_at=None)]
+    assert active == ["7ABC123"]  # a full extract: entries no longer in it stop matching

@@ -171,6 +171,14 @@ class Settings(BaseSettings):
     video_reads_enabled: bool = Field(
         default=True, description="Read plates from the video of cameras in the 'alpr' camera group."
     )
+    hotlist_import_paths: list[str] = Field(
+        default_factory=list, max_length=100,
+        description="Hotlists refreshed from files, as NAME=PATH (CSV or .json); each file is a full extract. "
+                    'Environment: a JSON list, e.g. ["NCIC stolen=/srv/ncic/stolen.csv"].',
+    )
+    hotlist_import_minutes: float = Field(
+        default=15, ge=0.1, le=1440, description="How often the hotlist files are checked for a new extract."
+    )
     read_retention_days: int = Field(
         default=30, ge=1, le=3650, description="Plate reads that matched no hotlist are deleted after this many days."
     )
@@ -302,7 +310,7 @@ def settings_reference() -> str:
                 value = getattr(constraint, attribute, None)
                 if value is not None:
                     bounds.append(f"{symbol} `{value}`" if attribute == "pattern" else f"{symbol} {value}")
-        default = field.default
+        default = field.default_factory() if field.default_factory is not None else field.default
         shown = "(long text)" if isinstance(default, str) and len(default) > 40 else f"`{default}`"
         lines.append(f"| `RTCC_{name.upper()}` | {shown} | {', '.join(bounds) or '—'} | {field.description} |")
     return "\n".join(lines) + "\n"
