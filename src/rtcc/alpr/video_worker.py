@@ -32,6 +32,7 @@ from rtcc.cameras.service import stream_url_for_ingest
 from rtcc.cameras.streams import rtsp_transport_of
 from rtcc.core import clock
 from rtcc.core.runtime import Runtime
+from rtcc.video.child_process import collect_stderr, signal_if_running, wait_or_kill
 from rtcc.video.privacy import apply_mask_to_frame
 
 log = logging.getLogger(__name__)
@@ -230,22 +231,13 @@ class CameraPlateReader:
         return had_frames
 
     async def _read_stderr(self, sink: deque[str]) -> None:
-        async for raw in self._process.stderr:
-            if line := raw.decode("utf-8", "replace").strip():
-                sink.append(line)
+        await collect_stderr(self._process, sink)
 
     def _terminate(self) -> None:
-        if self._process and self._process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                self._process.send_signal(signal.SIGTERM)
+        signal_if_running(self._process, signal.SIGTERM)
 
     async def _wait_exit(self) -> None:
-        try:
-            await asyncio.wait_for(self._process.wait(), timeout=5)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                self._process.kill()
-            await self._process.wait()
+        await wait_or_kill(self._process, timeout_s=5)
 
 
 class PlateReadingSupervisor:

@@ -18,6 +18,7 @@ import numpy as np
 
 from rtcc.cameras.streams import rtsp_transport_of
 from rtcc.core import clock
+from rtcc.video.child_process import collect_stderr, signal_if_running, wait_or_kill
 from rtcc.video.privacy import Polygon, apply_mask_to_frame
 from rtcc.video.recorder import classify_failure
 
@@ -316,25 +317,13 @@ class SubStreamSampler:
         return had_frames
 
     async def _read_stderr(self, sink: deque[str]) -> None:
-        assert self._process and self._process.stderr
-        async for raw in self._process.stderr:
-            if line := raw.decode("utf-8", "replace").strip():
-                sink.append(line)
+        await collect_stderr(self._process, sink)
 
     def _terminate(self) -> None:
-        if self._process and self._process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                self._process.send_signal(signal.SIGTERM)
+        signal_if_running(self._process, signal.SIGTERM)
 
     async def _wait_exit(self) -> None:
-        if self._process is None:
-            return
-        try:
-            await asyncio.wait_for(self._process.wait(), timeout=5)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                self._process.kill()
-            await self._process.wait()
+        await wait_or_kill(self._process, timeout_s=5)
 
 
 def intervals_from_status_changes(changes: Iterable[tuple[datetime, str]], until: datetime) -> list[tuple[datetime, datetime, str]]:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from rtcc.video.child_process import collect_stderr, signal_if_running
 from rtcc.video.fmp4 import (
     Fmp4Error,
     Fmp4Parser,
@@ -342,17 +343,11 @@ class LiveRelay:
         return failure or classify_failure(list(last_words))
 
     def _terminate(self) -> None:
-        if self.process and self.process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.process.send_signal(signal.SIGTERM)
+        signal_if_running(self.process, signal.SIGTERM)
 
     @staticmethod
     async def _read_stderr(process: asyncio.subprocess.Process, sink: deque[str]) -> None:
-        assert process.stderr
-        async for raw in process.stderr:
-            line = raw.decode("utf-8", "replace").strip()
-            if line:
-                sink.append(line)
+        await collect_stderr(process, sink)
 
 
 class _Stalled(Exception):

@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from rtcc.cameras.streams import rtsp_transport_of
+from rtcc.video.child_process import collect_stderr, signal_if_running, wait_or_kill
 from rtcc.video.privacy import STREAM_COPY_ARGUMENTS, masking_arguments
 from rtcc.video.recorder_feed import RecorderLiveFeed
 from rtcc.video.recorder_outputs import recording_outputs
@@ -199,27 +200,14 @@ class CameraRecorder:
             log.exception("segment %s of camera %s could not be indexed", segment.path, self.camera_id)
 
     async def _read_stderr(self, sink: deque[str]) -> None:
-        assert self._process and self._process.stderr
-        async for raw in self._process.stderr:
-            line = raw.decode("utf-8", "replace").strip()
-            if line:
-                sink.append(line)
+        await collect_stderr(self._process, sink)
 
     def _terminate(self) -> None:
-        if self._process and self._process.returncode is None:
-            # SIGINT lets ffmpeg close the open segment cleanly; SIGKILL follows if it lingers.
-            with contextlib.suppress(ProcessLookupError):
-                self._process.send_signal(signal.SIGINT)
+        # SIGINT lets ffmpeg close the open segment cleanly; SIGKILL follows if it lingers.
+        signal_if_running(self._process, signal.SIGINT)
 
     async def _wait_exit(self) -> None:
-        if self._process is None:
-            return
-        try:
-            await asyncio.wait_for(self._process.wait(), timeout=10)
-        except asyncio.TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                self._process.kill()
-            await self._process.wait()
+        await wait_or_kill(self._process, timeout_s=10)
 
     async def stop(self) -> None:
         """Stop recording; the open segment is closed and indexed."""
