@@ -23,6 +23,7 @@ from rtcc.core.api import router as system_router
 from rtcc.core.config import Settings
 from rtcc.core.http import BodySizeLimit, SecurityHeaders, install_error_handlers
 from rtcc.core.runtime import Runtime, build_runtime
+from rtcc.incidents.api import router as incidents_router
 from rtcc.video.api import router as video_router
 from rtcc.video.live_api import live_registry
 from rtcc.video.live_api import router as live_router
@@ -92,7 +93,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(authorize)])
     # video before cameras: its /cameras/health must match before /cameras/{camera_id}.
-    for router in (auth_router, audit_router, video_router, cameras_router, alpr_router, system_router):
+    for router in (auth_router, audit_router, video_router, cameras_router, alpr_router, incidents_router, system_router):
         api.include_router(router)
     app.include_router(health_router)
     app.include_router(api)

@@ -57,6 +57,10 @@ EXPECTED = {
     ("GET", "/api/v1/exports"): {"supervisor", "analyst"},
     ("POST", "/api/v1/cameras/{camera_id}/marks"): {"supervisor", "analyst", "operator"},
     ("POST", "/api/v1/alpr/reads"): {"admin", "operator"},
+    ("POST", "/api/v1/cad/calls"): {"admin", "operator"},
+    ("GET", "/api/v1/incidents"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
+    ("GET", "/api/v1/incidents/{incident_id}"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
+    ("POST", "/api/v1/incidents/{incident_id}/notes"): {"supervisor", "analyst", "operator"},
     ("GET", "/api/v1/alpr/reads"): {"supervisor", "analyst"},
     ("POST", "/api/v1/alpr/hotlists"): {"admin", "supervisor"},
     ("GET", "/api/v1/alpr/hotlists"): {"admin", "supervisor", "analyst", "operator"},
@@ -70,7 +74,8 @@ EXPECTED = {
 }
 # Path parameters that name nothing, so an allowed call changes nothing (404) but is authorised.
 PLACEHOLDERS = {"username": "no-such-user", "token_id": "999999", "camera_id": "999999", "export_id": "999999", "hotlist_id": "999999",
-                "alert_id": "999999", "read_id": "999999"}
+                "alert_id": "999999", "read_id": "999999",
+                "incident_id": "999999"}
 # Calls that end the caller's session go last.
 LAST = {("POST", "/api/v1/auth/sign-out")}
 

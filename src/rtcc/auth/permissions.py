@@ -37,6 +37,9 @@ PERMISSIONS: dict[str, str] = {
     "hotlists.manage": "create hotlists and import their entries",
     "alerts.view": "see plate alerts",
     "alerts.verify": "verify plate alerts and record their dispositions",
+    "cad.ingest": "send calls for service (CAD integrations)",
+    "incidents.view": "see incidents, their timelines and docked cameras",
+    "incidents.manage": "work incidents: add notes",
     "events.subscribe": "receive live events one may see",
     "system.status": "see detailed system status",
 }
@@ -48,19 +51,21 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         _EVERYONE | {
             "users.read", "users.manage", "agencies.read", "agencies.manage", "tokens.manage",
             "roles.read", "audit.verify", "cameras.view", "cameras.manage", "system.status", "alpr.ingest",
-            "hotlists.view", "hotlists.manage",
+            "hotlists.view", "hotlists.manage", "cad.ingest", "incidents.view",
         }
     ),
     "supervisor": frozenset(
         _EVERYONE | {"users.read", "agencies.read", "cameras.view", "video.live", "video.playback", "video.export",
                      "video.mark", "system.status", "alpr.search", "hotlists.view", "hotlists.manage", "alerts.view",
-                     "alerts.verify"}
+                     "alerts.verify", "incidents.view", "incidents.manage"}
     ),
     "analyst": frozenset(_EVERYONE | {"cameras.view", "video.live", "video.playback", "video.export", "video.mark",
-                                      "alpr.search", "hotlists.view", "alerts.view", "alerts.verify"}),
+                                      "alpr.search", "hotlists.view", "alerts.view", "alerts.verify", "incidents.view",
+                                      "incidents.manage"}),
     "operator": frozenset(_EVERYONE | {"cameras.view", "video.live", "video.playback", "video.mark", "alpr.ingest",
-                                       "hotlists.view", "alerts.view", "alerts.verify"}),
-    "field_officer": frozenset(_EVERYONE | {"cameras.view", "video.live", "alerts.view"}),
+                                       "hotlists.view", "alerts.view", "alerts.verify", "cad.ingest", "incidents.view",
+                                       "incidents.manage"}),
+    "field_officer": frozenset(_EVERYONE | {"cameras.view", "video.live", "alerts.view", "incidents.view"}),
     # Oversight reads the record of what everyone did, not the surveillance data itself.
     "auditor": frozenset(
         _EVERYONE | {"audit.read", "audit.export", "audit.verify", "roles.read", "agencies.read", "users.read"}

@@ -56,6 +56,8 @@ EVENT_PERMISSIONS: dict[str, str] = {
     "evidence.exported": "video.export",
     "plate.alert": "alerts.view",
     "plate.alert_updated": "alerts.view",
+    "incident.opened": "incidents.view",
+    "incident.updated": "incidents.view",
 }
 
 

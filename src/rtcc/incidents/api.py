@@ -1,0 +1,82 @@
+"""CAD calls in, incidents out, over HTTP."""
+
+from datetime import UTC
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from rtcc.auth.guard import authorize, get_runtime, needs
+from rtcc.cameras.locator import CameraLocator
+from rtcc.core.actor import Actor
+from rtcc.incidents import calls, service
+from rtcc.incidents.schemas import (
+    CallIn,
+    CallReceivedOut,
+    IncidentDetailOut,
+    IncidentOut,
+    NoteIn,
+)
+
+router = APIRouter(tags=["incidents"])
+
+
+def camera_locator(request: Request) -> CameraLocator:
+    """The app's one camera locator (shared with the cameras routes through app state)."""
+    state = request.app.state
+    if getattr(state, "camera_locator", None) is None:
+        state.camera_locator = CameraLocator()
+    return state.camera_locator
+
+
+def _call_values(body: CallIn) -> dict:
+    values = body.model_dump(include=set(CallIn.model_fields))
+    received_at = body.received_at.astimezone(UTC)
+    values["received_at"] = received_at.replace(microsecond=received_at.microsecond - received_at.microsecond % 1000)
+    values["extra"] = dict(body.model_extra or {})
+    return values
+
+
+@router.post("/cad/calls", response_model=CallReceivedOut, status_code=201,
+             responses={200: {"description": "The call's incident was updated or closed."},
+                        202: {"description": "Stored; this call opens no incident."}},
+             openapi_extra=needs("cad.ingest"))
+def receive_call(body: CallIn, request: Request, response: Response, actor: Actor = Depends(authorize)):
+    """Receive a call for service; the same call_id updates it, status 'closed' closes it and its incident."""
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        outcome = calls.receive_call(db, runtime=runtime, locator=camera_locator(request), actor=actor,
+                                     values=_call_values(body))
+        if outcome.incident is None:
+            response.status_code = 202
+            return CallReceivedOut(call_id=outcome.call.call_id, incident=None)
+        response.status_code = 201 if outcome.opened else 200
+        return CallReceivedOut(call_id=outcome.call.call_id,
+                               incident=service.describe_incident(db, actor=actor, incident=outcome.incident))
+
+
+@router.get("/incidents", response_model=list[IncidentOut], openapi_extra=needs("incidents.view"))
+def list_open_incidents(request: Request, actor: Actor = Depends(authorize)):
+    """Open incidents, newest first."""
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        return [IncidentOut(id=incident.id, title=incident.title, type=incident.type, priority=incident.priority,
+                            latitude=incident.latitude, longitude=incident.longitude, address=incident.address,
+                            status=incident.status, agency_ori=ori, call_id=incident.call_id,
+                            opened_at=incident.opened_at, closed_at=incident.closed_at)
+                for incident, ori in service.list_open_incidents(db, runtime=runtime, actor=actor)]
+
+
+@router.get("/incidents/{incident_id}", response_model=IncidentDetailOut, openapi_extra=needs("incidents.view"))
+def get_incident(incident_id: int, request: Request, actor: Actor = Depends(authorize)):
+    """One incident with its timeline, docked cameras and footage-request candidates."""
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        return service.view_incident(db, runtime=runtime, actor=actor, incident_id=incident_id)
+
+
+@router.post("/incidents/{incident_id}/notes", response_model=IncidentDetailOut, status_code=201,
+             openapi_extra=needs("incidents.manage"))
+def add_note(incident_id: int, body: NoteIn, request: Request, actor: Actor = Depends(authorize)):
+    """Add a note to the incident's timeline."""
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        return service.add_note(db, runtime=runtime, actor=actor, incident_id=incident_id, text=body.text)
