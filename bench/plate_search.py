@@ -5,19 +5,13 @@ Prints one JSON object. Targets (issue 4, at 10,000,000 reads): p95 < 100 ms exa
 """
 
 import json
-import os
 import random
 import statistics
 import string
 import sys
-import tempfile
 import time
-import uuid
 from datetime import timedelta
-from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from rtcc.alpr.hotlists import HotlistCache
 from rtcc.alpr.reads import ReadIn, ingest
@@ -27,10 +21,11 @@ from rtcc.core.actor import Actor
 from rtcc.core.config import Settings
 from rtcc.core.runtime import build_runtime
 
+from bench_databases import postgresql_settings, sqlite_settings  # beside this script
+
 READS = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000
 BATCH = 20_000
 QUERIES = 200
-ADMIN_URL = os.environ.get("RTCC_TEST_POSTGRES_URL", "postgresql+psycopg://rtcc:rtcc@127.0.0.1:5432/postgres")
 ALPHABET = string.ascii_uppercase + string.digits
 ANALYST = Actor(via="cli", username="bench", agency_ori="CA0199900", permissions=frozenset({"alpr.search"}))
 
@@ -79,19 +74,10 @@ def measure(settings: Settings) -> dict:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as directory:
-        sqlite = measure(Settings(data_dir=Path(directory)))
-    name = f"rtcc_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        with tempfile.TemporaryDirectory() as directory:
-            postgresql = measure(Settings(data_dir=Path(directory),
-                                          database_url=make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)))
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with sqlite_settings() as settings:
+        sqlite = measure(settings)
+    with postgresql_settings() as settings:
+        postgresql = measure(settings)
     print(json.dumps({"benchmark": "plate_search", "reads": READS, "queries": QUERIES, "sqlite": sqlite, "postgresql": postgresql,
                       "target_exact_ms_p95": 100, "target_wildcard_ms_p95": 1000}))
 

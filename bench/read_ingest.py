@@ -5,17 +5,11 @@ PostgreSQL: RTCC_TEST_POSTGRES_URL (default postgresql+psycopg://rtcc:rtcc@127.0
 """
 
 import json
-import os
 import random
 import string
-import tempfile
 import time
-import uuid
 from datetime import timedelta
-from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from rtcc.alpr.hotlists import HotlistCache
 from rtcc.alpr.reads import ReadIn, ingest
@@ -23,9 +17,10 @@ from rtcc.core import clock
 from rtcc.core.config import Settings
 from rtcc.core.runtime import build_runtime
 
+from bench_databases import postgresql_settings, sqlite_settings  # beside this script
+
 READS = 200_000
 BATCH = 5_000
-ADMIN_URL = os.environ.get("RTCC_TEST_POSTGRES_URL", "postgresql+psycopg://rtcc:rtcc@127.0.0.1:5432/postgres")
 
 
 def batches():
@@ -52,19 +47,10 @@ def reads_per_second(settings: Settings) -> float:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as directory:
-        sqlite_rate = reads_per_second(Settings(data_dir=Path(directory)))
-    name = f"rtcc_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        with tempfile.TemporaryDirectory() as directory:
-            url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-            postgres_rate = reads_per_second(Settings(data_dir=Path(directory), database_url=url))
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with sqlite_settings() as settings:
+        sqlite_rate = reads_per_second(settings)
+    with postgresql_settings() as settings:
+        postgres_rate = reads_per_second(settings)
     print(json.dumps({
         "benchmark": "read_ingest", "reads": READS, "batch": BATCH,
         "sqlite_reads_per_second": round(sqlite_rate), "postgresql_reads_per_second": round(postgres_rate),

@@ -35,10 +35,6 @@ class ImportReport:
     unchanged: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
 
-    @property
-    def accepted(self) -> int:
-        return self.created + self.updated + self.unchanged
-
 
 def _csv_rows(text: str):
     reader = csv.DictReader(io.StringIO(text))
