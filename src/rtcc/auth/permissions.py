@@ -40,6 +40,7 @@ PERMISSIONS: dict[str, str] = {
     "cad.ingest": "send calls for service (CAD integrations)",
     "incidents.view": "see incidents, their timelines and docked cameras",
     "incidents.manage": "work incidents: add notes",
+    "shares.send": "send snapshots, clips and time-limited live links to field officers (with a purpose and case number)",
     "events.subscribe": "receive live events one may see",
     "system.status": "see detailed system status",
 }
@@ -57,14 +58,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "supervisor": frozenset(
         _EVERYONE | {"users.read", "agencies.read", "cameras.view", "video.live", "video.playback", "video.export",
                      "video.mark", "system.status", "alpr.search", "hotlists.view", "hotlists.manage", "alerts.view",
-                     "alerts.verify", "incidents.view", "incidents.manage"}
+                     "alerts.verify", "incidents.view", "incidents.manage", "shares.send"}
     ),
     "analyst": frozenset(_EVERYONE | {"cameras.view", "video.live", "video.playback", "video.export", "video.mark",
                                       "alpr.search", "hotlists.view", "alerts.view", "alerts.verify", "incidents.view",
-                                      "incidents.manage"}),
+                                      "incidents.manage", "shares.send"}),
     "operator": frozenset(_EVERYONE | {"cameras.view", "video.live", "video.playback", "video.mark", "alpr.ingest",
                                        "hotlists.view", "alerts.view", "alerts.verify", "cad.ingest", "incidents.view",
-                                       "incidents.manage"}),
+                                       "incidents.manage", "shares.send"}),
     "field_officer": frozenset(_EVERYONE | {"cameras.view", "video.live", "alerts.view", "incidents.view"}),
     # Oversight reads the record of what everyone did, not the surveillance data itself.
     "auditor": frozenset(

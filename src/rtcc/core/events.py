@@ -58,6 +58,9 @@ EVENT_PERMISSIONS: dict[str, str] = {
     "plate.alert_updated": "alerts.view",
     "incident.opened": "incidents.view",
     "incident.updated": "incidents.view",
+    "share.created": "shares.send",
+    "share.revoked": "shares.send",
+    "share.opened": "shares.send",
 }
 
 

@@ -149,7 +149,7 @@ class SecurityHeaders:
         (b"x-frame-options", b"DENY"),
         (b"referrer-policy", b"no-referrer"),
         (b"content-security-policy",
-         b"default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+         b"default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; script-src 'self'; "
          b"connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
         (b"cache-control", b"no-store"),
     ]

@@ -1,0 +1,534 @@
+"""Field sharing: send a snapshot, a clip or a time-limited live link to one field officer.
+
+The sender's side (create, list, revoke) acts as a console Actor. The officer's side (verify, open,
+fetch the media, watch live) acts through the link's token and the browser the link is bound to; every
+open and every refusal is an audit record in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import subprocess
+import tempfile
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from rtcc.audit import service as audit
+from rtcc.auth import totp
+from rtcc.auth.models import Agency, User
+from rtcc.auth.permissions import permissions_of
+from rtcc.auth.service import account_status, find_user
+from rtcc.auth.sessions import _record_failure as record_sign_in_failure
+from rtcc.cameras.models import Camera
+from rtcc.cameras.service import get_visible_camera
+from rtcc.core import clock
+from rtcc.core.actor import Actor
+from rtcc.core.errors import InvalidInput, NotFound, PermissionDenied
+from rtcc.core.events import emit, make_event
+from rtcc.core.runtime import Runtime
+from rtcc.incidents import service as incidents
+from rtcc.sharing.models import FieldShare
+from rtcc.sharing.schemas import ShareIn, ShareOut
+from rtcc.video import playback
+from rtcc.video.export import CASE_NUMBER
+from rtcc.video.models import RecordingSegment
+from rtcc.video.storage import sha256_of
+from rtcc.video.supervisor import media_store
+
+LIST_LIMIT = 200
+MEDIA_TYPES = {"snapshot": "image/jpeg", "clip": "video/mp4"}
+# What the officer is told, and the HTTP status, for each reason a link is refused.
+REFUSALS: dict[str, tuple[int, str]] = {
+    "unknown_link": (404, "This link is not valid."),
+    "revoked": (410, "This link was revoked by the sender."),
+    "expired": (410, "This link has expired."),
+    "already_used": (403, "This link has already been used."),
+    "wrong_person": (403, "This link was sent to someone else."),
+    "wrong_code": (401, "That code is not valid. Enter the current 6-digit code from your authenticator."),
+    "account_unavailable": (403, "Your account is locked or disabled."),
+    "account_locked": (423, "Too many failed attempts: your account is now locked. An administrator must unlock it."),
+    "wrong_kind": (404, "This link has no such content."),
+    "media_gone": (410, "The shared content is no longer kept."),
+}
+
+
+def hash_secret(raw: str) -> str:
+    """Link tokens and device cookies are stored as SHA-256 of a 256-bit random value."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def shares_root(runtime: Runtime) -> Path:
+    return runtime.settings.data_dir / "shares"
+
+
+def share_status(share: FieldShare, now: datetime | None = None) -> str:
+    now = now or clock.utcnow()
+    if share.revoked_at is not None:
+        return "revoked"
+    if share.expires_at <= now:
+        return "expired"
+    return "opened" if share.redeemed_at is not None else "pending"
+
+
+def describe(share: FieldShare) -> ShareOut:
+    return ShareOut(
+        id=share.id, kind=share.kind, camera_id=share.camera_id, camera_name=share.camera_name,
+        recipient=share.recipient_username, sender=share.sender_username, incident_id=share.incident_id,
+        purpose=share.purpose, case_number=share.case_number, message=share.message, at=share.at,
+        start=share.starts_at, end=share.ends_at, media_type=share.media_type, media_sha256=share.media_sha256,
+        media_bytes=share.media_bytes, created_at=share.created_at, expires_at=share.expires_at,
+        status=share_status(share), redeemed_at=share.redeemed_at, revoked_at=share.revoked_at,
+        revoked_by=share.revoked_by, open_count=share.open_count, last_opened_at=share.last_opened_at,
+    )
+
+
+def recipient_actor(user: User, *, source_address: str | None) -> Actor:
+    """The officer as the audit trail names them when they open a link (not a console session)."""
+    return Actor(via="share", username=user.username, user_id=user.id, role=user.role, agency_ori=user.agency.ori,
+                 permissions=permissions_of(user.role),
+                 camera_groups=tuple(user.camera_groups) if user.camera_groups is not None else None,
+                 source_address=source_address)
+
+
+# --- the sender's side ------------------------------------------------------------------------
+
+def _recipient(session: Session, *, actor: Actor, username: str, camera: Camera, camera_ori: str) -> User:
+    name = username.strip().lower()
+    user = find_user(session, username=name)
+    if user is None:
+        raise InvalidInput(f"No account named {name}.", code="recipient_not_found")
+    if user.role != "field_officer":
+        raise InvalidInput(f"{name} is not a field officer: links are sent to field officers only.",
+                           code="recipient_not_field_officer")
+    if account_status(user) != "active":
+        raise InvalidInput(f"{name}'s account is {account_status(user)}.", code="recipient_unavailable")
+    if actor.role != "admin" and user.agency.ori != actor.agency_ori:
+        raise InvalidInput(f"{name} belongs to another agency.", code="recipient_other_agency")
+    if not recipient_actor(user, source_address=None).sees_camera(agency_ori=camera_ori, groups=camera.groups or []):
+        raise InvalidInput(f"{name} may not see camera {camera.name}.", code="recipient_out_of_scope")
+    return user
+
+
+def _expiry(runtime: Runtime, minutes: int | None) -> timedelta:
+    settings = runtime.settings
+    if minutes is not None and minutes > settings.share_max_minutes:
+        raise InvalidInput(f"A link may work for at most {settings.share_max_minutes} minutes.", code="expiry_too_long")
+    return timedelta(minutes=minutes or min(settings.share_default_minutes, settings.share_max_minutes))
+
+
+def _no_recording(message: str) -> InvalidInput:
+    return InvalidInput(message, code="no_recording")
+
+
+def _freeze_snapshot(session: Session, runtime: Runtime, camera_id: int, at: datetime | None,
+                     folder: Path) -> tuple[datetime, Path]:
+    store = media_store(runtime)
+    if at is None:  # the newest recorded frame
+        latest = session.execute(
+            select(RecordingSegment).where(RecordingSegment.camera_id == camera_id)
+            .order_by(RecordingSegment.ended_at.desc()).limit(1)
+        ).scalar_one_or_none()
+        if latest is None:
+            raise _no_recording("Nothing has been recorded on this camera, so there is no still to share.")
+        at = max(latest.started_at, latest.ended_at - timedelta(milliseconds=500))
+        segments = [latest]
+    else:
+        if at > clock.utcnow():
+            raise InvalidInput("'at' is in the future.", code="invalid_range")
+        segments = playback.segments_between(session, camera_id=camera_id, start=at - playback.SPAN_TOLERANCE,
+                                             end=at + playback.SPAN_TOLERANCE)
+    try:
+        image = playback.snapshot_jpeg(store, segments, at, ffmpeg=runtime.settings.ffmpeg_path)
+    except NotFound:
+        raise _no_recording("Nothing was recorded at that instant.")
+    path = folder / f"{uuid.uuid4().hex}.jpg"
+    path.write_bytes(image)
+    return at, path
+
+
+def _freeze_clip(session: Session, runtime: Runtime, camera_id: int, start: datetime | None, end: datetime | None,
+                 folder: Path) -> Path:
+    if start is None or end is None:
+        raise InvalidInput("A clip needs a start and an end.", code="invalid_range")
+    segments = playback.segments_between(session, camera_id=camera_id, start=start, end=end)
+    if not segments:
+        raise _no_recording("Nothing was recorded in that time range.")
+    path = folder / f"{uuid.uuid4().hex}.mp4"
+    with tempfile.TemporaryDirectory(dir=folder) as work:
+        cut = Path(work) / "cut.mp4"
+        playback.write_clip(media_store(runtime), segments, start, end, cut, ffmpeg=runtime.settings.ffmpeg_path)
+        # A plain MP4 with its index first plays (and seeks) on any phone's <video>, fragmented MP4 not always.
+        result = subprocess.run([runtime.settings.ffmpeg_path, "-nostdin", "-hide_banner", "-loglevel", "error",
+                                 "-i", str(cut), "-c", "copy", "-movflags", "+faststart", "-f", "mp4", str(path)],
+                                capture_output=True, text=True, timeout=600)
+        if result.returncode != 0 or not path.exists() or path.stat().st_size == 0:
+            path.unlink(missing_ok=True)
+            raise playback.MediaError(f"The clip could not be prepared: {result.stderr.strip()[-200:] or 'ffmpeg failed'}")
+    return path
+
+
+def create_share(session: Session, *, runtime: Runtime, actor: Actor, body: ShareIn) -> tuple[FieldShare, str]:
+    """Check the policy, freeze the content, record the share; returns it and the link's raw token (once)."""
+    needed = "video.live" if body.kind == "live" else "video.playback"
+    if not actor.can(needed):
+        raise PermissionDenied(f"Sharing {'live video' if body.kind == 'live' else 'recorded video'} needs {needed}.")
+    if not CASE_NUMBER.match(body.case_number or ""):
+        raise InvalidInput("A case number is required (letters, digits, . _ / -).", code="case_number_required")
+    camera, camera_ori = get_visible_camera(session, actor=actor, camera_id=body.camera_id)
+    recipient = _recipient(session, actor=actor, username=body.recipient, camera=camera, camera_ori=camera_ori)
+    lifetime = _expiry(runtime, body.minutes)
+    incident = (incidents.get_visible_incident(session, actor=actor, incident_id=body.incident_id)
+                if body.incident_id is not None else None)
+    if body.kind == "live" and (not camera.main_stream_url or camera.kind == "private_registered"):
+        raise InvalidInput(f"Camera {camera.name} has no live stream to share.", code="no_live_stream")
+    if body.kind != "clip" and (body.start or body.end):
+        raise InvalidInput("'start' and 'end' are for clips.", code="invalid_range")
+    if body.kind != "snapshot" and body.at:
+        raise InvalidInput("'at' is for snapshots.", code="invalid_range")
+    agency = session.execute(select(Agency).where(Agency.ori == actor.agency_ori)).scalar_one_or_none()
+    if agency is None:
+        raise PermissionDenied("Only a person of an agency may share to the field.")
+
+    folder = shares_root(runtime)
+    folder.mkdir(parents=True, exist_ok=True)
+    media: Path | None = None
+    at = None
+    if body.kind == "snapshot":
+        at, media = _freeze_snapshot(session, runtime, camera.id, body.at, folder)
+    elif body.kind == "clip":
+        media = _freeze_clip(session, runtime, camera.id, body.start, body.end, folder)
+    try:
+        raw_token = secrets.token_urlsafe(32)
+        now = clock.utcnow()
+        share = FieldShare(
+            kind=body.kind, camera_id=camera.id, camera_name=camera.name, agency_id=agency.id,
+            sender_username=actor.username or "unknown", recipient_user_id=recipient.id,
+            recipient_username=recipient.username, incident_id=incident.id if incident else None,
+            purpose=body.purpose, case_number=body.case_number, message=body.message or None, at=at,
+            starts_at=body.start if body.kind == "clip" else None, ends_at=body.end if body.kind == "clip" else None,
+            media_path=media.name if media else None, media_type=MEDIA_TYPES.get(body.kind),
+            media_sha256=sha256_of(media) if media else None, media_bytes=media.stat().st_size if media else None,
+            created_at=now, expires_at=now + lifetime, token_hash=hash_secret(raw_token), open_count=0,
+        )
+        session.add(share)
+        session.flush()
+        if incident is not None:
+            incidents.add_timeline_entry(
+                session, incident=incident, actor=actor, kind="shared_to_field",
+                summary=f"{body.kind.capitalize()} of camera {camera.name} shared to {recipient.username}: {body.purpose}",
+                data={"share_id": share.id, "kind": body.kind, "camera_id": camera.id, "recipient": recipient.username,
+                      "case_number": body.case_number, "expires_at": clock.iso(share.expires_at)})
+            emit(session, make_event("incident.updated", agency_ori=incidents.agency_ori_of(session, incident.agency_id),
+                                     incident_id=incident.id, title=incident.title, type=incident.type,
+                                     priority=incident.priority, latitude=incident.latitude,
+                                     longitude=incident.longitude, status=incident.status, change="shared_to_field"))
+        audit.record(session, keys=runtime.keys, actor=actor, action="share.create", object_type="share",
+                     object_id=share.id, purpose=body.purpose, case_number=body.case_number,
+                     details={"kind": body.kind, "camera_id": camera.id, "recipient": recipient.username,
+                              "incident_id": share.incident_id, "expires_at": clock.iso(share.expires_at),
+                              "at": clock.iso(at), "start": clock.iso(share.starts_at), "end": clock.iso(share.ends_at),
+                              "media_sha256": share.media_sha256})
+        emit(session, make_event("share.created", agency_ori=actor.agency_ori, camera_groups=camera.groups,
+                                 **_event_fields(share)))
+    except BaseException:
+        if media is not None:
+            media.unlink(missing_ok=True)
+        raise
+    return share, raw_token
+
+
+def _event_fields(share: FieldShare) -> dict:
+    return {"share_id": share.id, "kind": share.kind, "camera_id": share.camera_id, "recipient": share.recipient_username,
+            "sender": share.sender_username, "incident_id": share.incident_id,
+            "expires_at": clock.iso(share.expires_at)}
+
+
+def _agency_ori(session: Session, share: FieldShare) -> str | None:
+    agency = session.get(Agency, share.agency_id)
+    return agency.ori if agency else None
+
+
+def _oversees(actor: Actor, share_ori: str | None) -> bool:
+    return actor.role == "supervisor" and share_ori == actor.agency_ori
+
+
+def get_share(session: Session, *, actor: Actor, share_id: int) -> FieldShare:
+    """A share the actor sent, or one of their agency's when they supervise; NotFound otherwise."""
+    share = session.get(FieldShare, share_id)
+    if share is None or not (share.sender_username == actor.username or _oversees(actor, _agency_ori(session, share))):
+        raise NotFound(f"No share {share_id}.", code="share_not_found")
+    return share
+
+
+def view_share(session: Session, *, runtime: Runtime, actor: Actor, share_id: int) -> FieldShare:
+    share = get_share(session, actor=actor, share_id=share_id)
+    audit.record(session, keys=runtime.keys, actor=actor, action="share.view", object_type="share", object_id=share.id)
+    return share
+
+
+def list_shares(session: Session, *, runtime: Runtime, actor: Actor) -> list[FieldShare]:
+    """The actor's own shares, newest first; a supervisor sees every share of their agency."""
+    statement = select(FieldShare).order_by(FieldShare.created_at.desc(), FieldShare.id.desc()).limit(LIST_LIMIT)
+    if actor.role == "supervisor":
+        statement = statement.join(Agency, FieldShare.agency_id == Agency.id).where(
+            or_(Agency.ori == actor.agency_ori, FieldShare.sender_username == actor.username))
+    else:
+        statement = statement.where(FieldShare.sender_username == actor.username)
+    shares = list(session.execute(statement).scalars())
+    audit.record(session, keys=runtime.keys, actor=actor, action="share.list", object_type="share",
+                 details={"count": len(shares)})
+    return shares
+
+
+def revoke_share(session: Session, *, runtime: Runtime, actor: Actor, share_id: int) -> FieldShare:
+    """End a link now (its sender, or a supervisor of its agency); revoking twice changes nothing."""
+    share = get_share(session, actor=actor, share_id=share_id)
+    if share.revoked_at is not None:
+        return share
+    was = share_status(share)
+    share.revoked_at, share.revoked_by = clock.utcnow(), actor.username
+    _delete_media(runtime, share)
+    audit.record(session, keys=runtime.keys, actor=actor, action="share.revoke", object_type="share", object_id=share.id,
+                 case_number=share.case_number, details={"recipient": share.recipient_username, "was": was})
+    emit(session, make_event("share.revoked", agency_ori=_agency_ori(session, share), **_event_fields(share),
+                             revoked_by=actor.username))
+    return share
+
+
+def _delete_media(runtime: Runtime, share: FieldShare) -> None:
+    if share.media_path and share.media_deleted_at is None:
+        (shares_root(runtime) / share.media_path).unlink(missing_ok=True)
+        share.media_deleted_at = clock.utcnow()
+
+
+def purge_ended_media(session: Session, *, runtime: Runtime) -> int:
+    """Delete the frozen copies of shares that expired or were revoked; returns how many."""
+    now = clock.utcnow()
+    ended = session.execute(
+        select(FieldShare).where(FieldShare.media_path.is_not(None), FieldShare.media_deleted_at.is_(None),
+                                 or_(FieldShare.expires_at <= now, FieldShare.revoked_at.is_not(None)))
+    ).scalars().all()
+    for share in ended:
+        _delete_media(runtime, share)
+    return len(ended)
+
+
+# --- the officer's side -----------------------------------------------------------------------
+
+@dataclass
+class LinkOutcome:
+    """What became of one request on a link: the share when it may be shown, else why not."""
+
+    share: FieldShare | None
+    refusal: str | None = None
+    device_token: str | None = None  # set once, when a verification binds the link to this browser
+    verified: bool = False  # the content may be shown (else: the verification form)
+
+    @property
+    def status_code(self) -> int:
+        return REFUSALS[self.refusal][0] if self.refusal else 200
+
+    @property
+    def message(self) -> str | None:
+        return REFUSALS[self.refusal][1] if self.refusal else None
+
+
+def _find(session: Session, raw_token: str) -> FieldShare | None:
+    if not raw_token or len(raw_token) > 100:
+        return None
+    return session.execute(select(FieldShare).where(FieldShare.token_hash == hash_secret(raw_token))).scalar_one_or_none()
+
+
+def _refuse(session: Session, *, runtime: Runtime, share: FieldShare | None, reason: str, actor: Actor,
+            what: str, **details) -> LinkOutcome:
+    audit.record(session, keys=runtime.keys, actor=actor, action="share.open_refused", outcome="denied",
+                 object_type="share", object_id=share.id if share else None,
+                 case_number=share.case_number if share else None, details={"reason": reason, "what": what, **details})
+    return LinkOutcome(share=share if reason in ("wrong_code", "wrong_person") else None, refusal=reason)
+
+
+def _ended(share: FieldShare, now: datetime) -> str | None:
+    if share.revoked_at is not None:
+        return "revoked"
+    if share.expires_at <= now:
+        return "expired"
+    return None
+
+
+def _link_state(session: Session, runtime: Runtime, raw_token: str, source_address: str | None,
+                what: str) -> tuple[FieldShare | None, LinkOutcome | None]:
+    """The live share behind a token, or the refusal (already audited) when there is none."""
+    share = _find(session, raw_token)
+    if share is None:
+        return None, _refuse(session, runtime=runtime, share=None, reason="unknown_link",
+                             actor=_anonymous(source_address), what=what)
+    ended = _ended(share, clock.utcnow())
+    if ended:
+        if ended == "expired":
+            _delete_media(runtime, share)
+        return None, _refuse(session, runtime=runtime, share=share, reason=ended,
+                             actor=_anonymous(source_address), what=what)
+    return share, None
+
+
+def _anonymous(source_address: str | None) -> Actor:
+    """Whoever holds the link before they proved who they are."""
+    return Actor(via="anonymous", source_address=source_address)
+
+
+def verify_and_redeem(session: Session, *, runtime: Runtime, raw_token: str, username: str, code: str,
+                      source_address: str | None) -> LinkOutcome:
+    """The named officer proves who they are with a fresh TOTP code; the link is then theirs, in this browser only.
+
+    Wrong codes count towards the account's lockout exactly as at sign-in; a code is accepted once.
+    The caller commits even when the outcome is a refusal, so the audit trail and the counter keep it.
+    """
+    share, refused = _link_state(session, runtime, raw_token, source_address, "verify")
+    if refused:
+        return refused
+    typed = (username or "").strip().lower()[:64]
+    if share.redeemed_at is not None:
+        return _refuse(session, runtime=runtime, share=share, reason="already_used",
+                       actor=_anonymous(source_address), what="verify", username=typed)
+    user = session.get(User, share.recipient_user_id)
+    if user is None or typed != user.username:
+        return _refuse(session, runtime=runtime, share=share, reason="wrong_person",
+                       actor=Actor(via="anonymous", username=typed or None, source_address=source_address),
+                       what="verify")
+    actor = recipient_actor(user, source_address=source_address)
+    if account_status(user) != "active":
+        return _refuse(session, runtime=runtime, share=share, reason="account_unavailable", actor=actor, what="verify")
+    secret = runtime.keys.decrypt(user.totp_secret_encrypted)
+    step = totp.matching_step(secret, code, valid_window=runtime.settings.totp_valid_window)
+    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+        reason = "wrong code" if step is None else "code already used"
+        locked = record_sign_in_failure(session, runtime=runtime, user=user, stage="share", actor=actor, reason=reason)
+        return _refuse(session, runtime=runtime, share=share, reason="account_locked" if locked else "wrong_code",
+                       actor=actor, what="verify", detail=reason)
+    now = clock.utcnow()
+    user.totp_last_step = step
+    device_token = secrets.token_urlsafe(32)
+    # Single use even against two browsers verifying at once: only one UPDATE finds the link unredeemed.
+    claimed = session.execute(
+        update(FieldShare).where(FieldShare.id == share.id, FieldShare.redeemed_at.is_(None))
+        .values(redeemed_at=now, device_hash=hash_secret(device_token))
+    ).rowcount
+    session.refresh(share)
+    if claimed != 1:
+        return _refuse(session, runtime=runtime, share=share, reason="already_used", actor=actor, what="verify")
+    # The page this browser is sent to next is the first open (counted and audited there).
+    audit.record(session, keys=runtime.keys, actor=actor, action="share.verified", object_type="share",
+                 object_id=share.id, case_number=share.case_number, details={"kind": share.kind})
+    return LinkOutcome(share=share, device_token=device_token, verified=True)
+
+
+def _opened(session: Session, *, runtime: Runtime, share: FieldShare, actor: Actor, what: str) -> None:
+    audit.record(session, keys=runtime.keys, actor=actor, action="share.open", object_type="share", object_id=share.id,
+                 purpose=share.purpose, case_number=share.case_number,
+                 details={"what": what, "kind": share.kind, "camera_id": share.camera_id, "open_count": share.open_count})
+    emit(session, make_event("share.opened", agency_ori=_agency_ori(session, share), **_event_fields(share),
+                             open_count=share.open_count))
+
+
+def _bound(session: Session, runtime: Runtime, raw_token: str, device_cookie: str | None,
+           source_address: str | None, what: str) -> tuple[FieldShare | None, Actor | None, LinkOutcome | None]:
+    share, refused = _link_state(session, runtime, raw_token, source_address, what)
+    if refused:
+        return None, None, refused
+    if share.redeemed_at is None or not device_cookie or share.device_hash is None or \
+            not secrets.compare_digest(hash_secret(device_cookie), share.device_hash):
+        # Not yet verified here: the page shows the form instead; anything else is refused.
+        if share.redeemed_at is None and what == "page":
+            return share, None, None
+        return None, None, _refuse(session, runtime=runtime, share=share, reason="already_used",
+                                   actor=_anonymous(source_address), what=what)
+    user = session.get(User, share.recipient_user_id)
+    actor = recipient_actor(user, source_address=source_address)
+    if account_status(user) != "active":
+        return None, None, _refuse(session, runtime=runtime, share=share, reason="account_unavailable", actor=actor,
+                                   what=what)
+    return share, actor, None
+
+
+def open_bound_page(session: Session, *, runtime: Runtime, raw_token: str, device_cookie: str | None,
+                    source_address: str | None) -> LinkOutcome:
+    """A later visit from the browser the link is bound to: counted and audited as an open.
+
+    A link not yet verified returns its share with no actor (the caller shows the form).
+    """
+    share, actor, refused = _bound(session, runtime, raw_token, device_cookie, source_address, "page")
+    if refused:
+        return refused
+    if actor is None:
+        audit.record(session, keys=runtime.keys, actor=_anonymous(source_address), action="share.verify_prompt",
+                     object_type="share", object_id=share.id)
+        return LinkOutcome(share=share)
+    share.open_count += 1
+    share.last_opened_at = clock.utcnow()
+    _opened(session, runtime=runtime, share=share, actor=actor, what="page")
+    return LinkOutcome(share=share, verified=True)
+
+
+def media_for(session: Session, *, runtime: Runtime, raw_token: str, device_cookie: str | None,
+              source_address: str | None) -> tuple[Path, str] | LinkOutcome:
+    """The frozen file of a snapshot or clip share for its bound browser, or the refusal (audited)."""
+    share, actor, refused = _bound(session, runtime, raw_token, device_cookie, source_address, "media")
+    if refused:
+        return refused
+    if not share.media_path:
+        return _refuse(session, runtime=runtime, share=share, reason="wrong_kind", actor=actor, what="media")
+    path = shares_root(runtime) / share.media_path
+    if share.media_deleted_at is not None or not path.exists():
+        return _refuse(session, runtime=runtime, share=share, reason="media_gone", actor=actor, what="media")
+    return path, share.media_type or "application/octet-stream"
+
+
+@dataclass
+class LiveSource:
+    share_id: int
+    camera_id: int
+    url: str
+    mask_png: Path | None
+
+
+def live_source_for(session: Session, *, runtime: Runtime, raw_token: str, device_cookie: str | None,
+                    source_address: str | None) -> LiveSource | LinkOutcome:
+    """The camera stream a live share's bound browser may watch now (audited), or the refusal (audited)."""
+    from rtcc.cameras.service import stream_url_for_ingest
+    from rtcc.video.privacy import mask_file_for
+
+    share, actor, refused = _bound(session, runtime, raw_token, device_cookie, source_address, "live")
+    if refused:
+        return refused
+    camera = session.get(Camera, share.camera_id)
+    if share.kind != "live":
+        return _refuse(session, runtime=runtime, share=share, reason="wrong_kind", actor=actor, what="live")
+    if camera is None or not camera.main_stream_url or camera.kind == "private_registered":
+        return _refuse(session, runtime=runtime, share=share, reason="media_gone", actor=actor, what="live")
+    audit.record(session, keys=runtime.keys, actor=actor, action="share.live", object_type="share", object_id=share.id,
+                 case_number=share.case_number, details={"camera_id": camera.id})
+    mask = mask_file_for(camera.id, camera.privacy_masks, runtime.settings.data_dir / "masks")
+    return LiveSource(share_id=share.id, camera_id=camera.id, url=stream_url_for_ingest(camera, runtime=runtime),
+                      mask_png=mask)
+
+
+def needs_same_site_reload(session: Session, *, raw_token: str) -> bool:
+    """Whether a link already bound to a browser is live: then a visit without the cookie may just be a
+    cross-site navigation (a tap in a mail or chat app), where SameSite=Strict cookies are not sent."""
+    share = _find(session, raw_token)
+    return share is not None and share.redeemed_at is not None and _ended(share, clock.utcnow()) is None
+
+
+def live_still_valid(session: Session, *, share_id: int) -> str | None:
+    """None while a live share may go on streaming; else 'revoked' or 'expired'."""
+    share = session.get(FieldShare, share_id)
+    if share is None:
+        return "revoked"
+    return _ended(share, clock.utcnow())
+
