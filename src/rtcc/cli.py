@@ -52,14 +52,14 @@ def serve(
     _run_server(settings)
 
 
-def _run_server(settings: Settings) -> None:
+def _run_server(settings: Settings, *, simulated_calls: bool = False) -> None:
     import uvicorn
 
     from rtcc.app import create_app
     from rtcc.core.logging import configure_logging
 
     configure_logging()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False)
+    uvicorn.run(create_app(settings, simulated_calls=simulated_calls), host=settings.host, port=settings.port, log_config=None, access_log=False)
 
 
 @app.command()
@@ -68,7 +68,7 @@ def demo(
     host: Optional[str] = typer.Option(None, help="Listen address."),
     port: Optional[int] = typer.Option(None, help="Listen port."),
 ) -> None:
-    """Run on embedded defaults with a simulated city; creates an admin account once."""
+    """Run on embedded defaults with a simulated city sending calls; creates admin, analyst and officer once."""
     from rtcc.sim.demo import attach_live_cameras, prepare_demo, start_simulated_cameras
 
     settings = settings_for(data_dir, host=host, port=port)
@@ -84,7 +84,7 @@ def demo(
                         f"\nPlate {planted} is planted on the 'Demo BOLO' hotlist: watch Plate alerts in the console.")
     out.print(message)
     try:
-        _run_server(settings)
+        _run_server(settings, simulated_calls=True)
     finally:
         if simulated is not None:
             simulated.stop()
@@ -243,6 +243,10 @@ from rtcc.cli_accounts import agency_app, user_app  # noqa: E402  (the account c
 
 app.add_typer(user_app, name="user")
 app.add_typer(agency_app, name="agency")
+
+from rtcc.cli_cad import cad_app  # noqa: E402
+
+app.add_typer(cad_app, name="cad")
 
 if __name__ == "__main__":
     app()

@@ -1,9 +1,11 @@
 """Settings and the command line as an operator uses them."""
 
 import json
+import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -91,13 +93,28 @@ def free_port():
         return sock.getsockname()[1]
 
 
+def _demo_account(output: str, username: str):
+    from support import Person
+
+    found = re.search(rf"username:\s+{username}\none-time password:\s+(\S+).*\nauthenticator key:\s+(\S+)", output)
+    assert found, f"no credentials for {username} in the demo's output"
+    return Person(username, found.group(1), found.group(2), "")
+
+
 def test_rtcc_demo_serves_health_and_prints_how_to_sign_in(tmp_path):
-    """A real `rtcc demo` process on a fresh data dir (start-up time is measured in bench/)."""
+    """A real `rtcc demo` process on a fresh data dir (start-up time is measured in bench/): the analyst it
+    creates signs in and sees the simulated city's calls open incidents with cameras docked."""
+    from support import sign_in
+
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "rtcc.cli", "demo", "--data-dir", str(tmp_path / "demo"), "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "RTCC_DEMO_CALL_INTERVAL_SECONDS": "2"},
     )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+    reader.start()
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -106,18 +123,35 @@ def test_rtcc_demo_serves_health_and_prints_how_to_sign_in(tmp_path):
                 break
             except httpx.HTTPError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"demo did not come up: {process.stdout.read()}")
+                    pytest.fail(f"demo did not come up: {''.join(lines)}")
                 time.sleep(0.2)
         assert response.status_code == 200 and response.json()["status"] == "ok"
         cameras = httpx.get(f"http://127.0.0.1:{port}/api/v1/cameras")
         assert cameras.status_code == 401
+
+        # The watch floor: the analyst signs in, and within seconds a simulated call has opened an incident.
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as analyst:
+            person = sign_in(analyst, _demo_account("".join(lines), "analyst"))
+            analyst.headers["x-csrf-token"] = person.csrf_token
+            assert analyst.get("/api/v1/auth/me").json()["role"] == "analyst"
+            deadline = time.monotonic() + 30
+            while not (incidents := analyst.get("/api/v1/incidents").json()) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert incidents, "no simulated call opened an incident"
+            first = analyst.get(f"/api/v1/incidents/{incidents[-1]['id']}").json()
+            assert first["call_id"].startswith("SIM-") and first["cameras"], first
     finally:
         process.terminate()
-        output = process.communicate(timeout=20)[0]
+        process.wait(timeout=20)
+        reader.join(timeout=10)
+    output = "".join(lines)
     assert "one-time password:" in output and "authenticator key:" in output
-    assert f"http://127.0.0.1:{port}" in output
-    credentials = (tmp_path / "demo" / "demo-admin-credentials.txt")
+    assert f"http://127.0.0.1:{port}" in output and "as 'analyst' for the watch floor" in output
+    credentials = (tmp_path / "demo" / "demo-credentials.txt")
     assert credentials.stat().st_mode & 0o077 == 0  # readable by its owner only
+    saved = credentials.read_text()
+    for username in ("analyst", "officer", "admin"):
+        assert _demo_account(saved, username).password == _demo_account(output, username).password
 
     again = subprocess.run(
         [sys.executable, "-m", "rtcc.cli", "audit", "verify", "--data-dir", str(tmp_path / "demo")],

@@ -1,8 +1,8 @@
 """Calls for service from CAD: stored and updated by call_id; the serious ones open incidents.
 
-Which calls open an incident (module constants until they become settings):
-- any call of priority OPENING_PRIORITY_AT_MOST (2) or more urgent (1 is the most urgent), or
-- any call whose type, compared case-insensitively, is one of OPENING_CALL_TYPES, whatever its priority.
+Which calls open an incident (settings, see docs/configuration.md):
+- any call of priority INCIDENT_PRIORITY_AT_MOST (default 2) or more urgent (1 is the most urgent), or
+- any call whose type, compared case-insensitively, is one of INCIDENT_CALL_TYPES, whatever its priority.
 A call that opens none is still stored; if a later update raises its priority, it opens one then.
 A call sent with status "closed" closes itself and its incident; sending it again changes nothing.
 """
@@ -10,6 +10,7 @@ A call sent with status "closed" closes itself and its incident; sending it agai
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -20,13 +21,13 @@ from rtcc.auth.service import get_agency
 from rtcc.cameras.locator import CameraLocator
 from rtcc.core import clock
 from rtcc.core.actor import Actor
+from rtcc.core.config import Settings
 from rtcc.core.errors import Conflict
 from rtcc.core.runtime import Runtime
 from rtcc.incidents import service as incidents
 from rtcc.incidents.models import CallForService, Incident
+from rtcc.incidents.schemas import CallIn
 
-OPENING_PRIORITY_AT_MOST = 2
-OPENING_CALL_TYPES = frozenset({"shots fired", "homicide", "robbery", "carjacking", "amber alert"})
 CLOSED_STATUS = "closed"
 _CALL_FIELDS = ("type", "priority", "address", "latitude", "longitude", "received_at", "narrative", "units", "extra", "status")
 _INCIDENT_FIELDS = ("type", "priority", "address", "latitude", "longitude")
@@ -39,16 +40,32 @@ class CallOutcome:
     call: CallForService
     incident: Incident | None
     opened: bool
+    changed: tuple[str, ...] = ()  # the call's fields this receipt changed ("created" for a new call)
 
 
-def opens_incident(*, call_type: str, priority: int) -> bool:
-    """Whether a call of this type and priority opens an incident."""
-    return priority <= OPENING_PRIORITY_AT_MOST or call_type.strip().lower() in OPENING_CALL_TYPES
+def opens_incident(*, settings: Settings, call_type: str, priority: int) -> bool:
+    """Whether a call of this type and priority opens an incident under the settings' rules."""
+    opening_types = {name.strip().lower() for name in settings.incident_call_types}
+    return priority <= settings.incident_priority_at_most or call_type.strip().lower() in opening_types
+
+
+def normalise_received_at(received_at: datetime) -> datetime:
+    """UTC, to the millisecond: what both database engines store and compare back equal."""
+    received_at = received_at.astimezone(UTC)
+    return received_at.replace(microsecond=received_at.microsecond - received_at.microsecond % 1000)
 
 
 def incident_title(*, call_type: str, address: str | None, latitude: float, longitude: float) -> str:
     where = address or f"{latitude:.5f}, {longitude:.5f}"
     return f"{call_type.strip().capitalize()} at {where}"
+
+
+def call_values(body: CallIn) -> dict[str, Any]:
+    """What receive_call takes, from a validated call (REST body or CAD file row)."""
+    values = body.model_dump(include=set(CallIn.model_fields))
+    values["received_at"] = normalise_received_at(body.received_at)
+    values["extra"] = dict(body.model_extra or {})
+    return values
 
 
 def _upsert_call(session: Session, *, actor: Actor, values: dict[str, Any]) -> tuple[CallForService, list[str]]:
@@ -87,14 +104,14 @@ def receive_call(session: Session, *, runtime: Runtime, locator: CameraLocator, 
                                                  "type": call.type})
     incident = incidents.incident_by_call(session, call_id=call.call_id)
     if incident is None:
-        if closing or not opens_incident(call_type=call.type, priority=call.priority):
-            return CallOutcome(call=call, incident=None, opened=False)
+        if closing or not opens_incident(settings=runtime.settings, call_type=call.type, priority=call.priority):
+            return CallOutcome(call=call, incident=None, opened=False, changed=tuple(changed))
         incident = incidents.open_incident(
             session, runtime=runtime, locator=locator, actor=actor,
             title=incident_title(call_type=call.type, address=call.address, latitude=call.latitude, longitude=call.longitude),
             type=call.type, priority=call.priority, latitude=call.latitude, longitude=call.longitude,
             address=call.address, agency_id=call.agency_id, call_id=call.call_id)
-        return CallOutcome(call=call, incident=incident, opened=True)
+        return CallOutcome(call=call, incident=incident, opened=True, changed=tuple(changed))
     if incident.status == "open":
         incident_values = {name: getattr(call, name) for name in _INCIDENT_FIELDS}
         incident_values["title"] = incident_title(call_type=call.type, address=call.address, latitude=call.latitude,
@@ -102,4 +119,4 @@ def receive_call(session: Session, *, runtime: Runtime, locator: CameraLocator, 
         incidents.update_incident_from_call(session, runtime=runtime, actor=actor, incident=incident, values=incident_values)
     if closing:
         incidents.close_incident(session, runtime=runtime, actor=actor, incident=incident, reason=f"call {call.call_id} closed")
-    return CallOutcome(call=call, incident=incident, opened=False)
+    return CallOutcome(call=call, incident=incident, opened=False, changed=tuple(changed))

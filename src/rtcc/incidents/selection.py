@@ -10,10 +10,8 @@ from rtcc.cameras import service as cameras
 from rtcc.cameras.locator import CameraLocator
 from rtcc.core.actor import Actor
 
-# Defaults until they become settings.
-CAMERA_SEARCH_RADIUS_M = 300.0  # how far from the scene a camera that does not face it may stand
-DOCKED_CAMERA_LIMIT = 4  # how many cameras are docked onto a new incident
-FOOTAGE_CANDIDATE_LIMIT = 20  # how many undockable cameras are listed for a footage request
+# How far a camera may stand, how many are docked and how many are listed for a footage request
+# are settings: camera_selection_radius_m, camera_selection_dock_count, camera_selection_footage_candidates.
 # A private integrated camera is docked only when its owner put it in this group (the owner's
 # sharing rule, until the community domain holds real consent records).
 SHARE_WITH_POLICE_GROUP = "share-with-police"
@@ -56,8 +54,9 @@ def _why_not_docked(kind: str) -> str | None:
 
 
 def select_cameras(session: Session, *, locator: CameraLocator, actor: Actor, latitude: float, longitude: float,
-                   radius_m: float = CAMERA_SEARCH_RADIUS_M, limit: int = DOCKED_CAMERA_LIMIT) -> CameraSelection:
-    """Cameras covering the point first (closest), then the nearest within radius_m; the top `limit` are docked."""
+                   radius_m: float, limit: int, candidate_limit: int) -> CameraSelection:
+    """Cameras covering the point first (closest), then the nearest within radius_m; the top `limit` are docked,
+    and up to `candidate_limit` that cannot be docked are listed for a footage request."""
     seeing = locator.cameras_seeing(session, actor=actor, latitude=latitude, longitude=longitude, limit=_LOCATOR_LIMIT)
     near = locator.cameras_near(session, actor=actor, latitude=latitude, longitude=longitude, radius_m=radius_m,
                                 limit=_LOCATOR_LIMIT)
@@ -76,7 +75,7 @@ def select_cameras(session: Session, *, locator: CameraLocator, actor: Actor, la
         shared_live = camera.kind != "private_integrated" or SHARE_WITH_POLICE_GROUP in (camera.groups or [])
         refusal = _why_not_docked(camera.kind) if camera.kind == "private_registered" or not shared_live else None
         if refusal:
-            if len(candidates) < FOOTAGE_CANDIDATE_LIMIT:
+            if len(candidates) < candidate_limit:
                 candidates.append({"camera_id": camera.id, "name": camera.name, "kind": camera.kind,
                                    "owner_name": camera.owner_name, "distance_m": round(hit.distance_m, 1),
                                    "sees_location": hit.sees, "reason": refusal})

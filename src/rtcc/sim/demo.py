@@ -1,4 +1,4 @@
-"""The demo: a simulated city and an admin account, created once in the data dir."""
+"""The demo: a simulated city and its accounts (admin, analyst, officer), created once in the data dir."""
 
 from __future__ import annotations
 
@@ -11,48 +11,66 @@ from rtcc.core.runtime import Runtime
 from rtcc.sim.city import seed_city
 
 DEMO_ADMIN = "admin"
-CREDENTIALS_FILE = "demo-admin-credentials.txt"
+# (username, role, display name, what it is for). The analyst works the watch floor; the admin, by
+# design, has no live video or plate alerts (separation of duties, see rtcc.auth.permissions).
+DEMO_ACCOUNTS = (
+    ("analyst", "analyst", "Demo watch-floor analyst", "watch floor: map, video wall, incidents, plate alerts  <- start here"),
+    ("officer", "field_officer", "Demo field officer", "field officer: incidents and live video, as on a phone"),
+    (DEMO_ADMIN, "admin", "Demo administrator", "accounts, cameras, settings (no live video: separation of duties)"),
+)
+QR_FOR = "analyst"
+CREDENTIALS_FILE = "demo-credentials.txt"
+
+
+def _handover(username: str, new) -> str:
+    return (
+        f"username:            {username}\n"
+        f"one-time password:   {new.one_time_password}   (you will choose your own at first sign-in)\n"
+        f"authenticator key:   {new.totp_secret}   (TOTP, 6 digits, 30 s)\n"
+        f"otpauth URI:         {new.totp_uri}\n"
+    )
 
 
 def prepare_demo(runtime: Runtime) -> str:
-    """Seed the city and admin account if missing; return what to print about signing in."""
+    """Seed the city and the demo accounts if missing; return what to print about signing in."""
     settings = runtime.settings
     url = f"http://{settings.host}:{settings.port}"
+    created = {}
     with runtime.database.session() as db:
         agency, cameras_added = seed_city(db, runtime=runtime)
-        new = None
-        if accounts.find_user(db, username=DEMO_ADMIN) is None:
-            new = accounts.create_user(db, runtime=runtime, actor=SYSTEM, username=DEMO_ADMIN, role="admin",
-                                       agency_ori=agency.ori, display_name="Demo administrator")
+        for username, role, display_name, _ in DEMO_ACCOUNTS:
+            if accounts.find_user(db, username=username) is None:
+                created[username] = accounts.create_user(db, runtime=runtime, actor=SYSTEM, username=username, role=role,
+                                                         agency_ori=agency.ori, display_name=display_name)
     credentials_path = settings.data_dir / CREDENTIALS_FILE
     lines = [
         "",
         f"OpenRTCC demo: {url}  (data in {settings.data_dir.resolve()})",
         f"Simulated city: agency {agency.ori}" + (f", {cameras_added} cameras added" if cameras_added else ""),
     ]
-    if new is not None:
-        handover = (
-            f"username:            {DEMO_ADMIN}\n"
-            f"one-time password:   {new.one_time_password}   (you will choose your own at first sign-in)\n"
-            f"authenticator key:   {new.totp_secret}   (TOTP, 6 digits, 30 s)\n"
-            f"otpauth URI:         {new.totp_uri}\n"
-        )
-        fd = os.open(credentials_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(handover)
+    if settings.demo_call_interval_seconds > 0:
+        lines.append(f"Simulated calls for service arrive about every {settings.demo_call_interval_seconds:g} s (the first "
+                     "in a few seconds); the serious ones open incidents and dock the cameras that see them.")
+    if created:
+        fd = os.open(credentials_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a") as handle:
+            handle.write("".join(_handover(username, new) + "\n" for username, new in created.items()))
+        os.chmod(credentials_path, 0o600)
+        lines += ["", f"Sign in at {url}/sign-in as 'analyst' for the watch floor. New demo accounts:", ""]
+        for username, _, _, purpose in DEMO_ACCOUNTS:
+            if username in created:
+                lines += [f"{username} — {purpose}", _handover(username, created[username])]
+        if QR_FOR in created:
+            lines += [f"Scan this with an authenticator app for '{QR_FOR}', or type the key (the first sign-in also shows it):",
+                      totp.qr_text(created[QR_FOR].totp_uri)]
+        lines.append(f"(Saved to {credentials_path} until you sign in; mode 0600.)")
+    existing = [username for username, *_ in DEMO_ACCOUNTS if username not in created]
+    if existing:
         lines += [
-            "",
-            "Sign in at " + url + "/sign-in :",
-            handover,
-            "Scan this with an authenticator app, or type the key (the first sign-in also shows it):",
-            totp.qr_text(new.totp_uri),
-            f"(Saved to {credentials_path} until you sign in; mode 0600.)",
-        ]
-    else:
-        lines += [
-            f"Sign in at {url}/sign-in as '{DEMO_ADMIN}' with the password you chose.",
+            f"Sign in at {url}/sign-in as {', '.join(repr(name) for name in existing)} with the password you chose"
+            + (" ('analyst' for the watch floor)." if "analyst" in existing else "."),
             f"First-start credentials, if you have not signed in yet: {credentials_path}",
-            f"Forgot them?  rtcc user reset {DEMO_ADMIN} --data-dir {settings.data_dir}",
+            f"Forgot them?  rtcc user reset USERNAME --data-dir {settings.data_dir}",
         ]
     return "\n".join(lines)
 
