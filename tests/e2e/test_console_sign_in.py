@@ -13,11 +13,9 @@ import pytest
 from rtcc.core.config import Settings
 from rtcc.core.runtime import build_runtime
 from rtcc.sim.city import seed_city
+from browser_support import CHROMIUM, CHROMIUM_ARGS
 from support import create_person
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 pytestmark = pytest.mark.browser
 
 
@@ -94,7 +92,7 @@ def test_first_sign_in_through_the_console(server, page, tmp_path):
     page.click("button[type=submit]")
     page.wait_for_url("**/console**")
     assert "casey" in page.get_by_test_id("who").inner_text()
-    assert page.locator("[data-testid=cameras] tbody tr").count() == 36
+    page.wait_for_function("document.querySelectorAll('[data-list-camera-id]').length === 36")
     page.wait_for_function("document.getElementById('feed-state').textContent.includes('connected')")
     page.screenshot(path=str(tmp_path / "console.png"), full_page=True)
 

@@ -42,6 +42,7 @@ EXPECTED = {
     ("GET", "/api/v1/cameras"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
     ("GET", "/api/v1/cameras/{camera_id}"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
     ("POST", "/api/v1/cameras"): {"admin"},
+    ("GET", "/api/v1/cameras/map"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
     ("GET", "/api/v1/cameras/seeing"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
     ("GET", "/api/v1/cameras/near"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
     ("GET", "/api/v1/cameras/health"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
@@ -61,21 +62,27 @@ EXPECTED = {
     ("GET", "/api/v1/incidents"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
     ("GET", "/api/v1/incidents/{incident_id}"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
     ("POST", "/api/v1/incidents/{incident_id}/notes"): {"supervisor", "analyst", "operator"},
+    ("POST", "/api/v1/incidents/{incident_id}/footage-requests"): {"supervisor", "analyst", "operator"},
     ("GET", "/api/v1/alpr/reads"): {"supervisor", "analyst"},
     ("POST", "/api/v1/alpr/hotlists"): {"admin", "supervisor"},
     ("GET", "/api/v1/alpr/hotlists"): {"admin", "supervisor", "analyst", "operator"},
     ("POST", "/api/v1/alpr/hotlists/{hotlist_id}/import"): {"admin", "supervisor"},
     ("GET", "/api/v1/alpr/alerts"): {"supervisor", "analyst", "operator", "field_officer"},
+    ("POST", "/api/v1/alpr/alerts/{alert_id}/acknowledge"): {"supervisor", "analyst", "operator"},
     ("POST", "/api/v1/alpr/alerts/{alert_id}/verify"): {"supervisor", "analyst", "operator"},
     ("POST", "/api/v1/alpr/alerts/{alert_id}/disposition"): {"supervisor", "analyst", "operator"},
     ("GET", "/api/v1/alpr/alerts/false-hits"): {"supervisor", "analyst", "operator", "field_officer"},
     ("GET", "/api/v1/alpr/reads/{read_id}/crop"): {"supervisor", "analyst", "operator", "field_officer"},
     ("GET", "/api/v1/exports/{export_id}/verify"): {"supervisor", "analyst"},
+    ("POST", "/api/v1/shares"): {"supervisor", "analyst", "operator"},
+    ("GET", "/api/v1/shares"): {"supervisor", "analyst", "operator"},
+    ("GET", "/api/v1/shares/{share_id}"): {"supervisor", "analyst", "operator"},
+    ("POST", "/api/v1/shares/{share_id}/revoke"): {"supervisor", "analyst", "operator"},
 }
 # Path parameters that name nothing, so an allowed call changes nothing (404) but is authorised.
 PLACEHOLDERS = {"username": "no-such-user", "token_id": "999999", "camera_id": "999999", "export_id": "999999", "hotlist_id": "999999",
                 "alert_id": "999999", "read_id": "999999",
-                "incident_id": "999999"}
+                "incident_id": "999999", "share_id": "999999"}
 # Calls that end the caller's session go last.
 LAST = {("POST", "/api/v1/auth/sign-out")}
 

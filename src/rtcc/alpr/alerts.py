@@ -19,6 +19,8 @@ from rtcc.core.runtime import Runtime
 
 DISPOSITIONS = ("confirmed", "misread", "vehicle_mismatch", "entry_inactive", "other")
 FALSE_HITS = ("misread", "vehicle_mismatch", "entry_inactive")
+# Statuses before a person's verification: "acknowledged" says someone on the floor has it in hand.
+UNVERIFIED = ("new", "acknowledged")
 
 
 def raise_alerts(session: Session, *, runtime: Runtime, read_id: int, plate: str, camera_id: int | None, read_at: datetime,
@@ -30,7 +32,7 @@ def raise_alerts(session: Session, *, runtime: Runtime, read_id: int, plate: str
     for match in matches:
         recent = session.execute(
             select(PlateAlert).where(PlateAlert.entry_id == match.entry.entry_id, PlateAlert.camera_id == camera_id,
-                                     PlateAlert.created_at >= window_start, PlateAlert.status == "new")
+                                     PlateAlert.created_at >= window_start, PlateAlert.status.in_(UNVERIFIED))
         ).scalars().first()
         if recent is not None:
             recent.repeats += 1
@@ -44,7 +46,7 @@ def raise_alerts(session: Session, *, runtime: Runtime, read_id: int, plate: str
         agency = session.get(Agency, hotlist.agency_id)
         read = session.get(PlateRead, read_id)
         emit(session, make_event(
-            "plate.alert", agency_ori=agency.ori, alert_id=alert.id, plate=plate, matched_plate=match.matched_plate,
+            "plate.alert", agency_ori=agency.ori, alert_id=alert.id, read_id=read_id, plate=plate, matched_plate=match.matched_plate,
             method=match.method, camera_id=camera_id, read_at=clock.iso(read_at), crop=read.crop_path,
             hotlist=hotlist.name, priority=hotlist.priority, reason=entry.reason,
             vehicle={"make": entry.make, "model": entry.model, "colour": entry.colour, "state": entry.state},
@@ -67,11 +69,22 @@ def list_alerts(session: Session, *, status: str | None = None, limit: int = 100
     return list(session.execute(statement).scalars())
 
 
+def acknowledge(session: Session, *, runtime: Runtime, actor: Actor, alert_id: int) -> PlateAlert:
+    """Someone on the floor has the alert in hand: other consoles stop sounding it. Idempotent."""
+    alert = get_alert(session, alert_id=alert_id)
+    if alert.status == "new":
+        alert.status = "acknowledged"
+        audit.record(session, keys=runtime.keys, actor=actor, action="alert.acknowledge", object_type="plate_alert",
+                     object_id=alert.id)
+        emit(session, make_event("plate.alert_updated", alert_id=alert.id, status=alert.status, by=actor.username))
+    return alert
+
+
 def verify(session: Session, *, runtime: Runtime, actor: Actor, alert_id: int, crop_matches_plate: bool,
            vehicle_matches: bool, entry_still_active: bool) -> PlateAlert:
     """A person's three checks; only when all hold does the alert become actionable."""
     alert = get_alert(session, alert_id=alert_id)
-    if alert.status != "new":
+    if alert.status not in UNVERIFIED:
         raise Conflict(f"Alert {alert_id} was already {alert.status}.", code="alert_not_new")
     alert.crop_matches_plate, alert.vehicle_matches, alert.entry_still_active = crop_matches_plate, vehicle_matches, entry_still_active
     alert.verified_by, alert.verified_at = actor.username, clock.utcnow()

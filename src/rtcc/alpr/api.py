@@ -139,7 +139,7 @@ def _alert_out(db, alert) -> AlertOut:
 
 
 @router.get("/alpr/alerts", response_model=list[AlertOut], openapi_extra=needs("alerts.view"))
-def list_alerts(request: Request, status: str | None = Query(None, description="new, actionable or closed"),
+def list_alerts(request: Request, status: str | None = Query(None, description="new, acknowledged, actionable or closed"),
                 limit: int = Query(100, ge=1, le=1000), actor: Actor = Depends(authorize)):
     runtime = get_runtime(request)
     with runtime.database.session() as db:
@@ -147,6 +147,14 @@ def list_alerts(request: Request, status: str | None = Query(None, description="
         audit.record(db, keys=runtime.keys, actor=actor, action="alert.list", object_type="plate_alert",
                      query_terms={"status": status} if status else None, details={"count": len(found)})
         return [_alert_out(db, alert) for alert in found]
+
+
+@router.post("/alpr/alerts/{alert_id}/acknowledge", response_model=AlertOut, openapi_extra=needs("alerts.verify"))
+def acknowledge_alert(alert_id: int, request: Request, actor: Actor = Depends(authorize)):
+    """Take an alert in hand (it stops sounding on every console); verification comes next."""
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        return _alert_out(db, alerts.acknowledge(db, runtime=runtime, actor=actor, alert_id=alert_id))
 
 
 @router.post("/alpr/alerts/{alert_id}/verify", response_model=AlertOut, openapi_extra=needs("alerts.verify"))

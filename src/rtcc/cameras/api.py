@@ -1,6 +1,8 @@
 """Camera registry over HTTP, limited to each caller's agency and camera groups."""
 
-from fastapi import APIRouter, Depends, Query, Request
+import json
+
+from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from rtcc.audit import service as audit
@@ -12,6 +14,7 @@ from rtcc.cameras.models import CAMERA_KINDS
 from rtcc.cameras.schemas import (
     CameraCreate,
     CameraHitOut,
+    CameraMapOut,
     CameraOut,
     CameraPatch,
     ImportReportOut,
@@ -107,6 +110,19 @@ def _locate(request: Request, actor: Actor, terms: dict, find) -> list[CameraHit
         by_id = {camera.id: (camera, ori) for camera, ori in service.cameras_by_ids(db, [hit.camera_id for hit in hits])}
         return [CameraHitOut(camera=CameraOut.of(*by_id[hit.camera_id]), distance_m=round(hit.distance_m, 1),
                              sees_point=hit.sees, off_axis_deg=round(hit.off_axis_deg, 1)) for hit in hits if hit.camera_id in by_id]
+
+
+@router.get("/cameras/map", response_model=CameraMapOut, openapi_extra=needs("cameras.view"))
+def camera_map(request: Request, actor: Actor = Depends(authorize)):
+    """Every camera in scope in a compact form for the map (rows of `fields`); no stream addresses."""
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        rows = service.map_rows(db, actor=actor)
+        audit.record(db, keys=runtime.keys, actor=actor, action="camera.list", object_type="camera",
+                     details={"count": len(rows), "via": "map"})
+    # Serialised directly: validating 40,000 rows through the response model costs more than reading them.
+    return Response(json.dumps({"fields": service.MAP_FIELDS, "cameras": rows}, separators=(",", ":")),
+                    media_type="application/json")
 
 
 @router.get("/cameras/seeing", response_model=list[CameraHitOut], openapi_extra=needs("cameras.view"))

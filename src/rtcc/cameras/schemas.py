@@ -136,3 +136,10 @@ class OnvifDiscoveryOut(BaseModel):
     streams: list[OnvifStreamOut]
     main_stream_url: str | None
     sub_stream_url: str | None
+
+
+class CameraMapOut(BaseModel):
+    """Cameras for the map: each row holds the values of `fields`, in that order."""
+
+    fields: list[str]
+    cameras: list[list]

@@ -38,6 +38,35 @@ def visible_cameras(session: Session, *, actor: Actor, kind: str | None = None) 
             if actor.sees_camera(agency_ori=ori, groups=camera.groups or [])]
 
 
+MAP_FIELDS = ("id", "name", "kind", "latitude", "longitude", "heading_deg", "fov_deg", "range_m", "status",
+              "status_detail", "streams")
+
+
+def map_rows(session: Session, *, actor: Actor) -> list[list]:
+    """Every camera in scope as one short row (MAP_FIELDS order): what the map draws, for tens of thousands.
+
+    Reads plain columns rather than ORM objects, and filters by agency in SQL; camera groups are only
+    read (and decoded) when the actor is limited to some groups. At 40,000 cameras this is the difference
+    between a tenth of a second and over a second before the map can paint.
+    """
+    columns = [Camera.id, Camera.name, Camera.kind, Camera.latitude, Camera.longitude, Camera.heading_deg,
+               Camera.fov_deg, Camera.range_m, Camera.status, Camera.status_detail, Camera.main_stream_url.is_not(None)]
+    # The same rule as Actor.sees_camera, in SQL where it can be.
+    every_agency = actor.role == "admin" or actor.via in {"cli", "system"}
+    limited_to_groups = not every_agency and actor.camera_groups is not None
+    statement = select(*columns, *([Camera.groups] if limited_to_groups else [])).order_by(Camera.id)
+    if not every_agency:
+        statement = statement.join(Agency, Camera.agency_id == Agency.id).where(Agency.ori == actor.agency_ori)
+    rows = []
+    for row in session.execute(statement):
+        if limited_to_groups and not set(actor.camera_groups) & set(row[-1] or ()):
+            continue
+        id_, name, kind, latitude, longitude, heading, fov, range_m, status, detail, has_stream = row[:11]
+        rows.append([id_, name, kind, round(latitude, 6), round(longitude, 6), heading, fov, range_m, status, detail,
+                     bool(has_stream) and kind != "private_registered"])
+    return rows
+
+
 def get_visible_camera(session: Session, *, actor: Actor, camera_id: int) -> tuple[Camera, str]:
     """One camera, or NotFound when it does not exist or is outside the actor's scope."""
     row = session.execute(

@@ -1,7 +1,5 @@
 """CAD calls in, incidents out, over HTTP."""
 
-from datetime import UTC
-
 from fastapi import APIRouter, Depends, Request, Response
 
 from rtcc.auth.guard import authorize, get_runtime, needs
@@ -11,6 +9,7 @@ from rtcc.incidents import calls, service
 from rtcc.incidents.schemas import (
     CallIn,
     CallReceivedOut,
+    FootageRequestIn,
     IncidentDetailOut,
     IncidentOut,
     NoteIn,
@@ -27,14 +26,6 @@ def camera_locator(request: Request) -> CameraLocator:
     return state.camera_locator
 
 
-def _call_values(body: CallIn) -> dict:
-    values = body.model_dump(include=set(CallIn.model_fields))
-    received_at = body.received_at.astimezone(UTC)
-    values["received_at"] = received_at.replace(microsecond=received_at.microsecond - received_at.microsecond % 1000)
-    values["extra"] = dict(body.model_extra or {})
-    return values
-
-
 @router.post("/cad/calls", response_model=CallReceivedOut, status_code=201,
              responses={200: {"description": "The call's incident was updated or closed."},
                         202: {"description": "Stored; this call opens no incident."}},
@@ -44,7 +35,7 @@ def receive_call(body: CallIn, request: Request, response: Response, actor: Acto
     runtime = get_runtime(request)
     with runtime.database.session() as db:
         outcome = calls.receive_call(db, runtime=runtime, locator=camera_locator(request), actor=actor,
-                                     values=_call_values(body))
+                                     values=calls.call_values(body))
         if outcome.incident is None:
             response.status_code = 202
             return CallReceivedOut(call_id=outcome.call.call_id, incident=None)
@@ -80,3 +71,13 @@ def add_note(incident_id: int, body: NoteIn, request: Request, actor: Actor = De
     runtime = get_runtime(request)
     with runtime.database.session() as db:
         return service.add_note(db, runtime=runtime, actor=actor, incident_id=incident_id, text=body.text)
+
+
+@router.post("/incidents/{incident_id}/footage-requests", response_model=IncidentDetailOut, status_code=201,
+             openapi_extra=needs("incidents.manage"))
+def request_footage(incident_id: int, body: FootageRequestIn, request: Request, actor: Actor = Depends(authorize)):
+    """Ask the owner of a nearby private camera for footage; recorded on the incident's timeline."""
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        return service.request_footage(db, runtime=runtime, actor=actor, incident_id=incident_id,
+                                       camera_id=body.camera_id, note=body.note)

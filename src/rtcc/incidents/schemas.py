@@ -30,6 +30,13 @@ class NoteIn(BaseModel):
     text: str = Field(min_length=1, max_length=4000)
 
 
+class FootageRequestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    camera_id: int = Field(description="A nearby private camera listed as a footage-request candidate.")
+    note: str = Field("", max_length=2000, description="What is asked of the owner (time range, what to look for).")
+
+
 class TimelineEntryOut(BaseModel):
     at: datetime
     kind: str

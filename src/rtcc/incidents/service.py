@@ -11,7 +11,7 @@ from rtcc.cameras import service as cameras
 from rtcc.cameras.locator import CameraLocator
 from rtcc.core import clock
 from rtcc.core.actor import Actor
-from rtcc.core.errors import NotFound
+from rtcc.core.errors import InvalidInput, NotFound
 from rtcc.core.events import emit, make_event
 from rtcc.core.runtime import Runtime
 from rtcc.incidents.models import Incident, IncidentCamera, IncidentTimelineEntry
@@ -60,7 +60,10 @@ def open_incident(session: Session, *, runtime: Runtime, locator: CameraLocator,
                         address=address, status="open", agency_id=agency_id, call_id=call_id, opened_at=clock.utcnow())
     session.add(incident)
     session.flush()
-    selection = select_cameras(session, locator=locator, actor=actor, latitude=latitude, longitude=longitude)
+    settings = runtime.settings
+    selection = select_cameras(session, locator=locator, actor=actor, latitude=latitude, longitude=longitude,
+                               radius_m=settings.camera_selection_radius_m, limit=settings.camera_selection_dock_count,
+                               candidate_limit=settings.camera_selection_footage_candidates)
     incident.footage_request_candidates = selection.footage_request_candidates
     add_timeline_entry(session, incident=incident, actor=actor, kind="opened", summary=f"Opened: {incident.title}",
                        data={"call_id": call_id, "priority": priority})
@@ -154,6 +157,26 @@ def add_note(session: Session, *, runtime: Runtime, actor: Actor, incident_id: i
                  object_id=incident.id, details={"timeline_entry_id": entry.id, "length": len(text)})
     emit(session, make_event("incident.updated", agency_ori=agency_ori_of(session, incident.agency_id),
                              **_event_fields(incident), change="note_added"))
+    return describe_incident(session, actor=actor, incident=incident)
+
+
+def request_footage(session: Session, *, runtime: Runtime, actor: Actor, incident_id: int, camera_id: int,
+                    note: str) -> IncidentDetailOut:
+    """Ask a private camera's owner for footage: recorded on the timeline (the owner is contacted outside the system)."""
+    incident = get_visible_incident(session, actor=actor, incident_id=incident_id)
+    candidate = next((c for c in incident.footage_request_candidates or [] if c["camera_id"] == camera_id), None)
+    if candidate is None:
+        raise InvalidInput(f"Camera {camera_id} is not a footage-request candidate of incident {incident_id}.",
+                           code="not_a_footage_candidate")
+    owner = candidate.get("owner_name") or "its owner"
+    entry = add_timeline_entry(session, incident=incident, actor=actor, kind="footage_requested",
+                               summary=f"Footage requested from {owner} ({candidate['name']})" + (f": {note}" if note else ""),
+                               data={"camera_id": camera_id, "owner_name": candidate.get("owner_name"), "note": note})
+    session.flush()
+    audit.record(session, keys=runtime.keys, actor=actor, action="incident.footage_request", object_type="incident",
+                 object_id=incident.id, details={"camera_id": camera_id, "timeline_entry_id": entry.id})
+    emit(session, make_event("incident.updated", agency_ori=agency_ori_of(session, incident.agency_id),
+                             **_event_fields(incident), change="footage_requested"))
     return describe_incident(session, actor=actor, incident=incident)
 
 

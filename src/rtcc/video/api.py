@@ -88,11 +88,15 @@ def snapshot(camera_id: int, request: Request, at: datetime, actor: Actor = Depe
     """A JPEG of what the camera recorded at an instant."""
     at = _aware("at", at)
     runtime = get_runtime(request)
-    with runtime.database.session() as db:
+    with runtime.database.read_session() as db:
         get_visible_camera(db, actor=actor, camera_id=camera_id)
         segments = playback.segments_between(db, camera_id=camera_id, start=at - playback.SPAN_TOLERANCE,
                                              end=at + playback.SPAN_TOLERANCE)
-        image = playback.snapshot_jpeg(media_store(runtime), segments, at, ffmpeg=runtime.settings.ffmpeg_path)
+        db.expunge_all()  # keep the rows' loaded values past the read session's rollback
+    # Decoding takes a few hundred ms: outside any write transaction, so a video wall of stills
+    # never holds the SQLite write lock (the audit record follows in its own short transaction).
+    image = playback.snapshot_jpeg(media_store(runtime), segments, at, ffmpeg=runtime.settings.ffmpeg_path)
+    with runtime.database.session() as db:
         audit.record(db, keys=runtime.keys, actor=actor, action="video.snapshot", object_type="camera", object_id=camera_id,
                      query_terms={"at": clock.iso(at)})
     return Response(image, media_type="image/jpeg")

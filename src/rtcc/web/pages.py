@@ -11,11 +11,9 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from rtcc import __version__
-from rtcc.audit import service as audit
 from rtcc.auth import sessions, totp
 from rtcc.auth.guard import SESSION_COOKIE, get_runtime, resolve_caller, set_session_cookie, source_address
 from rtcc.auth.models import UserSession
-from rtcc.cameras import service as cameras
 from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import RTCCError
@@ -81,8 +79,9 @@ def check_form_csrf(user_session: UserSession, sent: str) -> None:
 # --- sign-in ---------------------------------------------------------------------------------
 
 @router.get("/")
-def root(request: Request):
-    return RedirectResponse("/console", status_code=303)
+def root(request: Request, notice: str | None = None):
+    """The console itself (signed out: the sign-in page)."""
+    return console_home(request, notice)
 
 
 @router.get("/sign-in")
@@ -216,21 +215,14 @@ def sign_out_submit(request: Request, csrf_token: str = Form("")):
 
 @router.get("/console")
 def console_home(request: Request, notice: str | None = None):
+    """The watch floor: map, video wall, alert queue, incidents (the page fetches its data itself)."""
     runtime = get_runtime(request)
     actor, user_session = signed_in(request)
-    rows = []
-    if actor.can("cameras.view"):
-        with runtime.database.session() as db:
-            rows = cameras.visible_cameras(db, actor=actor)
-            audit.record(db, keys=runtime.keys, actor=actor, action="camera.list", object_type="camera",
-                         details={"count": len(rows), "via": "console"})
     database_ok, _ = runtime.database.check()
     bus_ok, _ = runtime.bus.health()
-    streaming = [camera for camera, _ in rows if camera.main_stream_url and camera.kind != "private_registered"]
     return render(request, "console.html", actor=actor, csrf_token=user_session.csrf_token, notice=notice,
-                  cameras=rows, database_ok=database_ok, bus_ok=bus_ok, bus_name=runtime.bus.name,
-                  database_engine=runtime.database.dialect, tile_url=runtime.settings.map_tile_url,
-                  streaming=len(streaming), working=sum(camera.status == "recording" for camera in streaming))
+                  database_ok=database_ok, bus_ok=bus_ok, bus_name=runtime.bus.name,
+                  database_engine=runtime.database.dialect, tile_url=runtime.settings.map_tile_url)
 
 
 @router.get("/console/basemap.geojson")

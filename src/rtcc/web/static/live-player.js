@@ -48,7 +48,8 @@ export function playLive(video, wsUrl, { onStatus = () => {} } = {}) {
   }
 
   function appendNext() {
-    if (!sourceBuffer || sourceBuffer.updating || closed) return;
+    // A MediaSource whose element went to another player is "closed": its SourceBuffer is gone.
+    if (!sourceBuffer || closed || mediaSource.readyState === "closed" || sourceBuffer.updating) return;
     if (trimOldVideo()) return; // remove() is running; updateend calls back here
     const next = pending.shift();
     if (!next) return;
@@ -76,7 +77,7 @@ export function playLive(video, wsUrl, { onStatus = () => {} } = {}) {
   }
 
   function keepNearLiveEdge() {
-    if (!sourceBuffer || !video.buffered.length) return;
+    if (!sourceBuffer || closed || !video.buffered.length) return;
     const liveEdge = video.buffered.end(video.buffered.length - 1);
     const lag = liveEdge - video.currentTime;
     if (lag > MAX_LAG_SECONDS) {

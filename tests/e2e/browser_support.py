@@ -1,0 +1,138 @@
+"""What the browser tests share: a recording server over a simulated city, and signing in through the API."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from rtcc.cameras import service as cameras
+from rtcc.core.actor import SYSTEM
+from rtcc.core.config import Settings
+from rtcc.core.runtime import Runtime, build_runtime
+from rtcc.sim.cameras import SimulatedCameras
+from rtcc.sim.city import seed_city
+from rtcc.video.models import RecordingSegment
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
+# Where the live simulated camera stands in the city, and a point its view cone covers.
+LIVE_CAMERA = {"name": "Live corner", "kind": "city_fixed", "latitude": 34.0905, "longitude": -118.3700,
+               "heading_deg": 90, "fov_deg": 70, "range_m": 120}
+SEEN_POINT = (34.0905, -118.3693)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class City:
+    base: str
+    runtime: Runtime
+    camera_id: int
+    agency_ori: str
+    data_dir: Path
+
+
+@contextlib.contextmanager
+def recording_city(tmp_path: Path, *, min_segments: int = 3):
+    """`rtcc serve` recording one simulated RTSP camera placed in the simulated city (2 s segments)."""
+    data_dir = tmp_path / "data"
+    with SimulatedCameras(1, 0, mode="live", cache_dir=tmp_path / "sim") as simulated:
+        runtime = build_runtime(Settings(data_dir=data_dir))
+        runtime.database.upgrade()
+        with runtime.database.session() as db:
+            agency, _ = seed_city(db, runtime=runtime)
+            camera = cameras.create_camera(db, runtime=runtime, actor=SYSTEM, agency_ori=agency.ori,
+                                           values={**LIVE_CAMERA, "main_stream_url": simulated.urls[0]})
+            camera_id, agency_ori = camera.id, agency.ori
+        port = free_port()
+        env = {**os.environ, "RTCC_SEGMENT_SECONDS": "2", "RTCC_RECORDER_RECONCILE_SECONDS": "1"}
+        process = subprocess.Popen([sys.executable, "-m", "rtcc.cli", "serve", "--data-dir", str(data_dir), "--port", str(port)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        try:
+            deadline = time.monotonic() + 60
+            while True:  # up, and a few seconds recorded
+                with runtime.database.session() as db:
+                    recorded = db.query(RecordingSegment).filter_by(camera_id=camera_id).count()
+                if recorded >= min_segments:
+                    break
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("server did not record: " + (process.stderr.read() if process.poll() is not None else "timeout"))
+                time.sleep(0.5)
+            yield City(f"http://127.0.0.1:{port}", runtime, camera_id, agency_ori, data_dir)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+            runtime.close()
+
+
+def sign_in_through_api(request_context, base: str, person, new_password: str = "Quiet-Harbor-92") -> dict:
+    """Sign in with a browser context's own cookie jar; returns headers carrying the CSRF token."""
+    step = request_context.post(f"{base}/api/v1/auth/sign-in", data={
+        "username": person.username, "password": person.password, "banner_acknowledged": True}).json()
+    headers = {"x-csrf-token": step["csrf_token"]}
+    request_context.post(f"{base}/api/v1/auth/mfa", data={"code": pyotp.TOTP(person.totp_secret).now()}, headers=headers)
+    done = request_context.post(f"{base}/api/v1/auth/password", headers=headers,
+                                data={"current_password": person.password, "new_password": new_password}).json()
+    assert done["next_step"] == "done", done
+    return headers
+
+
+@contextlib.contextmanager
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} missing: run scripts/test-services.sh (installs Debian's chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def artifacts_dir(name: str) -> Path:
+    """Screenshots kept after the run (test-results/ in the checkout, or $RTCC_TEST_ARTIFACTS)."""
+    root = Path(os.environ.get("RTCC_TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / "test-results")
+    path = root / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def wait_until(page, expression: str, *, timeout: float = 10.0, poll: float = 0.1):
+    """Poll a JavaScript expression until it is truthy; returns its value.
+
+    Playwright's wait_for_function evaluates with eval, which the console's CSP rightly forbids;
+    page.evaluate goes through the DevTools protocol, so these tests run under the real CSP.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for: {expression}")
+        time.sleep(poll)
+
+
+def watch_for_problems(page) -> list[str]:
+    """Uncaught errors and Content-Security-Policy violations on a page, collected as they happen."""
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("console", lambda message: problems.append(f"console: {message.text}")
+            if message.type == "error" and "Content Security Policy" in message.text else None)
+    return problems

@@ -1,0 +1,138 @@
+"""The seed story in a real browser, with a screenshot of every step (test-results/console-scenario/):
+
+sign in with MFA -> a CAD call arrives -> the incident appears on the map -> cameras dock on the wall and a
+tile plays live video from a simulated RTSP camera -> a plate alert arrives -> the analyst verifies it ->
+shares a snapshot to a field officer, whose page opens it.
+"""
+
+from datetime import UTC, datetime
+
+import pyotp
+import pytest
+
+from browser_support import (SEEN_POINT, artifacts_dir, chromium, recording_city, sign_in_through_api, wait_until,
+                             watch_for_problems)
+from rtcc.sim.demo import plant_demo_hotlist
+from support import create_person
+
+pytestmark = pytest.mark.browser
+PLATE = "8HOM117"
+
+
+def sign_in_through_the_pages(page, base, person, new_password, shots):
+    page.goto(f"{base}/")
+    page.wait_for_url("**/sign-in**")
+    page.fill("input[name=username]", person.username)
+    page.fill("input[name=password]", person.password)
+    page.check("input[name=banner_acknowledged]")
+    page.screenshot(path=str(shots / "01-sign-in.png"))
+    page.click("button[type=submit]")
+    page.wait_for_url("**/sign-in/mfa")
+    page.fill("input[name=code]", pyotp.TOTP(person.totp_secret).now())
+    page.screenshot(path=str(shots / "02-mfa.png"))
+    page.click("button[type=submit]")
+    page.wait_for_url("**/sign-in/password")
+    page.fill("input[name=current_password]", person.password)
+    page.fill("input[name=new_password]", new_password)
+    page.fill("input[name=confirm_password]", new_password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/console**")
+
+
+def test_call_to_field_share(tmp_path):
+    shots = artifacts_dir("console-scenario")
+    with recording_city(tmp_path) as city, chromium() as browser:
+        analyst = create_person(city.runtime, "casey", "analyst", agency=city.agency_ori)
+        dispatcher = create_person(city.runtime, "cad-link", "operator", agency=city.agency_ori)
+        officer = create_person(city.runtime, "ofc.reyes", "field_officer", agency=city.agency_ori)
+        plant_demo_hotlist(city.runtime, PLATE)
+
+        page = browser.new_page(viewport={"width": 1500, "height": 1200})
+        problems = watch_for_problems(page)
+        sign_in_through_the_pages(page, city.base, analyst, "Quiet-Harbor-92", shots)
+        wait_until(page, "document.getElementById('feed-state').textContent.includes('connected')")
+        wait_until(page, "document.querySelectorAll('[data-list-camera-id]').length > 30")
+        page.screenshot(path=str(shots / "03-console.png"))
+
+        # A CAD call arrives (the CAD integration's own session posts it).
+        cad = browser.new_context()
+        cad_headers = sign_in_through_api(cad.request, city.base, dispatcher)
+        response = cad.request.post(f"{city.base}/api/v1/cad/calls", headers=cad_headers, data={
+            "call_id": "24-118811", "type": "Homicide", "priority": 1, "address": "8400 Sunset Blvd",
+            "latitude": SEEN_POINT[0], "longitude": SEEN_POINT[1], "received_at": datetime.now(UTC).isoformat(),
+            "narrative": "Caller reports a man down, suspect fled east on foot."})
+        assert response.status == 201, response.text()
+        incident = response.json()["incident"]
+        assert incident["cameras"][0]["camera_id"] == city.camera_id and incident["cameras"][0]["sees_location"]
+
+        # The incident appears on the map and in the list; its cameras dock on the wall.
+        page.wait_for_selector(f"#map [data-incident-id='{incident['id']}']", timeout=10000)
+        page.wait_for_selector(f"[data-testid=incident-item][data-incident-id='{incident['id']}']")
+        page.screenshot(path=str(shots / "04-incident-on-map.png"))
+        tile = page.locator(f"[data-tile][data-camera-id='{city.camera_id}']")
+        tile.wait_for(timeout=10000)
+        assert page.locator("#wall").get_attribute("data-incident") == str(incident["id"])
+        docked = [int(value) for value in page.locator("[data-tile][data-camera-id]:not([data-camera-id=''])").evaluate_all(
+            "tiles => tiles.map(t => t.dataset.cameraId)")]
+        assert docked[:len(incident["cameras"])] == [camera["camera_id"] for camera in incident["cameras"]][:len(docked)]
+
+        # The docked live camera's tile plays live video (fMP4 over WebSocket into Media Source Extensions).
+        if tile.get_attribute("data-mode") != "live":
+            tile.locator(".tile-view").click()
+        tile.locator("video[data-testid=tile-video]").wait_for(timeout=10000)
+        wait_until(page, f"document.querySelector(\"[data-tile][data-camera-id='{city.camera_id}'] video\")?.readyState >= 2",
+                               timeout=30)
+        page.screenshot(path=str(shots / "05-wall-live.png"))
+
+        # A plate alert arrives: the live camera reads a planted hotlist plate.
+        read = cad.request.post(f"{city.base}/api/v1/alpr/reads", headers=cad_headers, data={"reads": [{
+            "plate": PLATE, "read_at": datetime.now(UTC).isoformat(), "confidence": 0.94, "camera_id": city.camera_id,
+            "read_id": "scenario-1"}]})
+        assert read.status == 200 and read.json()["alerts"] == 1, read.text()
+        item = page.locator("[data-testid=queue-item]", has_text=PLATE)
+        item.wait_for(timeout=10000)
+        assert item.get_attribute("data-priority") == "1"
+        page.screenshot(path=str(shots / "06-alert-arrives.png"))
+
+        # The analyst verifies it: crop, vehicle and entry checked -> actionable.
+        for name in ("crop_matches_plate", "vehicle_matches", "entry_still_active"):
+            item.locator(f"input[name={name}]").check()
+        item.locator("[data-testid=verify-form] button").click()
+        page.wait_for_selector(f"[data-testid=queue-item][data-status=actionable]:has-text('{PLATE}')", timeout=10000)
+        page.screenshot(path=str(shots / "07-alert-verified.png"))
+
+        # Share a snapshot of the live camera to the field officer.
+        tile.locator(".tile-share").click()
+        dialog = page.locator("[data-testid=share-dialog]")
+        dialog.locator("select[name=kind]").select_option("snapshot")
+        dialog.locator("input[name=recipient]").fill(officer.username)
+        dialog.locator("input[name=case_number]").fill("HOM-2026-0117")
+        dialog.locator("input[name=purpose]").fill("suspect description for units on scene")
+        dialog.locator("input[name=message]").fill("Suspect fled east, dark hoodie")
+        dialog.locator("[data-testid=share-send]").click()
+        link = dialog.locator("[data-testid=share-link]")
+        link.wait_for(timeout=20000)
+        url = link.input_value()
+        page.screenshot(path=str(shots / "08-shared.png"))
+
+        # The officer's phone opens the link, proves who they are, and sees the snapshot.
+        phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        field = phone.new_page()
+        field.goto(url)
+        form = field.locator("[data-testid=field-verify-form]")
+        form.locator("input[name=username]").fill(officer.username)
+        form.locator("input[name=code]").fill(pyotp.TOTP(officer.totp_secret).now())
+        field.screenshot(path=str(shots / "09-field-verify.png"))
+        form.locator("button[type=submit]").click()
+        snapshot = field.locator("[data-testid=field-snapshot]")
+        snapshot.wait_for(timeout=15000)
+        wait_until(field, "(() => { const img = document.querySelector('[data-testid=field-snapshot]');"
+                          " return img && img.complete && img.naturalWidth > 0; })()", timeout=15)
+        assert "dark hoodie" in field.locator("[data-testid=field-message]").inner_text()
+        field.screenshot(path=str(shots / "10-field-snapshot.png"), full_page=True)
+
+        # Single use: the same link on another device is refused.
+        other = browser.new_context().new_page()
+        refused = other.goto(url)
+        assert refused.status == 403
+        assert not problems, problems
