@@ -165,3 +165,44 @@ def test_notes_land_on_the_timeline_with_their_author_and_are_audited(runtime, s
     assert officer.post(f"/api/v1/incidents/{incident_id}/notes", json={"text": "x"}).status_code == 403
     records = _actions(runtime, "incident.note")
     assert [(row.username, row.object_id) for row in records] == [(analyst_person.username, str(incident_id))]
+
+
+def test_footage_is_requested_from_a_nearby_private_camera_on_the_timeline(runtime, signed_in_as):
+    admin, _ = signed_in_as("admin")
+    cameras = _scene_cameras(admin)
+    cad, _ = signed_in_as("operator")
+    incident = cad.post("/api/v1/cad/calls", json=_call("C-5005", type="Robbery")).json()["incident"]
+    analyst, analyst_person = signed_in_as("analyst")
+    asked = analyst.post(f"/api/v1/incidents/{incident['id']}/footage-requests",
+                         json={"camera_id": cameras["registered private"], "note": "22:10-22:30, person in grey hoodie"})
+    assert asked.status_code == 201, asked.text
+    entry = asked.json()["timeline"][-1]
+    assert entry["kind"] == "footage_requested" and entry["username"] == analyst_person.username
+    assert "Home doorbell" in entry["summary"] and "grey hoodie" in entry["summary"]
+    # Only the cameras offered as candidates: a docked city camera is watched, not asked for.
+    refused = analyst.post(f"/api/v1/incidents/{incident['id']}/footage-requests", json={"camera_id": cameras["south, facing it"]})
+    assert refused.status_code == 422 and refused.json()["code"] == "not_a_footage_candidate"
+    records = _actions(runtime, "incident.footage_request")
+    assert [json.loads(row.details)["camera_id"] for row in records] == [cameras["registered private"]]
+
+
+def test_a_plate_hit_on_a_docked_camera_goes_on_the_incidents_timeline(runtime, signed_in_as):
+    admin, _ = signed_in_as("admin")
+    cameras = _scene_cameras(admin)
+    hotlist = admin.post("/api/v1/alpr/hotlists", json={"name": "Robbery BOLO", "source": "local", "priority": 1}).json()
+    admin.post(f"/api/v1/alpr/hotlists/{hotlist['id']}/import", content='[{"plate": "6ROB123", "reason": "ROBBERY SUSPECT"}]',
+               headers={"content-type": "application/json"})
+    cad, _ = signed_in_as("operator")
+    incident = cad.post("/api/v1/cad/calls", json=_call("C-6006", type="Robbery")).json()["incident"]
+    docked = cameras["south, facing it"]
+
+    def read(plate, camera_id):
+        return cad.post("/api/v1/alpr/reads", json={"reads": [{
+            "plate": plate, "read_at": "2026-11-22T17:20:00Z", "confidence": 0.9, "camera_id": camera_id}]}).json()
+
+    assert read("6ROB123", docked)["alerts"] == 1
+    assert read("6ROB123", cameras["far away"])["alerts"] == 1  # not docked: not this incident's business
+    timeline = admin.get(f"/api/v1/incidents/{incident['id']}").json()["timeline"]
+    hits = [entry for entry in timeline if entry["kind"] == "plate_alert"]
+    assert len(hits) == 1 and hits[0]["data"]["camera_id"] == docked
+    assert "6ROB123" in hits[0]["summary"] and "ROBBERY SUSPECT" in hits[0]["summary"]

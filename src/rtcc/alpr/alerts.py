@@ -16,6 +16,7 @@ from rtcc.core.actor import Actor
 from rtcc.core.errors import Conflict, InvalidInput, NotFound
 from rtcc.core.events import emit, make_event
 from rtcc.core.runtime import Runtime
+from rtcc.incidents import service as incidents
 
 DISPOSITIONS = ("confirmed", "misread", "vehicle_mismatch", "entry_inactive", "other")
 FALSE_HITS = ("misread", "vehicle_mismatch", "entry_inactive")
@@ -51,6 +52,8 @@ def raise_alerts(session: Session, *, runtime: Runtime, read_id: int, plate: str
             hotlist=hotlist.name, priority=hotlist.priority, reason=entry.reason,
             vehicle={"make": entry.make, "model": entry.model, "colour": entry.colour, "state": entry.state},
         ))
+        incidents.record_plate_alert(session, camera_id=camera_id, alert_id=alert.id, plate=plate, hotlist=hotlist.name,
+                                     reason=entry.reason)
         raised += 1
     return raised
 

@@ -10,7 +10,7 @@ from rtcc.auth.models import Agency
 from rtcc.cameras import service as cameras
 from rtcc.cameras.locator import CameraLocator
 from rtcc.core import clock
-from rtcc.core.actor import Actor
+from rtcc.core.actor import SYSTEM, Actor
 from rtcc.core.errors import InvalidInput, NotFound
 from rtcc.core.events import emit, make_event
 from rtcc.core.runtime import Runtime
@@ -178,6 +178,24 @@ def request_footage(session: Session, *, runtime: Runtime, actor: Actor, inciden
     emit(session, make_event("incident.updated", agency_ori=agency_ori_of(session, incident.agency_id),
                              **_event_fields(incident), change="footage_requested"))
     return describe_incident(session, actor=actor, incident=incident)
+
+
+def record_plate_alert(session: Session, *, camera_id: int | None, alert_id: int, plate: str, hotlist: str,
+                       reason: str | None) -> list[int]:
+    """A plate hit on a camera docked to open incidents goes on their timelines; returns their ids."""
+    if camera_id is None:
+        return []
+    found = session.execute(
+        select(Incident).join(IncidentCamera, IncidentCamera.incident_id == Incident.id)
+        .where(IncidentCamera.camera_id == camera_id, Incident.status == "open")
+    ).scalars().all()
+    for incident in found:
+        add_timeline_entry(session, incident=incident, actor=SYSTEM, kind="plate_alert",
+                           summary=f"Plate hit {plate} on docked camera {camera_id}: {hotlist}" + (f", {reason}" if reason else ""),
+                           data={"alert_id": alert_id, "camera_id": camera_id, "plate": plate})
+        emit(session, make_event("incident.updated", agency_ori=agency_ori_of(session, incident.agency_id),
+                                 **_event_fields(incident), change="plate_alert"))
+    return [incident.id for incident in found]
 
 
 def describe_incident(session: Session, *, actor: Actor, incident: Incident) -> IncidentDetailOut:
