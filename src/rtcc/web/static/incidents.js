@@ -96,9 +96,11 @@ async function openIncident(id) {
   try {
     const incident = await api(`/api/v1/incidents/${id}`);
     if (openId === id) drawDetail(incident);
+    return incident;
   } catch (error) {
     detail.replaceChildren(element("p", { class: "error", text: error.message }));
     detail.hidden = false;
+    return null;
   }
 }
 
@@ -125,4 +127,17 @@ async function start() {
   });
   await camerasReady;
   for (const incident of await api("/api/v1/incidents").catch(() => [])) remember(incident);
+  await showMostUrgentOnAnEmptyWall();
+}
+
+/** A console opened mid-shift: the most urgent open incident (then the newest) docks its cameras, as a new one would. */
+async function showMostUrgentOnAnEmptyWall() {
+  const { wallIsEmpty } = await import("/static/wall.js");
+  const open = [...incidents.values()].filter((incident) => incident.status !== "closed")
+    .sort((a, b) => a.priority - b.priority || String(b.opened_at).localeCompare(String(a.opened_at)));
+  if (!open.length || !wallIsEmpty() || openId !== null) return;
+  const incident = await openIncident(open[0].id);
+  if (incident && wallIsEmpty()) {
+    request("incident-cameras", { cameraIds: incident.cameras.map((camera) => camera.camera_id), incidentId: incident.id, automatic: true });
+  }
 }

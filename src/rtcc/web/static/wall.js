@@ -67,6 +67,7 @@ function goIdle(tile) {
 
 async function goLive(tile) {
   if (!can("video.live")) { setState(tile, "you may not watch live"); return; }
+  if (!cameras.get(tile.cameraId)?.streams) return;  // registry-only: nothing to play
   stopTile(tile);
   const live = tiles.filter((other) => other.mode === "live" && other !== tile).sort((a, b) => a.liveSince - b.liveSince);
   while (live.length >= MAX_LIVE) goIdle(live.shift());
@@ -102,7 +103,7 @@ function focus(tile) {
   if (focused && focused !== tile) focused.node.classList.remove("focused");
   focused = tile;
   tile.node.classList.add("focused");
-  if (tile.cameraId !== null && tile.mode !== "live") goLive(tile);
+  if (tile.cameraId !== null && tile.mode !== "live" && tile.mode !== "nostream") goLive(tile);
   if (tile.cameraId !== null) request("select-camera", { cameraId: tile.cameraId });
 }
 
@@ -155,8 +156,10 @@ function place(index, cameraId) {
     view(tile, element("span", { class: "hint", text: "" }));
     setState(tile, "");
   } else if (!camera.streams) {
-    tile.mode = "empty";
-    view(tile, element("span", { class: "hint", text: "This camera has no stream (registry only)." }));
+    tile.mode = "nostream";
+    tile.node.dataset.mode = "nostream";
+    view(tile, element("span", { class: "hint", text: "No video stream: this camera is only registered." }));
+    setState(tile, "");
   } else {
     goIdle(tile);
   }
@@ -203,6 +206,10 @@ function dock({ cameraIds, at, focus: focusFirst = false, replace = false, incid
 }
 
 on("dock", dock);
+/** The wall holds no camera: a console just opened, so the most urgent open incident may fill it. */
+export function wallIsEmpty() {
+  return slots.every((id) => id === null);
+}
 on("incident-cameras", ({ cameraIds, incidentId, automatic }) => {
   if (automatic && !follow.checked) return;
   dock({ cameraIds, replace: true, incidentId });
