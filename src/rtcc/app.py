@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from rtcc import __version__
+from rtcc.alpr import partitions as read_partitions
 from rtcc.alpr.api import hotlist_cache
 from rtcc.alpr.api import router as alpr_router
 from rtcc.alpr.video_worker import PlateReadingSupervisor
@@ -24,6 +25,8 @@ from rtcc.core.config import Settings
 from rtcc.core.http import BodySizeLimit, SecurityHeaders, install_error_handlers
 from rtcc.core.runtime import Runtime, build_runtime
 from rtcc.incidents.api import router as incidents_router
+from rtcc.sharing.api import router as sharing_router
+from rtcc.sharing.pages import router as field_pages_router
 from rtcc.video.api import router as video_router
 from rtcc.video.live_api import live_registry
 from rtcc.video.live_api import router as live_router
@@ -36,13 +39,18 @@ API_PREFIX = "/api/v1"
 LIFECYCLE_SWEEP_SECONDS = 3600
 
 
-def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> FastAPI:
-    """The whole HTTP surface: /healthz, /api/v1 (JSON + WebSocket) and the console pages."""
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,
+               simulated_calls: bool = False) -> FastAPI:
+    """The whole HTTP surface: /healthz, /api/v1 (JSON + WebSocket) and the console pages.
+
+    simulated_calls: `rtcc demo` only; the simulated city sends calls for service every
+    demo_call_interval_seconds."""
     runtime = runtime or build_runtime(settings or Settings())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         await run_in_threadpool(runtime.database.upgrade)
+        await run_in_threadpool(read_partitions.maintain, runtime.database)  # PostgreSQL: months ahead exist
         await runtime.bus.start()
         background = [asyncio.create_task(_sweep_accounts_periodically(runtime)),
                       asyncio.create_task(_purge_recordings_periodically(runtime))]
@@ -67,6 +75,19 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             from rtcc.alpr.scheduled_imports import ScheduledHotlistImports
 
             background.append(asyncio.create_task(ScheduledHotlistImports(runtime).run()))
+        if runtime.settings.cad_watch_dir or simulated_calls:
+            from rtcc.cameras.locator import CameraLocator
+
+            if getattr(app.state, "camera_locator", None) is None:
+                app.state.camera_locator = CameraLocator()
+        if runtime.settings.cad_watch_dir:
+            from rtcc.incidents.cad_files import CadFolderWatch
+
+            background.append(asyncio.create_task(CadFolderWatch(runtime, locator=app.state.camera_locator).run()))
+        if simulated_calls and runtime.settings.demo_call_interval_seconds > 0:
+            from rtcc.sim.calls import SimulatedCalls
+
+            background.append(asyncio.create_task(SimulatedCalls(runtime, locator=app.state.camera_locator).run()))
         try:
             yield
         finally:
@@ -93,12 +114,14 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(authorize)])
     # video before cameras: its /cameras/health must match before /cameras/{camera_id}.
-    for router in (auth_router, audit_router, video_router, cameras_router, alpr_router, incidents_router, system_router):
+    for router in (auth_router, audit_router, video_router, cameras_router, alpr_router, incidents_router, sharing_router,
+                   system_router):
         api.include_router(router)
     app.include_router(health_router)
     app.include_router(api)
     app.include_router(events_router, prefix=API_PREFIX)
     app.include_router(live_router, prefix=API_PREFIX)
+    app.include_router(field_pages_router)  # /field/<token>: a field officer's link, no console session
     mount_console(app)
 
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_request_bytes,
@@ -129,15 +152,19 @@ async def _purge_recordings_periodically(runtime: Runtime) -> None:
     from rtcc.video.supervisor import media_store
 
     from rtcc.alpr.retention import purge_unmatched_reads
+    from rtcc.sharing.service import purge_ended_media
 
     def purge() -> None:
         with runtime.database.session() as db:
             for receipt in purge_recordings(db, runtime=runtime, store=media_store(runtime)):
                 log.info("purged %s segments (%s bytes) of camera %s: %s", receipt.segment_count, receipt.bytes,
                          receipt.camera_id, receipt.reason)
+        read_partitions.maintain(runtime.database)  # PostgreSQL: the coming months' read partitions
         with runtime.database.session() as db:
             for receipt in purge_unmatched_reads(db, runtime=runtime):
                 log.info("purged %s unmatched plate reads of camera %s", receipt.segment_count, receipt.camera_id)
+        with runtime.database.session() as db:
+            purge_ended_media(db, runtime=runtime)  # copies frozen for field links that expired or were revoked
 
     while True:
         try:

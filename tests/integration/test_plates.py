@@ -46,14 +46,15 @@ def test_an_ncic_extract_imports_with_a_line_by_line_report(signed_in_as):
 
 def test_reads_are_stored_once_bad_ones_rejected_with_reasons(signed_in_as):
     operator, _ = signed_in_as("operator")
-    batch = reads_of("1AAA111", "2BBB222")
+    good = reads_of("1AAA111", "2BBB222")
+    batch = {"reads": list(good["reads"])}
     batch["reads"].append({"plate": "3CCC333"})  # no time
     batch["reads"].append({"plate": "!", "read_at": clock.utcnow().isoformat(), "camera_id": 1})
     batch["reads"].append({"plate": "4DDD444", "read_at": "2026-11-21T10:00:00", "camera_id": 1})  # no zone
     first = operator.post("/api/v1/alpr/reads", json=batch).json()
     assert (first["stored"], first["duplicates"]) == (2, 0)
     assert [item["index"] for item in first["rejected"]] == [2, 3, 4]
-    resent = operator.post("/api/v1/alpr/reads", json=reads_of("1AAA111", "2BBB222")).json()
+    resent = operator.post("/api/v1/alpr/reads", json=good).json()  # a resend: same read ids, same read times
     assert (resent["stored"], resent["duplicates"]) == (0, 2)
     garbage = operator.post("/api/v1/alpr/reads", content=b"{not json", headers={"content-type": "application/json"})
     assert garbage.status_code == 422 and garbage.json()["code"] == "invalid_reads"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rtcc.core.database import Base, UTCDateTime
@@ -15,12 +15,23 @@ class PlateRead(Base):
 
     __tablename__ = "plate_reads"
     __table_args__ = (
-        # Idempotency: a device resending a read with the same id stores it once.
-        UniqueConstraint("source", "source_read_id", name="uq_plate_reads_source_read"),
-        Index("ix_plate_reads_plate_time", "plate", "read_at"),
+        # Idempotency: a device resending a read stores it once. read_at is part of the key because PostgreSQL
+        # range-partitions this table by read_at (migration 0010) and a unique key there must hold the partition
+        # key; a resent read carries the same time, so it still dedupes (docs/plates.md, "Storage").
+        UniqueConstraint("source", "source_read_id", "read_at", name="uq_plate_reads_source_read"),
+        # varchar_pattern_ops on PostgreSQL: the same index serves plate = 'X' and plate LIKE 'ABC%'.
+        # (SQLite serves LIKE 'ABC%' from it with case_sensitive_like on.)
+        Index("ix_plate_reads_plate_time", "plate", "read_at", postgresql_ops={"plate": "varchar_pattern_ops"}),
         Index("ix_plate_reads_camera_time", "camera_id", "read_at"),
+        # BRIN on PostgreSQL: reads arrive in time order, so a block-range summary finds a time range at a
+        # fraction of a b-tree's upkeep per read (a plain b-tree on SQLite).
+        Index("ix_plate_reads_read_at", "read_at", postgresql_using="brin"),
+        # Small (most reads match nothing): lets retention prove a whole partition holds no matched read.
+        Index("ix_plate_reads_matched", "read_at", postgresql_where=text("matched"), sqlite_where=text("matched")),
     )
 
+    # The primary key is id; on PostgreSQL the table's key is (id, read_at), as partitioning requires, and ids
+    # stay unique because they all come from one sequence (see migration 0010).
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     plate: Mapped[str] = mapped_column(String(16))  # normalised: upper case, letters and digits only
     plate_raw: Mapped[str] = mapped_column(String(32))
@@ -28,7 +39,7 @@ class PlateRead(Base):
     region: Mapped[str | None] = mapped_column(String(16), nullable=True)  # e.g. us-ca
     camera_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     device_id: Mapped[str | None] = mapped_column(String(100), nullable=True)  # an external reader's own id
-    read_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime())
     latitude: Mapped[float | None] = mapped_column(Float, nullable=True)
     longitude: Mapped[float | None] = mapped_column(Float, nullable=True)
     direction: Mapped[str | None] = mapped_column(String(16), nullable=True)

@@ -91,6 +91,9 @@ def search_reads(session: Session, *, runtime: Runtime, actor: Actor, query: Pla
     if before_id:
         statement = statement.where(PlateRead.id < before_id)
     statement = statement.order_by(PlateRead.id.desc())
+    if not query.area:
+        # Without a polygon every row fetched is a result: the database stops at the page (a top-N sort).
+        statement = statement.limit(limit)
     found: list[PlateRead] = []
     # The polygon test runs in Python on the bounding box's rows, fetched in pages.
     for read in session.execute(statement.execution_options(yield_per=500)).scalars():
