@@ -103,4 +103,13 @@ def test_wall_layouts_drag_live_scrub_and_alert_queue(tmp_path):
         hit.get_by_test_id("jump").click()
         wait_until(page, f"document.getElementById('camera-title').textContent.startsWith('#{city.camera_id} ')")
         page.screenshot(path=str(shots / "04-jumped-to-camera.png"))
+
+        # An incident opened by hand at the map's centre: it is listed and its cameras dock.
+        page.locator("#new-incident summary").click()
+        form = page.get_by_test_id("new-incident-form")
+        form.locator("input[name=title]").fill("Person trying car doors")
+        form.locator("input[name=type]").fill("Suspicious person")
+        form.locator("button[type=submit]").click()
+        page.locator("[data-testid=incident-item]", has_text="Person trying car doors").wait_for(timeout=10000)
+        assert "camera(s) docked" in page.locator("#new-incident-result").inner_text()
         assert not problems, problems

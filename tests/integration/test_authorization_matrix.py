@@ -60,6 +60,7 @@ EXPECTED = {
     ("POST", "/api/v1/alpr/reads"): {"admin", "operator"},
     ("POST", "/api/v1/cad/calls"): {"admin", "operator"},
     ("GET", "/api/v1/incidents"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
+    ("POST", "/api/v1/incidents"): {"supervisor", "analyst", "operator"},
     ("GET", "/api/v1/incidents/{incident_id}"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
     ("POST", "/api/v1/incidents/{incident_id}/notes"): {"supervisor", "analyst", "operator"},
     ("POST", "/api/v1/incidents/{incident_id}/footage-requests"): {"supervisor", "analyst", "operator"},

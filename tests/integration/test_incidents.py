@@ -206,3 +206,22 @@ def test_a_plate_hit_on_a_docked_camera_goes_on_the_incidents_timeline(runtime, 
     hits = [entry for entry in timeline if entry["kind"] == "plate_alert"]
     assert len(hits) == 1 and hits[0]["data"]["camera_id"] == docked
     assert "6ROB123" in hits[0]["summary"] and "ROBBERY SUSPECT" in hits[0]["summary"]
+
+
+def test_an_operator_opens_an_incident_by_hand_and_its_cameras_dock(runtime, signed_in_as):
+    admin, _ = signed_in_as("admin")
+    cameras = _scene_cameras(admin)
+    operator, operator_person = signed_in_as("operator")
+    opened = operator.post("/api/v1/incidents", json={"title": "Man with a knife seen on camera", "type": "Assault",
+                                                     "priority": 1, "latitude": SCENE[0], "longitude": SCENE[1]})
+    assert opened.status_code == 201, opened.text
+    incident = opened.json()
+    assert incident["call_id"] is None and incident["agency_ori"] is not None
+    assert incident["cameras"][0]["camera_id"] == cameras["south, facing it"]
+    assert incident["timeline"][0]["username"] == operator_person.username
+    assert operator.post("/api/v1/incidents", json={"title": "x", "type": "Assault", "priority": 9,
+                                                    "latitude": 0, "longitude": 0}).status_code == 422
+    officer, _ = signed_in_as("field_officer")
+    assert officer.post("/api/v1/incidents", json={"title": "Seen it", "type": "Assault", "priority": 1,
+                                                   "latitude": SCENE[0], "longitude": SCENE[1]}).status_code == 403
+    assert [json.loads(row.details)["call_id"] for row in _actions(runtime, "incident.open")] == [None]

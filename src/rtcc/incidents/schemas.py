@@ -30,6 +30,19 @@ class NoteIn(BaseModel):
     text: str = Field(min_length=1, max_length=4000)
 
 
+class IncidentIn(BaseModel):
+    """An incident an operator opens by hand (no call for service behind it)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    title: str = Field(min_length=3, max_length=300)
+    type: str = Field(min_length=1, max_length=100, description="e.g. 'suspicious person', 'BOLO follow-up'.")
+    priority: int = Field(ge=1, le=5, description="1 is the most urgent.")
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    address: str | None = Field(default=None, max_length=300)
+
+
 class FootageRequestIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

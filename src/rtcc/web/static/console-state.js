@@ -59,3 +59,6 @@ export const DRAG_TYPE = "application/x-rtcc-camera";
 
 /** Resolves once the map has loaded the cameras in scope (names and positions for everything else). */
 export const camerasReady = new Promise((resolve) => on("cameras-loaded", resolve));
+
+/** The map's centre as {latitude, longitude}; the map sets the function once it exists. */
+export const mapView = { centre: () => null };

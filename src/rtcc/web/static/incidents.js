@@ -1,6 +1,6 @@
 // Incidents: the open ones (newest first), each with its timeline, docked cameras and why they were chosen,
 // footage-request candidates, and notes. New incidents dock their cameras on the wall.
-import { api, can, camerasReady, element, on, request, timeOf, DRAG_TYPE } from "/static/console-state.js";
+import { api, can, camerasReady, element, mapView, on, request, timeOf, DRAG_TYPE } from "/static/console-state.js";
 
 const list = document.getElementById("incident-list");
 const detail = document.getElementById("incident-detail");
@@ -109,8 +109,23 @@ export function currentIncidentId() {
   return openId;
 }
 
+async function openByHand(event) {
+  event.preventDefault();
+  const form = event.target, result = document.getElementById("new-incident-result");
+  const where = mapView.centre();
+  if (!where) { result.textContent = "The map is not ready yet."; return; }
+  try {
+    const incident = await api("/api/v1/incidents", { method: "POST", body: { title: form.title.value, type: form.type.value,
+      priority: Number(form.priority.value), ...where } });
+    result.textContent = `Incident ${incident.id} opened with ${incident.cameras.length} camera(s) docked.`;
+    form.reset();
+    openIncident(incident.id);
+  } catch (error) { result.textContent = error.message; }
+}
+
 async function start() {
   on("open-incident", ({ id }) => openIncident(id));
+  document.getElementById("new-incident-form")?.addEventListener("submit", openByHand);
   document.addEventListener("rtcc-event", (event) => {
     const { type, data = {} } = event.detail;
     if (type === "incident.opened") {

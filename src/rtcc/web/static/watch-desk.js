@@ -1,6 +1,6 @@
 // The watch floor's map and camera panel: cameras (clustered when zoomed out) with view cones coloured by
 // health, incidents by priority, plate hits, drones and field units; pick a camera to watch, scrub, export.
-import { api, can, cameras, csrf, element, on, request, liveUrl, DRAG_TYPE } from "/static/console-state.js";
+import { api, can, cameras, element, on, request, liveUrl, mapView, DRAG_TYPE } from "/static/console-state.js";
 
 const desk = document.getElementById("desk");
 const STATUS_COLOURS = { recording: "#2ea043", connecting: "#d4a72c", offline: "#d1242f", stale: "#d1242f" };
@@ -14,6 +14,7 @@ let stopLive = null;
 
 const map = L.map("map", { zoomControl: true, attributionControl: false, preferCanvas: false });
 window.rtccMap = map;  // for tooling and benchmarks
+mapView.centre = () => ({ latitude: map.getCenter().lat, longitude: map.getCenter().lng });
 const clusterRenderer = L.canvas({ padding: 0.2 });
 const cameraLayer = L.layerGroup().addTo(map);
 const incidentLayer = L.layerGroup().addTo(map);
