@@ -10,6 +10,7 @@ import pytest
 
 from rtcc.video.health import (
     FrameHealthAnalyser,
+    MotionDetector,
     intervals_from_status_changes,
     normalised_correlation,
     uptime_percent,
@@ -176,3 +177,14 @@ def test_uptime_takes_plain_seconds_and_refuses_an_empty_window():
     assert uptime_percent([(0, 30), (60, 90)], 0, 120) == pytest.approx(50.0)
     with pytest.raises(ValueError):
         uptime_percent([], 10, 10)
+
+
+def test_motion_is_announced_when_it_starts_and_at_most_once_a_minute():
+    detector = MotionDetector(min_interval_s=60)
+    still = [detector.feed(with_noise(STREET), second) for second in range(30)]
+    assert not any(still)  # sensor noise is not motion
+    busy = [detector.feed(street_with_traffic(second), 30 + second) for second in range(150)]
+    announced = [30 + second for second, said in enumerate(busy) if said]
+    assert announced and announced[0] <= 32  # within a couple of frames of the car appearing
+    assert all(later - earlier >= 60 for earlier, later in zip(announced, announced[1:]))
+    assert len(announced) == 3  # 150 s of traffic: at 30-32 s, then once a minute

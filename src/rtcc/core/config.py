@@ -145,6 +145,10 @@ class Settings(BaseSettings):
     stream_io_timeout_seconds: int = Field(
         default=10, ge=2, le=120, description="A camera silent this long is reconnected (and reported offline)."
     )
+    motion_event_min_seconds: int = Field(
+        default=60, ge=5, le=3600,
+        description="Motion on a camera's health sub-stream is announced (camera.motion, which wakes its wall tile) at most this often.",
+    )
     ffmpeg_path: str = Field(default="ffmpeg", min_length=1, description="The ffmpeg executable that records streams.")
     retention_days: int = Field(
         default=30, ge=1, le=3650, description="Default maximum age of recorded video; cameras may set their own."

@@ -53,6 +53,7 @@ EVENT_PERMISSIONS: dict[str, str] = {
     "camera.updated": "cameras.view",
     "cameras.imported": "cameras.view",
     "camera.status": "cameras.view",
+    "camera.motion": "cameras.view",
     "evidence.exported": "video.export",
     "plate.alert": "alerts.view",
     "plate.alert_updated": "alerts.view",

@@ -185,6 +185,36 @@ class FrameHealthAnalyser:
         self._reference += weight * (pixels - self._reference)
 
 
+class MotionDetector:
+    """Something moving in the picture, from the same tiny grey frames: say so when it starts, not every second.
+
+    A pixel changed when it moved more than `pixel_change` grey levels since the previous frame (sensor
+    noise at 64x36 is a few levels); the picture moves when at least `changed_fraction` of its pixels did.
+    An onset is reported at most once every `min_interval_s`, so a busy street is one event a minute.
+    """
+
+    def __init__(self, *, pixel_change: float = 20.0, changed_fraction: float = 0.02, min_interval_s: float = 60.0):
+        self.pixel_change = pixel_change
+        self.changed_fraction = changed_fraction
+        self.min_interval_s = min_interval_s
+        self._previous: np.ndarray | None = None
+        self._reported_at_s: float | None = None
+
+    def feed(self, frame: np.ndarray, at_s: float) -> bool:
+        """Take the next grey frame; True when motion starts (and has not been reported lately)."""
+        pixels = np.asarray(frame, dtype=np.int16)
+        previous, self._previous = self._previous, pixels
+        if previous is None or previous.shape != pixels.shape:
+            return False
+        moving = float((np.abs(pixels - previous) > self.pixel_change).mean()) >= self.changed_fraction
+        # A scene that keeps moving is reported again once the interval has passed.
+        due = self._reported_at_s is None or at_s - self._reported_at_s >= self.min_interval_s
+        if moving and due:
+            self._reported_at_s = at_s
+            return True
+        return False
+
+
 @dataclass(frozen=True)
 class SampledFrame:
     """One tiny grey frame from a camera's sub-stream."""

@@ -17,7 +17,7 @@ from rtcc.core import clock
 from rtcc.core.events import emit, make_event
 from rtcc.core.runtime import Runtime
 from rtcc.video.models import RecordingSegment
-from rtcc.video.health import FrameHealthAnalyser, SubStreamSampler
+from rtcc.video.health import FrameHealthAnalyser, MotionDetector, SubStreamSampler
 from rtcc.video.privacy import mask_file_for
 from rtcc.video.recorder import CameraRecorder, RecorderStatus
 from rtcc.video.storage import ClosedSegment, SegmentStore
@@ -130,17 +130,33 @@ class RecordingSupervisor:
     async def _watch_health(self, camera_id: int, url: str) -> None:
         """Black, frozen or tampered pictures become the camera's status (and an event) until they clear."""
         analyser = FrameHealthAnalyser()
+        motion = MotionDetector(min_interval_s=self.runtime.settings.motion_event_min_seconds)
         sampler = SubStreamSampler(url, ffmpeg=self.runtime.settings.ffmpeg_path,
                                    privacy_masks=self._masks.get(camera_id, []),
                                    io_timeout_s=self.runtime.settings.stream_io_timeout_seconds)
         async with contextlib.aclosing(sampler.frames()) as frames:
             async for frame in frames:
                 verdict = analyser.feed(frame.pixels, frame.monotonic_s)
+                if motion.feed(frame.pixels, frame.monotonic_s) and verdict == "ok":
+                    await self._report_motion(camera_id)
                 if verdict != self.health.get(camera_id, "ok"):
                     self.health[camera_id] = verdict
                     entry = self.recorders.get(camera_id)
                     recording = entry[1].status if entry else RecorderStatus("recording")
                     await self._record_status(camera_id, recording)
+
+    async def _report_motion(self, camera_id: int) -> None:
+        """Motion started on the camera: the console wakes its wall tile (no database row; the bus only)."""
+        def publish() -> None:
+            with self.runtime.database.read_session() as db:
+                row = db.execute(select(Camera.groups, Agency.ori).join(Agency, Camera.agency_id == Agency.id)
+                                 .where(Camera.id == camera_id)).one_or_none()
+            if row is not None:
+                return make_event("camera.motion", agency_ori=row[1], camera_groups=row[0], camera_id=camera_id)
+
+        event = await asyncio.to_thread(publish)
+        if event is not None:
+            self.runtime.bus.publish(event)
 
     async def _stop_one(self, camera_id: int) -> None:
         _, recorder, task = self.recorders.pop(camera_id)
