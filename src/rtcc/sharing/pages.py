@@ -20,8 +20,8 @@ from starlette.concurrency import run_in_threadpool
 
 from rtcc.auth.guard import get_runtime, source_address
 from rtcc.core import clock
-from rtcc.sharing import service
-from rtcc.sharing.service import LinkOutcome
+from rtcc.sharing import links
+from rtcc.sharing.links import LinkOutcome
 from rtcc.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -64,10 +64,10 @@ def field_page(token: str, request: Request):
     cookie = request.cookies.get(DEVICE_COOKIE)
     if not cookie and request.headers.get("sec-fetch-site") == "cross-site":
         with runtime.database.read_session() as db:
-            if service.needs_same_site_reload(db, raw_token=token):
+            if links.needs_same_site_reload(db, raw_token=token):
                 return render(request, "field_continue.html", href=_path(token))
     with runtime.database.session() as db:
-        outcome = service.open_bound_page(db, runtime=runtime, raw_token=token, device_cookie=cookie,
+        outcome = links.open_bound_page(db, runtime=runtime, raw_token=token, device_cookie=cookie,
                                           source_address=source_address(request))
         if outcome.refusal:
             return _refused(request, outcome)
@@ -86,7 +86,7 @@ def field_verify(token: str, request: Request, username: str = Form(""), code: s
     if not secrets.compare_digest(csrf_token, request.cookies.get(CSRF_COOKIE, "")):
         return _verify_form(request, token, error="The form expired. Try again.", status_code=400, username=username)
     with runtime.database.session() as db:
-        outcome = service.verify_and_redeem(db, runtime=runtime, raw_token=token, username=username, code=code,
+        outcome = links.verify_and_redeem(db, runtime=runtime, raw_token=token, username=username, code=code,
                                             source_address=source_address(request))
         expires_at = outcome.share.expires_at if outcome.share else None
     # The session has committed: refusals, the failure counter and the audit records are kept.
@@ -107,7 +107,7 @@ def field_media(token: str, request: Request):
     """The frozen JPEG or MP4 of a snapshot or clip share, for its bound browser only."""
     runtime = get_runtime(request)
     with runtime.database.session() as db:
-        found = service.media_for(db, runtime=runtime, raw_token=token, device_cookie=request.cookies.get(DEVICE_COOKIE),
+        found = links.media_for(db, runtime=runtime, raw_token=token, device_cookie=request.cookies.get(DEVICE_COOKIE),
                                   source_address=source_address(request))
     if isinstance(found, LinkOutcome):
         return PlainTextResponse(found.message, status_code=found.status_code)
@@ -125,7 +125,7 @@ async def field_live(websocket: WebSocket, token: str):
 
     def authorise():
         with runtime.database.session() as db:
-            return service.live_source_for(db, runtime=runtime, raw_token=token,
+            return links.live_source_for(db, runtime=runtime, raw_token=token,
                                            device_cookie=websocket.cookies.get(DEVICE_COOKIE), source_address=address)
 
     found = await run_in_threadpool(authorise)
@@ -136,7 +136,7 @@ async def field_live(websocket: WebSocket, token: str):
 
     def still_valid() -> str | None:
         with runtime.database.read_session() as db:
-            return service.live_still_valid(db, share_id=found.share_id)
+            return links.live_still_valid(db, share_id=found.share_id)
 
     await websocket.accept()
     relay = websocket.app.state.live_relays.get_or_start(found.camera_id, found.url, mask_png=found.mask_png)
