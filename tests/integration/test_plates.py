@@ -98,6 +98,14 @@ def test_a_hotlisted_plate_raises_one_alert_that_a_person_verifies(client, runti
     alert_id = alerts[0]["id"]
     confirm_early = client.post(f"/api/v1/alpr/alerts/{alert_id}/disposition", json={"disposition": "confirmed"})
     assert confirm_early.status_code == 409  # nobody verified it yet
+    # Another agency's analyst neither sees the alert nor can act on it (it belongs to the hotlist's agency).
+    from support import OTHER_AGENCY
+
+    outsider, _ = signed_in_as("analyst", agency=OTHER_AGENCY)
+    assert outsider.get("/api/v1/alpr/alerts").json() == []
+    for action, body in (("acknowledge", None), ("verify", {"crop_matches_plate": True, "vehicle_matches": True,
+                                                             "entry_still_active": True})):
+        assert outsider.post(f"/api/v1/alpr/alerts/{alert_id}/{action}", json=body).status_code == 404
     verified = client.post(f"/api/v1/alpr/alerts/{alert_id}/verify",
                            json={"crop_matches_plate": True, "vehicle_matches": True, "entry_still_active": True}).json()
     assert verified["status"] == "actionable" and verified["verified_by"] == "ana"

@@ -58,15 +58,26 @@ def raise_alerts(session: Session, *, runtime: Runtime, read_id: int, plate: str
     return raised
 
 
-def get_alert(session: Session, *, alert_id: int) -> PlateAlert:
-    alert = session.get(PlateAlert, alert_id)
+def _in_scope(statement, actor: Actor):
+    """An alert belongs to its hotlist's agency, as its event does: others' alerts stay out of sight.
+    Admins, auditors and the system see every agency's."""
+    if actor.role in ("admin", "auditor") or actor.via in ("system", "cli"):
+        return statement
+    return (statement.join(Hotlist, Hotlist.id == PlateAlert.hotlist_id).join(Agency, Agency.id == Hotlist.agency_id)
+            .where(Agency.ori == actor.agency_ori))
+
+
+def get_alert(session: Session, *, actor: Actor, alert_id: int) -> PlateAlert:
+    """One alert, or NotFound when it does not exist or belongs to another agency."""
+    alert = session.execute(_in_scope(select(PlateAlert).where(PlateAlert.id == alert_id), actor)).scalar_one_or_none()
     if alert is None:
         raise NotFound(f"No alert {alert_id}.", code="alert_not_found")
     return alert
 
 
-def list_alerts(session: Session, *, status: str | None = None, limit: int = 100) -> list[PlateAlert]:
-    statement = select(PlateAlert).order_by(PlateAlert.id.desc()).limit(limit)
+def list_alerts(session: Session, *, actor: Actor, status: str | None = None, limit: int = 100) -> list[PlateAlert]:
+    """The actor's agency's alerts, newest first."""
+    statement = _in_scope(select(PlateAlert), actor).order_by(PlateAlert.id.desc()).limit(limit)
     if status:
         statement = statement.where(PlateAlert.status == status)
     return list(session.execute(statement).scalars())
@@ -74,7 +85,7 @@ def list_alerts(session: Session, *, status: str | None = None, limit: int = 100
 
 def acknowledge(session: Session, *, runtime: Runtime, actor: Actor, alert_id: int) -> PlateAlert:
     """Someone on the floor has the alert in hand: other consoles stop sounding it. Idempotent."""
-    alert = get_alert(session, alert_id=alert_id)
+    alert = get_alert(session, actor=actor, alert_id=alert_id)
     if alert.status == "new":
         alert.status = "acknowledged"
         audit.record(session, keys=runtime.keys, actor=actor, action="alert.acknowledge", object_type="plate_alert",
@@ -86,7 +97,7 @@ def acknowledge(session: Session, *, runtime: Runtime, actor: Actor, alert_id: i
 def verify(session: Session, *, runtime: Runtime, actor: Actor, alert_id: int, crop_matches_plate: bool,
            vehicle_matches: bool, entry_still_active: bool) -> PlateAlert:
     """A person's three checks; only when all hold does the alert become actionable."""
-    alert = get_alert(session, alert_id=alert_id)
+    alert = get_alert(session, actor=actor, alert_id=alert_id)
     if alert.status not in UNVERIFIED:
         raise Conflict(f"Alert {alert_id} was already {alert.status}.", code="alert_not_new")
     alert.crop_matches_plate, alert.vehicle_matches, alert.entry_still_active = crop_matches_plate, vehicle_matches, entry_still_active
@@ -109,7 +120,7 @@ def dispose(session: Session, *, runtime: Runtime, actor: Actor, alert_id: int, 
     """Record how an alert ended (confirmed stop, misread, ...)."""
     if disposition not in DISPOSITIONS:
         raise InvalidInput(f"Disposition must be one of {', '.join(DISPOSITIONS)}.", code="invalid_disposition")
-    alert = get_alert(session, alert_id=alert_id)
+    alert = get_alert(session, actor=actor, alert_id=alert_id)
     if disposition == "confirmed" and alert.status != "actionable":
         raise Conflict("Only a verified (actionable) alert can be confirmed.", code="alert_not_verified")
     alert.status, alert.disposition, alert.disposition_note = "closed", disposition, note[:2000] or None

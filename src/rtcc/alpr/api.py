@@ -143,7 +143,7 @@ def list_alerts(request: Request, status: str | None = Query(None, description="
                 limit: int = Query(100, ge=1, le=1000), actor: Actor = Depends(authorize)):
     runtime = get_runtime(request)
     with runtime.database.session() as db:
-        found = alerts.list_alerts(db, status=status, limit=limit)
+        found = alerts.list_alerts(db, actor=actor, status=status, limit=limit)
         audit.record(db, keys=runtime.keys, actor=actor, action="alert.list", object_type="plate_alert",
                      query_terms={"status": status} if status else None, details={"count": len(found)})
         return [_alert_out(db, alert) for alert in found]

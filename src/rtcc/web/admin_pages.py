@@ -110,7 +110,7 @@ def alerts_page(request: Request, notice: str | None = None, error: str | None =
     with runtime.database.session() as db:
         rows = []
         for status in ("new", "acknowledged", "actionable"):
-            for alert in plate_alerts.list_alerts(db, status=status, limit=100):
+            for alert in plate_alerts.list_alerts(db, actor=actor, status=status, limit=100):
                 rows.append((alert, db.get(HotlistEntry, alert.entry_id), db.get(PlateRead, alert.read_id)))
         audit.record(db, keys=runtime.keys, actor=actor, action="alert.list", object_type="plate_alert",
                      details={"count": len(rows), "via": "console"})
