@@ -95,7 +95,7 @@ def recent_failures(session: Session, *, user: User, window_minutes: int) -> int
     ).scalar_one()
 
 
-def _record_failure(session: Session, *, runtime: Runtime, user: User, stage: str, actor: Actor, reason: str) -> bool:
+def record_sign_in_failure(session: Session, *, runtime: Runtime, user: User, stage: str, actor: Actor, reason: str) -> bool:
     """Count a failed attempt, lock the account at the limit; returns whether it is now locked."""
     session.add(SignInAttempt(user_id=user.id, at=clock.utcnow(), stage=stage, succeeded=False, source_address=actor.source_address))
     session.flush()
@@ -150,7 +150,7 @@ def begin_sign_in(
                      object_type="user", object_id=username, details={"stage": "password", "reason": "account locked"})
         raise AccountLocked("This account is locked after too many failed sign-ins. An administrator must unlock it.")
     if not password_ok:
-        if _record_failure(session, runtime=runtime, user=user, stage="password", actor=actor, reason="wrong password"):
+        if record_sign_in_failure(session, runtime=runtime, user=user, stage="password", actor=actor, reason="wrong password"):
             raise AccountLocked("Too many failed sign-ins: this account is now locked. An administrator must unlock it.")
         raise AuthenticationFailed(WRONG_CREDENTIALS)
     _refuse_if_inactive(session, runtime=runtime, user=user, actor=actor)
@@ -201,7 +201,7 @@ def complete_mfa(session: Session, *, runtime: Runtime, user_session: UserSessio
     step = totp.matching_step(secret, code, valid_window=runtime.settings.totp_valid_window)
     if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
         reason = "wrong code" if step is None else "code already used"
-        if _record_failure(session, runtime=runtime, user=user, stage="mfa", actor=actor, reason=reason):
+        if record_sign_in_failure(session, runtime=runtime, user=user, stage="mfa", actor=actor, reason=reason):
             raise AccountLocked("Too many failed sign-ins: this account is now locked. An administrator must unlock it.")
         raise AuthenticationFailed("That code is not valid. Enter the current 6-digit code from your authenticator.", code="invalid_mfa_code")
     now = clock.utcnow()
@@ -236,7 +236,7 @@ def change_password(
     user = user_session.user
     actor = actor_for(user_session, source_address=source_address)
     if not passwords.verify_password(user.password_hash, current_password or ""):
-        if _record_failure(session, runtime=runtime, user=user, stage="password", actor=actor, reason="wrong current password"):
+        if record_sign_in_failure(session, runtime=runtime, user=user, stage="password", actor=actor, reason="wrong current password"):
             raise AccountLocked("Too many failed attempts: this account is now locked.")
         raise AuthenticationFailed("The current password is wrong.", code="wrong_current_password")
     passwords.check_password_policy(new_password, username=user.username, min_length=runtime.settings.password_min_length)

@@ -48,13 +48,10 @@ def receive_call(body: CallIn, request: Request, response: Response, actor: Acto
 @router.post("/incidents", response_model=IncidentDetailOut, status_code=201, openapi_extra=needs("incidents.manage"))
 def open_incident(body: IncidentIn, request: Request, actor: Actor = Depends(authorize)):
     """Open an incident by hand (something seen on camera, a walk-in report); cameras dock as for a call."""
-    from rtcc.auth.service import get_agency
-
     runtime = get_runtime(request)
     with runtime.database.session() as db:
-        agency_id = get_agency(db, ori=actor.agency_ori).id if actor.agency_ori else None
         incident = service.open_incident(db, runtime=runtime, locator=camera_locator(request), actor=actor,
-                                         agency_id=agency_id, call_id=None, **body.model_dump())
+                                         agency_id=service.actor_agency_id(db, actor), call_id=None, **body.model_dump())
         return service.describe_incident(db, actor=actor, incident=incident)
 
 

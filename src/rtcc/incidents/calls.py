@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rtcc.audit import service as audit
-from rtcc.auth.service import get_agency
 from rtcc.cameras.locator import CameraLocator
 from rtcc.core import clock
 from rtcc.core.actor import Actor
@@ -72,7 +71,7 @@ def _upsert_call(session: Session, *, actor: Actor, values: dict[str, Any]) -> t
     call = session.execute(select(CallForService).where(CallForService.call_id == values["call_id"])).scalar_one_or_none()
     now = clock.utcnow()
     if call is None:
-        agency_id = get_agency(session, ori=actor.agency_ori).id if actor.agency_ori else None
+        agency_id = incidents.actor_agency_id(session, actor)
         call = CallForService(call_id=values["call_id"], agency_id=agency_id, created_at=now,
                               **{name: values[name] for name in _CALL_FIELDS})
         session.add(call)

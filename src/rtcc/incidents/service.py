@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from rtcc.audit import service as audit
 from rtcc.auth.models import Agency
+from rtcc.auth.service import get_agency
 from rtcc.cameras import service as cameras
 from rtcc.cameras.locator import CameraLocator
 from rtcc.core import clock
@@ -36,6 +37,11 @@ def sees_agency(actor: Actor, agency_ori: str | None) -> bool:
 def agency_ori_of(session: Session, agency_id: int | None) -> str | None:
     agency = session.get(Agency, agency_id) if agency_id is not None else None
     return agency.ori if agency else None
+
+
+def actor_agency_id(session: Session, actor: Actor) -> int | None:
+    """The id of the agency a call or incident from this actor belongs to (None: no agency)."""
+    return get_agency(session, ori=actor.agency_ori).id if actor.agency_ori else None
 
 
 def add_timeline_entry(session: Session, *, incident: Incident, actor: Actor, kind: str, summary: str,

@@ -18,7 +18,7 @@ from rtcc.audit import service as audit
 from rtcc.auth import totp
 from rtcc.auth.models import User
 from rtcc.auth.service import account_status
-from rtcc.auth.sessions import _record_failure as record_sign_in_failure
+from rtcc.auth.sessions import record_sign_in_failure
 from rtcc.cameras.models import Camera
 from rtcc.core import clock
 from rtcc.core.actor import Actor

@@ -147,14 +147,14 @@ class RecordingSupervisor:
 
     async def _report_motion(self, camera_id: int) -> None:
         """Motion started on the camera: the console wakes its wall tile (no database row; the bus only)."""
-        def publish() -> None:
+        def motion_event():
             with self.runtime.database.read_session() as db:
                 row = db.execute(select(Camera.groups, Agency.ori).join(Agency, Camera.agency_id == Agency.id)
                                  .where(Camera.id == camera_id)).one_or_none()
             if row is not None:
                 return make_event("camera.motion", agency_ori=row[1], camera_groups=row[0], camera_id=camera_id)
 
-        event = await asyncio.to_thread(publish)
+        event = await asyncio.to_thread(motion_event)
         if event is not None:
             self.runtime.bus.publish(event)
 

@@ -179,30 +179,36 @@ function setLayout(size) {
   save();
 }
 
-/** Dock cameras: at one tile, into free tiles (growing the layout), or as a whole new layout for an incident. */
+/** Where docked cameras go, as [tile index, camera id] pairs: one tile, the free tiles (growing the
+ * layout), or a whole new layout for an incident. */
+function placements({ ids, at, replace }) {
+  if (at !== undefined) return [[at, ids[0]]];
+  if (replace) {
+    setLayout(fitLayout(ids.length));
+    tiles.forEach((_, index) => { if (index >= ids.length) place(index, null); });
+    return ids.slice(0, 16).map((id, index) => [index, id]);
+  }
+  const fresh = ids.filter((id) => !slots.includes(id));
+  const used = slots.filter((id) => id !== null).length;
+  if (used + fresh.length > layout && layout < 16) setLayout(fitLayout(used + fresh.length));
+  const free = slots.map((id, index) => (id === null ? index : -1)).filter((index) => index >= 0);
+  return free.slice(0, fresh.length).map((index, n) => [index, fresh[n]]);
+}
+
 function dock({ cameraIds, at, focus: focusFirst = false, replace = false, incidentId = null }) {
   const ids = cameraIds.filter((id) => cameras.has(id));
   if (!ids.length) return;
-  let targets = [];
-  if (at !== undefined) {
-    targets = [at];
-  } else if (replace) {
-    setLayout(fitLayout(ids.length));
-    tiles.forEach((tile, index) => { if (index >= ids.length) place(index, null); });
-    targets = ids.map((_, index) => index).slice(0, 16);
-  } else {
-    const fresh = ids.filter((id) => !slots.includes(id));
-    const free = () => slots.map((id, index) => (id === null ? index : -1)).filter((index) => index >= 0);
-    if (free().length < fresh.length && layout < 16) setLayout(fitLayout(slots.filter((id) => id !== null).length + fresh.length));
-    targets = free().slice(0, fresh.length);
-    ids.splice(0, ids.length, ...fresh.slice(0, targets.length));
-    if (!ids.length) { const index = slots.indexOf(cameraIds[0]); if (focusFirst && index >= 0) focus(tiles[index]); return; }
+  const moves = placements({ ids, at, replace });
+  moves.forEach(([index, id]) => place(index, id));
+  if (moves.length) {
+    wall.dataset.incident = incidentId ?? "";
+    // When the wall last took cameras (bench/console_latency.py reads it).
+    document.body.dataset.wallDockedAt = String(Date.now());
   }
-  targets.forEach((index, n) => place(index, ids[n]));
-  wall.dataset.incident = incidentId ?? "";
-  // When the wall last took cameras (bench/console_latency.py reads it).
-  document.body.dataset.wallDockedAt = String(Date.now());
-  if (focusFirst || replace) focus(tiles[targets[0]]);
+  if (focusFirst || replace) {  // the first camera asked for, whether just placed or already on the wall
+    const index = slots.indexOf(ids[0]);
+    if (index >= 0) focus(tiles[index]);
+  }
 }
 
 on("dock", dock);
