@@ -1,7 +1,9 @@
 """Sustained read-store ingest: reads/s into SQLite and PostgreSQL in batches (matching against an empty hotlist).
 
-Usage: python bench/read_ingest.py [--runs N] (default 3; each run a fresh database). Prints one JSON object:
-the median of the runs, and each run. Targets (issue 4): >= 20,000 reads/s into SQLite, >= 50,000 reads/s into
+Usage: python bench/read_ingest.py [--runs N] [--existing M] (default 3 runs, each a fresh database, and no
+history). Prints one JSON object: the median of the runs, and each run. --existing loads M reads of history
+first (the bulk way bench/plate_search.py does, over the last ~M/4 seconds) and times ingest on top of them:
+what a store weeks into service sustains. Targets (issue 4): >= 20,000 reads/s into SQLite, >= 50,000 reads/s into
 PostgreSQL (its plate_reads partitioned by month; the reads fall in the current month's partition).
 PostgreSQL: RTCC_TEST_POSTGRES_URL (default postgresql+psycopg://rtcc:rtcc@127.0.0.1:5432/postgres), a fresh database.
 """
@@ -12,7 +14,7 @@ import random
 import statistics
 import string
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from rtcc.alpr.hotlists import HotlistCache
 from rtcc.alpr.reads import ReadIn, ingest
@@ -21,6 +23,7 @@ from rtcc.core.config import Settings
 from rtcc.core.runtime import build_runtime
 
 from bench_databases import postgresql_settings, sqlite_settings  # beside this script
+from plate_search import READ_EVERY_MS, build  # beside this script
 
 READS = 200_000
 BATCH = 5_000
@@ -35,9 +38,12 @@ def batches():
                       confidence=0.9, camera_id=1 + n % 40, source_read_id=f"r{n}") for n in range(offset, offset + BATCH)]
 
 
-def reads_per_second(settings: Settings) -> float:
+def reads_per_second(settings: Settings, existing: int = 0) -> float:
     runtime = build_runtime(settings)
     runtime.database.upgrade()
+    if existing:
+        history_start = (datetime.now(timezone.utc) - timedelta(milliseconds=existing * READ_EVERY_MS + 7_200_000))
+        build(runtime, existing, history_start.replace(microsecond=0))
     cache = HotlistCache()
     prepared = list(batches())
     started = time.perf_counter()
@@ -52,15 +58,17 @@ def reads_per_second(settings: Settings) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    runs = parser.parse_args().runs
+    parser.add_argument("--existing", type=int, default=0)
+    options = parser.parse_args()
+    runs, existing = options.runs, options.existing
     sqlite_rates, postgres_rates = [], []
     for _ in range(runs):
         with sqlite_settings() as settings:
-            sqlite_rates.append(round(reads_per_second(settings)))
+            sqlite_rates.append(round(reads_per_second(settings, existing)))
         with postgresql_settings() as settings:
-            postgres_rates.append(round(reads_per_second(settings)))
+            postgres_rates.append(round(reads_per_second(settings, existing)))
     print(json.dumps({
-        "benchmark": "read_ingest", "reads": READS, "batch": BATCH, "runs": runs,
+        "benchmark": "read_ingest", "reads": READS, "batch": BATCH, "runs": runs, "existing_reads": existing,
         "sqlite_reads_per_second": round(statistics.median(sqlite_rates)),
         "postgresql_reads_per_second": round(statistics.median(postgres_rates)),
         "sqlite_runs": sqlite_rates, "postgresql_runs": postgres_rates,

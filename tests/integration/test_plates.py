@@ -132,7 +132,9 @@ def test_fuzzy_matches_expired_entries_and_false_hit_rates(signed_in_as):
     assert rates["by_camera"]["5"] == {"disposed": 1, "false_hits": 1, "false_hit_rate": 1.0}
 
 
-def test_searches_need_a_purpose_and_case_and_find_earlier_passes(runtime, signed_in_as):
+def test_searches_need_a_purpose_and_case_and_find_earlier_passes(runtime, signed_in_as, monkeypatch):
+    from rtcc.alpr import search
+
     operator, _ = signed_in_as("operator")
     for camera, seconds, lat, lon in ((1, 3600, 34.090, -118.370), (2, 1800, 34.091, -118.360), (3, 60, 34.200, -118.100)):
         operator.post("/api/v1/alpr/reads", json=reads_of("7ABC123", camera_id=camera, seconds_ago=seconds, latitude=lat, longitude=lon))
@@ -147,6 +149,13 @@ def test_searches_need_a_purpose_and_case_and_find_earlier_passes(runtime, signe
     assert [read["camera_id"] for read in exact] == [3, 2, 1]  # newest first
     wildcard = analyst.get("/api/v1/alpr/reads", params={"plate": "7ABC12*", "mode": "wildcard", **bound}).json()
     assert {read["plate"] for read in wildcard} == {"7ABC123", "7ABC128"}
+    # A leading wildcard goes through the list of seen plates; both ways of serving it find the same reads.
+    for pattern in ("*BC12*", "?ABC12?"):
+        found = analyst.get("/api/v1/alpr/reads", params={"plate": pattern, "mode": "wildcard", **bound}).json()
+        assert sorted(read["plate"] for read in found) == ["7ABC123"] * 3 + ["7ABC128"], pattern
+    monkeypatch.setattr(search, "SEEN_PLATES_MOST", 1)  # two plates match: too many, so the reads are scanned
+    scanned = analyst.get("/api/v1/alpr/reads", params={"plate": "*BC12*", "mode": "wildcard", **bound}).json()
+    assert [read["id"] for read in scanned] == [read["id"] for read in found]
     fuzzy = analyst.get("/api/v1/alpr/reads", params={"plate": "7A8C123", "mode": "fuzzy", **bound}).json()
     assert {read["plate"] for read in fuzzy} == {"7ABC123"}
     area = "-118.38,34.08;-118.35,34.08;-118.35,34.10;-118.38,34.10"
@@ -159,12 +168,14 @@ def test_searches_need_a_purpose_and_case_and_find_earlier_passes(runtime, signe
 
     with runtime.database.session() as db:
         searches = audit.search(db, query=audit.AuditQuery(action="alpr.search", username=person.username))
-    assert len(searches) == 4 and all(s.case_number == "HOM-2026-0117" and s.purpose == bound["purpose"] for s in searches)
+    assert len(searches) == 7 and all(s.case_number == "HOM-2026-0117" and s.purpose == bound["purpose"] for s in searches)
     assert json.loads(searches[-1].query_terms)["plate"] == "7abc-123"
 
 
 def test_unmatched_reads_are_purged_after_the_retention_days_alert_reads_stay(runtime, signed_in_as):
-    from rtcc.alpr.models import PlateRead
+    from sqlalchemy import select
+
+    from rtcc.alpr.models import PlateRead, SeenPlate
     from rtcc.alpr.retention import purge_unmatched_reads
 
     supervisor, _ = signed_in_as("supervisor")
@@ -178,6 +189,13 @@ def test_unmatched_reads_are_purged_after_the_retention_days_alert_reads_stay(ru
         left = sorted(read.plate for read in db.query(PlateRead))
     assert [(r.camera_id, r.segment_count, r.reason) for r in receipts] == [(3, 1, "unmatched_reads")]
     assert left == ["2NEW222", "7ABC123"]  # the hotlisted read stays with its alert
+    # The purged plate is gone from the list leading-wildcard searches scan, too; the kept ones stay findable.
+    analyst, _ = signed_in_as("analyst")
+    bound = {"mode": "wildcard", "purpose": "retention check of purged plates", "case_number": "RET-1"}
+    assert analyst.get("/api/v1/alpr/reads", params={"plate": "*OLD*", **bound}).json() == []
+    assert [read["plate"] for read in analyst.get("/api/v1/alpr/reads", params={"plate": "*NEW*", **bound}).json()] == ["2NEW222"]
+    with runtime.database.session() as db:
+        assert sorted(db.scalars(select(SeenPlate.plate))) == ["2NEW222", "7ABC123"]
 
 
 def test_the_console_alert_queue_takes_an_analyst_through_verification(runtime, client, signed_in_as):

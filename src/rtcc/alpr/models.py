@@ -50,6 +50,17 @@ class PlateRead(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class SeenPlate(Base):
+    """Every plate that has a stored read: the short list a wildcard search (7AB?12*, *BC12*) is matched
+    against before reads are fetched by plate. Ingest adds to it; retention removes a plate with its last read."""
+
+    __tablename__ = "seen_plates"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    # Byte-order collation on PostgreSQL, so the key also serves LIKE 'ABC%' (SQLite: case_sensitive_like).
+    plate: Mapped[str] = mapped_column(String(16).with_variant(String(16, collation="C"), "postgresql"), primary_key=True)
+
+
 class Hotlist(Base):
     """A list of wanted plates from one source (NCIC extract, local BOLO list, Amber alerts)."""
 

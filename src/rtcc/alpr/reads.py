@@ -120,6 +120,8 @@ def ingest(session: Session, *, runtime: Runtime, hotlists: HotlistCache, source
         stored = _store_sqlite(session, source, now, list(accepted()))
     report.stored = len(stored)
     report.duplicates = len(rows) - len(stored)
+    if stored:
+        remember_plates(session, {rows[position][_PLATE] for _, position in stored})
     for read_id, position in stored:
         matches = hits.get(position)
         if matches:
@@ -127,6 +129,26 @@ def ingest(session: Session, *, runtime: Runtime, hotlists: HotlistCache, source
             report.alerts += alerts.raise_alerts(session, runtime=runtime, read_id=read_id, plate=plate,
                                                  camera_id=camera_id, read_at=read_at, matches=matches)
     return report
+
+
+def remember_plates(session: Session, plates: Iterable[str]) -> None:
+    """Add plates to seen_plates, the list a search with a leading wildcard scans (rtcc.alpr.search).
+
+    Sorted, so two writers on PostgreSQL take the key locks in the same order and never deadlock; a plate
+    already listed costs one index probe and no write.
+    """
+    ordered = sorted(plates)
+    if not ordered:
+        return
+    connection = session.connection()
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        if connection.dialect.name == "postgresql":
+            cursor.execute("INSERT INTO seen_plates (plate) SELECT unnest(%s::varchar[]) ON CONFLICT DO NOTHING", (ordered,))
+        else:
+            cursor.executemany("INSERT OR IGNORE INTO seen_plates (plate) VALUES (?)", [(plate,) for plate in ordered])
+    finally:
+        cursor.close()
 
 
 def _store_sqlite(session: Session, source: str, now: datetime, rows: list[tuple]) -> list[tuple[int, int]]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, exists, func, select, text
 from sqlalchemy.orm import Session
 
 from rtcc.alpr import partitions
-from rtcc.alpr.models import PlateAlert, PlateRead
+from rtcc.alpr.models import PlateAlert, PlateRead, SeenPlate
 from rtcc.audit import service as audit
 from rtcc.core import clock
 from rtcc.core.actor import SYSTEM
@@ -20,6 +20,7 @@ from rtcc.core.runtime import Runtime
 from rtcc.video.models import DeletionReceipt
 
 READ_RECEIPT_CAMERA = 0  # receipts for reads from devices outside the registry
+FORGET_CHUNK = 5000  # plates checked per statement when pruning seen_plates
 
 
 def _tally(totals: dict, camera_id: int | None, count: int, first: datetime, last: datetime) -> None:
@@ -30,7 +31,17 @@ def _tally(totals: dict, camera_id: int | None, count: int, first: datetime, las
         totals[camera_id] = (count, first, last)
 
 
-def _drop_expired_partitions(session: Session, totals: dict) -> list[str]:
+def _forget_plates(session: Session, plates: set[str]) -> None:
+    """Take out of seen_plates each of these plates that no stored read holds any more: a purged plate must
+    not outlive its reads in the list that wildcard searches scan."""
+    ordered = sorted(plates)
+    for start in range(0, len(ordered), FORGET_CHUNK):
+        session.execute(delete(SeenPlate).where(
+            SeenPlate.plate.in_(ordered[start:start + FORGET_CHUNK]),
+            ~exists().where(PlateRead.plate == SeenPlate.plate)))
+
+
+def _drop_expired_partitions(session: Session, totals: dict, gone: set[str]) -> list[str]:
     """Count, per camera, the reads of each detached partition, put back any read to keep, and drop it."""
     dropped = []
     for name in partitions.expired_tables(session):
@@ -43,6 +54,7 @@ def _drop_expired_partitions(session: Session, totals: dict) -> list[str]:
             f"WHERE NOT matched AND id NOT IN (SELECT read_id FROM plate_alerts) GROUP BY camera_id")).all()
         for camera_id, count, first, last in rows:
             _tally(totals, camera_id, count, first, last)
+        gone.update(session.execute(text(f"SELECT DISTINCT plate FROM {name}")).scalars())
         session.execute(text(f"DROP TABLE {name}"))
         dropped.append(name)
     return dropped
@@ -57,9 +69,10 @@ def purge_unmatched_reads(session: Session, *, runtime: Runtime) -> list[Deletio
     cutoff = clock.utcnow() - timedelta(days=runtime.settings.read_retention_days)
     totals: dict[int | None, tuple[int, datetime, datetime]] = {}
     dropped: list[str] = []
+    gone: set[str] = set()  # plates of the purged reads
     if session.get_bind().dialect.name == "postgresql":
         partitions.detach_purgeable_partitions(session.get_bind(), cutoff=cutoff)
-        dropped = _drop_expired_partitions(session, totals)
+        dropped = _drop_expired_partitions(session, totals, gone)
     behind_alerts = select(PlateAlert.read_id)
     doomed = (PlateRead.read_at < cutoff) & PlateRead.matched.is_(False) & PlateRead.id.not_in(behind_alerts)
     groups = session.execute(
@@ -67,7 +80,9 @@ def purge_unmatched_reads(session: Session, *, runtime: Runtime) -> list[Deletio
         .where(doomed).group_by(PlateRead.camera_id)
     ).all()
     if groups:
+        gone.update(session.execute(select(PlateRead.plate).where(doomed).distinct()).scalars())
         session.execute(delete(PlateRead).where(doomed))
+    _forget_plates(session, gone)
     for camera_id, count, first, last in groups:
         _tally(totals, camera_id, count, first, last)
     if not totals:

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from rtcc.alpr.models import PlateRead
+from rtcc.alpr.models import PlateRead, SeenPlate
 from rtcc.alpr.plates import MAX_PLATE, normalise_plate, one_substitution_variants
 from rtcc.audit import service as audit
 from rtcc.core import clock
@@ -20,6 +20,10 @@ from rtcc.core.runtime import Runtime
 WILDCARD_QUERY = re.compile(r"^[A-Z0-9?*]{1,16}$")
 CASE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{1,63}$")
 MODES = ("exact", "wildcard", "fuzzy")
+# A wildcard pattern is matched against seen_plates (one row per plate, ~10x fewer than reads; a leading * can
+# use no index on the reads at all) and the reads of up to this many plates are fetched through the plate index.
+# A pattern matching more plates than that is common enough that scanning reads newest first fills a page fast.
+SEEN_PLATES_MOST = 500
 
 
 @dataclass
@@ -50,7 +54,7 @@ def point_in_polygon(longitude: float, latitude: float, polygon: list[tuple[floa
     return inside
 
 
-def _plate_condition(query: PlateQuery):
+def _plate_condition(session: Session, query: PlateQuery):
     if query.mode not in MODES:
         raise InvalidInput(f"mode must be one of {', '.join(MODES)}.", code="invalid_search")
     if query.mode == "wildcard":
@@ -59,7 +63,17 @@ def _plate_condition(query: PlateQuery):
             raise InvalidInput("A wildcard search uses letters, digits, ? (one character) and * (any run), "
                                "and at least one letter or digit.", code="invalid_search")
         # The pattern holds only [A-Z0-9?*], so no SQL LIKE metacharacter of the user's survives.
-        return PlateRead.plate.like(pattern.replace("*", "%").replace("?", "_"))
+        like = pattern.replace("*", "%").replace("?", "_")
+        # Naming the plates also tells PostgreSQL's planner how few reads match: given the LIKE itself it can
+        # misjudge a rare pattern as common and scan every partition newest first for a page (0.5-2 s).
+        listed = SeenPlate.plate.like(like)
+        prefix = re.match(r"[A-Z0-9]*", pattern).group()
+        if prefix:  # as a key range too: a cached (generic) plan on PostgreSQL cannot take it from LIKE's parameter
+            listed &= SeenPlate.plate.between(prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1))
+        plates = session.execute(select(SeenPlate.plate).where(listed).limit(SEEN_PLATES_MOST + 1)).scalars().all()
+        if len(plates) <= SEEN_PLATES_MOST:
+            return PlateRead.plate.in_(plates)
+        return PlateRead.plate.like(like)
     plate = normalise_plate(query.plate)
     if not 2 <= len(plate) <= MAX_PLATE:
         raise InvalidInput("Give a plate of 2 to 10 letters or digits.", code="invalid_search")
@@ -75,7 +89,7 @@ def search_reads(session: Session, *, runtime: Runtime, actor: Actor, query: Pla
         raise InvalidInput("Say why you search (purpose, at least a few words).", code="purpose_required")
     if not CASE_NUMBER.match(case_number or ""):
         raise InvalidInput("A case number is required.", code="case_number_required")
-    statement = select(PlateRead).where(_plate_condition(query))
+    statement = select(PlateRead).where(_plate_condition(session, query))
     if query.start:
         statement = statement.where(PlateRead.read_at >= query.start)
     if query.end:
@@ -94,9 +108,13 @@ def search_reads(session: Session, *, runtime: Runtime, actor: Actor, query: Pla
     if not query.area:
         # Without a polygon every row fetched is a result: the database stops at the page (a top-N sort).
         statement = statement.limit(limit)
+    else:
+        # The polygon test runs in Python on the bounding box's rows, fetched in pages. Only here: paging uses a
+        # server-side cursor on PostgreSQL, which is planned for its first rows (cursor_tuple_fraction), and
+        # that favours a newest-first scan of every partition over the plate index.
+        statement = statement.execution_options(yield_per=500)
     found: list[PlateRead] = []
-    # The polygon test runs in Python on the bounding box's rows, fetched in pages.
-    for read in session.execute(statement.execution_options(yield_per=500)).scalars():
+    for read in session.execute(statement).scalars():
         if query.area and not point_in_polygon(read.longitude, read.latitude, query.area):
             continue
         found.append(read)
