@@ -132,6 +132,24 @@ def test_fuzzy_matches_expired_entries_and_false_hit_rates(signed_in_as):
     assert rates["by_camera"]["5"] == {"disposed": 1, "false_hits": 1, "false_hit_rate": 1.0}
 
 
+def test_an_entry_updated_in_place_stops_matching_at_its_new_expiry(signed_in_as):
+    supervisor, _ = signed_in_as("supervisor")
+    hotlist, _ = setup_hotlist(supervisor)
+    operator, _ = signed_in_as("operator")
+    assert operator.post("/api/v1/alpr/reads", json=reads_of("7ABC123", camera_id=4, seconds_ago=600)).json()["alerts"] == 1
+    # The car is recovered: the next extract carries the same record with an expiry already past.
+    recovered = NCIC_CSV.replace("V123456789,7ABC123,CA,STOLEN VEHICLE,TOYT,CAMRY,BLK,20261101,",
+                                 "V123456789,7ABC123,CA,STOLEN VEHICLE,TOYT,CAMRY,BLK,20261101,20261102")
+    assert recovered != NCIC_CSV
+    report = supervisor.post(f"/api/v1/alpr/hotlists/{hotlist['id']}/import", content=recovered,
+                             headers={"content-type": "text/csv"}).json()
+    assert report["updated"] >= 1
+    assert operator.post("/api/v1/alpr/reads", json=reads_of("7ABC123", camera_id=6)).json()["alerts"] == 0
+    # Put back with no expiry, it matches again.
+    supervisor.post(f"/api/v1/alpr/hotlists/{hotlist['id']}/import", content=NCIC_CSV, headers={"content-type": "text/csv"})
+    assert operator.post("/api/v1/alpr/reads", json=reads_of("7ABC123", camera_id=7)).json()["alerts"] == 1
+
+
 def test_searches_need_a_purpose_and_case_and_find_earlier_passes(runtime, signed_in_as, monkeypatch):
     from rtcc.alpr import search
 

@@ -155,12 +155,14 @@ def import_entries(session: Session, *, runtime: Runtime, actor: Actor, hotlist_
             for key, value in values.items():
                 setattr(entry, key, value)
             entry.removed_at = None
+            entry.version = HotlistEntry.version + 1  # in SQL: two imports at once both count
             report.updated += 1
     removed = 0
     if replace:
         for external_id, entry in existing.items():
             if external_id not in seen and entry.removed_at is None:
                 entry.removed_at, removed = now, removed + 1
+                entry.version = HotlistEntry.version + 1
     session.flush()
     audit.record(session, keys=runtime.keys, actor=actor, action="hotlist.import", object_type="hotlist", object_id=hotlist.id,
                  details={"format": format, "added": report.added, "updated": report.updated, "removed": removed,
@@ -178,7 +180,10 @@ def active_entries(session: Session) -> list[ActiveEntry]:
 
 
 class HotlistCache:
-    """The process's HotlistIndex, rebuilt when any hotlist changed (here or in another process)."""
+    """The process's HotlistIndex, rebuilt when any hotlist changed (here or in another process).
+
+    Entries are added, updated and removed, never deleted: the count and the sum of ids change with every
+    entry added, the sum of versions with every entry changed in place (imports raise it)."""
 
     def __init__(self):
         self.index = HotlistIndex()
@@ -187,8 +192,7 @@ class HotlistCache:
 
     def current(self, session: Session) -> HotlistIndex:
         fingerprint = tuple(session.execute(select(
-            func.count(HotlistEntry.id), func.max(HotlistEntry.id), func.sum(HotlistEntry.id),
-            func.max(HotlistEntry.removed_at), func.max(HotlistEntry.expires_at), func.max(HotlistEntry.entered_at),
+            func.count(HotlistEntry.id), func.max(HotlistEntry.id), func.sum(HotlistEntry.id), func.sum(HotlistEntry.version),
         )).one())
         if fingerprint != self._fingerprint:
             with self._lock:

@@ -93,6 +93,9 @@ class HotlistEntry(Base):
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Raised by every change to the entry, so each process's hotlist cache sees an edit in place (a recovered
+    # car's extract line with its expiry moved to today) and stops matching it (rtcc.alpr.hotlists.HotlistCache).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class PlateAlert(Base):
