@@ -1,14 +1,17 @@
 """The read store's time partitions (PostgreSQL) and the idempotency key they bring, on both engines."""
 
-from datetime import datetime, timezone
+import threading
+import time
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import text
 
 from rtcc.alpr import partitions
 from rtcc.alpr.hotlists import HotlistCache, create_hotlist, import_entries
-from rtcc.alpr.models import PlateAlert, PlateRead
+from rtcc.alpr.models import PlateAlert, PlateRead, SeenPlate
 from rtcc.alpr.reads import ReadIn, ingest
 from rtcc.alpr.retention import purge_unmatched_reads
+from rtcc.core import clock
 from rtcc.core.actor import SYSTEM
 from support import TEST_AGENCY
 
@@ -168,3 +171,29 @@ def test_migration_0010_keeps_every_read_and_alert_both_ways(runtime):
     with runtime.database.session() as db:
         ids = db.execute(text("SELECT id FROM plate_reads ORDER BY id")).scalars().all()
     assert len(ids) == len(set(ids)) == 4
+
+
+def test_a_plate_read_while_its_old_reads_are_purged_stays_listed_for_wildcard_search(runtime):
+    if runtime.database.dialect != "postgresql":
+        return  # SQLite has one writer at a time, so the purge and the read cannot overlap
+    now = clock.utcnow()
+    store(runtime, read("8RACE88", now - timedelta(days=runtime.settings.read_retention_days + 5)))
+    purged: list = []
+    with runtime.database.session() as ingesting:
+        # A fresh read of the same plate is stored, and not yet committed, when the retention sweep runs.
+        assert ingest(ingesting, runtime=runtime, hotlists=HotlistCache(), source="test",
+                      reads=[read("8RACE88", now)]).stored == 1
+
+        def sweep():
+            with runtime.database.session() as db:
+                purged.extend(purge_unmatched_reads(db, runtime=runtime))
+
+        sweeper = threading.Thread(target=sweep)
+        sweeper.start()
+        time.sleep(0.5)  # the sweep deletes the old read, then waits for this transaction before pruning the list
+    sweeper.join(timeout=30)
+    assert not sweeper.is_alive()
+    assert [r.segment_count for r in purged] == [1]
+    with runtime.database.session() as db:
+        assert db.query(SeenPlate).filter_by(plate="8RACE88").count() == 1
+        assert [r.read_at for r in db.query(PlateRead).filter_by(plate="8RACE88")] == [now]

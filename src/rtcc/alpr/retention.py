@@ -35,6 +35,12 @@ def _forget_plates(session: Session, plates: set[str]) -> None:
     """Take out of seen_plates each of these plates that no stored read holds any more: a purged plate must
     not outlive its reads in the list that wildcard searches scan."""
     ordered = sorted(plates)
+    if ordered and session.get_bind().dialect.name == "postgresql":
+        # Wait for ingest transactions in flight (each holds seen_plates' ROW EXCLUSIVE lock until it commits)
+        # and keep new ones out until this sweep commits. Otherwise a read of a plate whose old reads are being
+        # purged, stored but not yet committed, is invisible to the check below, and its plate is taken out of
+        # the list while it gains a read. (SQLite has one writer at a time: nothing to wait for.)
+        session.execute(text("LOCK TABLE seen_plates IN SHARE ROW EXCLUSIVE MODE"))
     for start in range(0, len(ordered), FORGET_CHUNK):
         session.execute(delete(SeenPlate).where(
             SeenPlate.plate.in_(ordered[start:start + FORGET_CHUNK]),
