@@ -132,7 +132,7 @@ def ingest(session: Session, *, runtime: Runtime, hotlists: HotlistCache, source
 
 
 def remember_plates(session: Session, plates: Iterable[str]) -> None:
-    """Add plates to seen_plates, the list a search with a leading wildcard scans (rtcc.alpr.search).
+    """Add plates to seen_plates, the list wildcard searches match first (rtcc.alpr.search).
 
     Sorted, so two writers on PostgreSQL take the key locks in the same order and never deadlock; a plate
     already listed costs one index probe and no write.
