@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import cv2
 import pytest
 from sqlalchemy import select
 from support import TEST_AGENCY
@@ -15,6 +16,7 @@ from rtcc.alpr.video_worker import CameraPlateReader, PlateReadingSupervisor
 from rtcc.auth.models import Agency
 from rtcc.cameras.service import new_camera
 from rtcc.sim.cameras import MediaDependencyError, SimulatedCameras
+from rtcc.video.supervisor import RecordingSupervisor
 
 READ_SECONDS = 15
 
@@ -78,6 +80,50 @@ def test_live_camera_plates_are_read_once_per_pass_and_stored_with_crops(runtime
     assert len(reads) < stats["frames_read"]
 
 
+def test_a_read_off_the_sub_stream_gets_its_crop_cut_again_from_the_main_stream_recording(runtime, simulated):
+    runtime.settings.recording_enabled = True
+    runtime.settings.segment_seconds = 2
+    runtime.settings.recorder_reconcile_seconds = 0.5
+    camera_id = add_camera(runtime, groups=["alpr"], main=simulated.urls[0], sub=simulated.sub_urls[0])
+    worker = CameraPlateReader(runtime=runtime, hotlists=HotlistCache(), camera_id=camera_id,
+                               url=simulated.sub_urls[0], source="sub", fps=2, sharpen_from_recording=True)
+
+    async def scenario() -> None:
+        await runtime.bus.start()
+        recorder = RecordingSupervisor(runtime)
+        recording = asyncio.create_task(recorder.run())
+        reading = asyncio.create_task(worker.run())
+        deadline = time.monotonic() + 45
+        while worker.crops_sharpened < 1 and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+        await worker.stop()
+        await asyncio.wait_for(reading, timeout=20)
+        await recorder.stop()
+        recording.cancel()
+        await runtime.bus.stop()
+
+    asyncio.run(scenario())
+    with runtime.database.read_session() as db:
+        reads = db.execute(select(PlateRead.plate, PlateRead.crop_path).where(PlateRead.camera_id == camera_id)).all()
+    sharpened = [read for read in reads if read.crop_path and read.crop_path.endswith("_main.jpg")]
+    assert sharpened, f"no crop was cut from the recording: {worker.stats()} {reads}"
+    from rtcc.alpr.reader import PlateReader
+
+    reader = PlateReader()
+    compared = 0
+    for read in sharpened:
+        main = cv2.imread(str(runtime.settings.data_dir / read.crop_path))
+        sub = cv2.imread(str(runtime.settings.data_dir / read.crop_path.replace("_main.jpg", ".jpg")))
+        assert main is not None and sub is not None  # the sub-stream crop is kept beside it
+        on_main = {found.plate: found.box for found in reader.read_image(main)}
+        on_sub = {found.plate: found.box for found in reader.read_image(sub)}
+        assert read.plate in on_main, (read.plate, list(on_main))
+        if read.plate in on_sub:  # 720 lines against 360: the plate has about twice the pixels each way
+            assert on_main[read.plate][3] >= 1.5 * on_sub[read.plate][3]
+            compared += 1
+    assert compared, "no sub-stream crop of a sharpened read could be read to compare"
+
+
 def test_supervisor_reads_only_cameras_in_the_alpr_group(runtime):
     opted_in = add_camera(runtime, groups=["alpr", "downtown"], main="rtsp://127.0.0.1:9/main", sub="rtsp://127.0.0.1:9/sub")
     add_camera(runtime, groups=["downtown"], main="rtsp://127.0.0.1:9/other", sub=None)
@@ -85,4 +131,5 @@ def test_supervisor_reads_only_cameras_in_the_alpr_group(runtime):
     wanted = PlateReadingSupervisor(runtime, HotlistCache())._wanted()
     assert set(wanted) == {opted_in, main_only}
     assert wanted[opted_in][:2] == ("rtsp://127.0.0.1:9/sub", "sub")
+    assert wanted[opted_in][4] is runtime.settings.recording_enabled  # recorded continuously: crops are cut again
     assert wanted[main_only][:2] == ("rtsp://127.0.0.1:9/solo", "main")

@@ -41,6 +41,8 @@ class VehiclePass:
     direction: str | None  # "left", "right", "towards", "away", or None when it cannot be told
     best_seen: datetime | None = None  # when the best sighting (and its crop) was taken
     region: str | None = None
+    best_box: tuple[int, int, int, int] | None = None  # the plate's box in the best sighting's frame (x, y, w, h)
+    frame_size: tuple[int, int] | None = None  # that frame's width and height, to find the box at another size
 
 
 def edit_distance(first: str, second: str) -> int:
@@ -110,6 +112,7 @@ class _OpenPass:
     sightings: list[Sighting] = field(default_factory=list)
     best: Sighting | None = None
     best_crop: np.ndarray | None = None
+    frame_size: tuple[int, int] | None = None
 
     def plates(self) -> set[str]:
         return {sighting.plate for sighting in self.sightings}
@@ -153,6 +156,7 @@ class PlateTracker:
             if open_pass.best is None or self._score(sighting) > self._score(open_pass.best):
                 open_pass.best = sighting
                 open_pass.best_crop = crop_around(frame, sighting.box) if frame is not None else None
+                open_pass.frame_size = (frame.shape[1], frame.shape[0]) if frame is not None else None
         return ended
 
     def flush(self) -> list[VehiclePass]:
@@ -184,7 +188,8 @@ class PlateTracker:
         return [VehiclePass(plate=plate, confidence=confidence, first_seen=sightings[0].at, last_seen=sightings[-1].at,
                             sightings=len(sightings), best_crop=open_pass.best_crop,
                             direction=direction_of(sightings[0], sightings[-1]),
-                            best_seen=open_pass.best.at, region=open_pass.best.region)]
+                            best_seen=open_pass.best.at, region=open_pass.best.region, best_box=open_pass.best.box,
+                            frame_size=open_pass.frame_size)]
 
 
 class MotionGate:

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import signal
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ import numpy as np
 from sqlalchemy import select
 
 from rtcc.alpr.hotlists import HotlistCache
+from rtcc.alpr.main_crops import PassToSharpen, sharpen_crop
 from rtcc.alpr.reads import ReadIn, ingest
 from rtcc.alpr.video_reads import MotionGate, PlateTracker, VehiclePass
 from rtcc.cameras.models import Camera
@@ -53,7 +55,8 @@ class CameraPlateReader:
     def __init__(self, *, runtime: Runtime, hotlists: HotlistCache, camera_id: int, url: str, source: str = "sub",
                  fps: float = 2.0, width: int | None = None, height: int | None = None, privacy_masks=(),
                  tracker: PlateTracker | None = None, gate: MotionGate | None = None, reader=None, region: str = "us",
-                 queue_frames: int = 4, io_timeout_s: int = 10, stale_after_s: float = 10.0, max_backoff_s: float = 60.0):
+                 queue_frames: int = 4, io_timeout_s: int = 10, stale_after_s: float = 10.0, max_backoff_s: float = 60.0,
+                 sharpen_from_recording: bool = False):
         if source not in FRAME_SIZES:
             raise ValueError(f"source must be 'sub' or 'main', not {source!r}")
         self.runtime, self.hotlists, self.camera_id, self.url, self.source = runtime, hotlists, camera_id, url, source
@@ -65,9 +68,16 @@ class CameraPlateReader:
         self.gate = gate or MotionGate()
         self.region = region
         self._reader = reader  # made in the worker thread on first use: loading models takes a second
+        self._reader_lock = threading.Lock()  # frames and crop sharpening read from two threads
+        # Read from the sub-stream and recorded from the main one: each stored pass's crop is cut again from
+        # the recording at the main stream's size once its segment closes (rtcc.alpr.main_crops).
+        self.sharpen_from_recording = sharpen_from_recording and source == "sub"
+        self._sharpening: set[asyncio.Task] = set()
+        self._stop_sharpening = threading.Event()
         self.io_timeout_s, self.stale_after_s, self.max_backoff_s = io_timeout_s, stale_after_s, max_backoff_s
         self.status = "connecting"
         self.frames_decoded = self.frames_dropped = self.passes_stored = self.alerts = self.store_failures = 0
+        self.crops_sharpened = 0
         self.read_seconds = 0.0  # time spent in the reader, for CPU budgeting
         self.started_monotonic: float | None = None
         self._queue: asyncio.Queue[Frame] = asyncio.Queue(maxsize=queue_frames)
@@ -96,7 +106,7 @@ class CameraPlateReader:
                 "frames_read": self.gate.frames_read, "frames_skipped": self.gate.frames_skipped,
                 "read_seconds": round(self.read_seconds, 2), "open_passes": self.tracker.open_passes,
                 "passes_stored": self.passes_stored, "passes_discarded": self.tracker.passes_discarded,
-                "alerts": self.alerts, "store_failures": self.store_failures}
+                "alerts": self.alerts, "store_failures": self.store_failures, "crops_sharpened": self.crops_sharpened}
 
     async def run(self) -> None:
         """Decode, gate, read, track and store until stop(); open passes are stored on the way out."""
@@ -119,6 +129,9 @@ class CameraPlateReader:
                 await decoder
             for vehicle_pass in self.tracker.flush():
                 await self._store(vehicle_pass)
+            # Crops still waiting for their recording give up now (the recorder is stopping too); one being cut ends.
+            self._stop_sharpening.set()
+            await asyncio.gather(*self._sharpening, return_exceptions=True)
             self.status = "stopped"
 
     async def stop(self) -> None:
@@ -137,23 +150,31 @@ class CameraPlateReader:
             await self._store(vehicle_pass)
 
     def _read(self, pixels: np.ndarray):
-        if self._reader is None:
-            from rtcc.alpr.reader import (
-                PlateReader,  # onnxruntime is heavy: loaded only where plates are read
-            )
+        with self._reader_lock:
+            if self._reader is None:
+                from rtcc.alpr.reader import (
+                    PlateReader,  # onnxruntime is heavy: loaded only where plates are read
+                )
 
-            self._reader = PlateReader(region=self.region, threads=1)
-        return self._reader.read_image(pixels)
+                self._reader = PlateReader(region=self.region, threads=1)
+            return self._reader.read_image(pixels)
 
     async def _store(self, vehicle_pass: VehiclePass) -> None:
         try:
-            report = await asyncio.to_thread(self._store_now, vehicle_pass)
+            report, read = await asyncio.to_thread(self._store_now, vehicle_pass)
         except Exception:  # a failed store loses one read, never the worker
             self.store_failures += 1
             log.exception("storing plate read from camera %s failed", self.camera_id)
             return
         self.passes_stored += report.stored
         self.alerts += report.alerts
+        if (report.stored and self.sharpen_from_recording and read.crop_path and vehicle_pass.best_box
+                and vehicle_pass.frame_size and not self._stop_sharpening.is_set()):
+            job = PassToSharpen(camera_id=self.camera_id, plate=read.plate, read_at=read.read_at, box=vehicle_pass.best_box,
+                                frame_size=vehicle_pass.frame_size, crop_path=read.crop_path)
+            task = asyncio.create_task(asyncio.to_thread(self._sharpen, job))
+            self._sharpening.add(task)
+            task.add_done_callback(self._sharpening.discard)
 
     def _store_now(self, vehicle_pass: VehiclePass):
         read_at = vehicle_pass.best_seen or vehicle_pass.first_seen
@@ -162,7 +183,16 @@ class CameraPlateReader:
                       region=vehicle_pass.region, camera_id=self.camera_id, direction=vehicle_pass.direction,
                       crop_path=crop_path)
         with self.runtime.database.session() as db:
-            return ingest(db, runtime=self.runtime, hotlists=self.hotlists, source="reader", reads=[read])
+            return ingest(db, runtime=self.runtime, hotlists=self.hotlists, source="reader", reads=[read]), read
+
+    def _sharpen(self, job: PassToSharpen) -> None:
+        # Segments are indexed as they close: wait for a few of them, then keep the sub-stream crop.
+        wait_s = self.runtime.settings.segment_seconds * 3 + 5
+        try:
+            if sharpen_crop(self.runtime, self._read, job, wait_s=wait_s, stopping=self._stop_sharpening):
+                self.crops_sharpened += 1
+        except Exception:  # the read and its sub-stream crop are stored already: nothing is lost
+            log.exception("cutting the main-stream crop of a read on camera %s failed", self.camera_id)
 
     def _save_crop(self, vehicle_pass: VehiclePass, read_at: datetime) -> str | None:
         """The best crop as JPEG under DATA_DIR/plates/cam<id>/<date>/; its path relative to DATA_DIR."""
@@ -270,7 +300,9 @@ class PlateReadingSupervisor:
                 source = self.source if camera.sub_stream_url else "main"
                 url = stream_url_for_ingest(camera, runtime=self.runtime, sub_stream=source == "sub")
                 if url:
-                    wanted[camera.id] = (url, source, tuple(map(str, camera.privacy_masks or [])), camera.privacy_masks or [])
+                    recorded = self.runtime.settings.recording_enabled and camera.record_mode == "continuous"
+                    wanted[camera.id] = (url, source, tuple(map(str, camera.privacy_masks or [])), camera.privacy_masks or [],
+                                         recorded)
             return wanted
 
     async def reconcile(self) -> None:
@@ -280,10 +312,10 @@ class PlateReadingSupervisor:
         for camera_id, (key, reader, task) in list(self.readers.items()):
             if camera_id not in wanted or wanted[camera_id][:3] != key or task.done():
                 await self._stop_one(camera_id)
-        for camera_id, (url, source, mask_key, masks) in wanted.items():
+        for camera_id, (url, source, mask_key, masks, recorded) in wanted.items():
             if camera_id not in self.readers:
                 reader = CameraPlateReader(runtime=self.runtime, hotlists=self.hotlists, camera_id=camera_id, url=url,
-                                           source=source, fps=self.fps, privacy_masks=masks)
+                                           source=source, fps=self.fps, privacy_masks=masks, sharpen_from_recording=recorded)
                 task = asyncio.create_task(reader.run(), name=f"alpr-cam{camera_id}")
                 self.readers[camera_id] = ((url, source, mask_key), reader, task)
 
