@@ -12,8 +12,6 @@ a wrong crop is worse than a small one. Privacy masks are already burnt into the
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -48,16 +46,22 @@ class PassToSharpen:
     crop_path: str  # the sub-stream crop it replaces, relative to DATA_DIR
 
 
-def sharpen_crop(runtime: Runtime, read_plates, job: PassToSharpen, *, wait_s: float,
-                 stopping: threading.Event | None = None) -> str | None:
-    """Wait up to wait_s for the recording of job.read_at, cut the main-stream crop, point the read at it.
+def recording_covering(runtime: Runtime, job: PassToSharpen) -> list:
+    """The indexed segments around the read once one covers it (segments are indexed as they close), else []."""
+    with runtime.database.read_session() as db:
+        segments = segments_between(db, camera_id=job.camera_id, start=job.read_at - timedelta(seconds=2),
+                                    end=job.read_at + timedelta(seconds=2))
+        db.expunge_all()
+    last_instant = job.read_at + timedelta(seconds=max(OFFSETS_S))
+    return segments if any(s.started_at <= last_instant <= s.ended_at for s in segments) else []
+
+
+def cut_sharper_crop(runtime: Runtime, read_plates, job: PassToSharpen, segments: list) -> str | None:
+    """Cut the main-stream crop from the recording and point the read at it.
 
     `read_plates(pixels)` returns PlateReads for a BGR picture (the worker's reader). The new crop's path
-    (relative to DATA_DIR), or None when there is no recording, no larger picture or no confirming read.
+    (relative to DATA_DIR), or None when the recording is no larger or does not confirm the plate.
     """
-    segments = _wait_for_recording(runtime, job, wait_s=wait_s, stopping=stopping)
-    if not segments:
-        return None
     store = media_store(runtime)
     for offset in OFFSETS_S:
         try:
@@ -71,22 +75,6 @@ def sharpen_crop(runtime: Runtime, read_plates, job: PassToSharpen, *, wait_s: f
         if box is not None:
             return _save_and_point(runtime, job, crop_around(frame, box))
     return None
-
-
-def _wait_for_recording(runtime: Runtime, job: PassToSharpen, *, wait_s: float, stopping: threading.Event | None):
-    """The indexed segments around the read once one covers it (segments are indexed as they close), else []."""
-    deadline = time.monotonic() + wait_s
-    while True:
-        with runtime.database.read_session() as db:
-            segments = segments_between(db, camera_id=job.camera_id, start=job.read_at - timedelta(seconds=2),
-                                        end=job.read_at + timedelta(seconds=2))
-            db.expunge_all()
-        if any(segment.started_at <= job.read_at + timedelta(seconds=max(OFFSETS_S)) <= segment.ended_at
-               for segment in segments):
-            return segments
-        if time.monotonic() >= deadline or (stopping is not None and stopping.is_set()):
-            return []
-        time.sleep(1.0)
 
 
 def _confirmed_box(frame: np.ndarray, job: PassToSharpen, read_plates) -> tuple[int, int, int, int] | None:

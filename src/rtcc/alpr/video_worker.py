@@ -26,7 +26,7 @@ import numpy as np
 from sqlalchemy import select
 
 from rtcc.alpr.hotlists import HotlistCache
-from rtcc.alpr.main_crops import PassToSharpen, sharpen_crop
+from rtcc.alpr.main_crops import PassToSharpen, cut_sharper_crop, recording_covering
 from rtcc.alpr.reads import ReadIn, ingest
 from rtcc.alpr.video_reads import MotionGate, PlateTracker, VehiclePass
 from rtcc.cameras.models import Camera
@@ -73,7 +73,6 @@ class CameraPlateReader:
         # the recording at the main stream's size once its segment closes (rtcc.alpr.main_crops).
         self.sharpen_from_recording = sharpen_from_recording and source == "sub"
         self._sharpening: set[asyncio.Task] = set()
-        self._stop_sharpening = threading.Event()
         self.io_timeout_s, self.stale_after_s, self.max_backoff_s = io_timeout_s, stale_after_s, max_backoff_s
         self.status = "connecting"
         self.frames_decoded = self.frames_dropped = self.passes_stored = self.alerts = self.store_failures = 0
@@ -130,7 +129,6 @@ class CameraPlateReader:
             for vehicle_pass in self.tracker.flush():
                 await self._store(vehicle_pass)
             # Crops still waiting for their recording give up now (the recorder is stopping too); one being cut ends.
-            self._stop_sharpening.set()
             await asyncio.gather(*self._sharpening, return_exceptions=True)
             self.status = "stopped"
 
@@ -169,10 +167,10 @@ class CameraPlateReader:
         self.passes_stored += report.stored
         self.alerts += report.alerts
         if (report.stored and self.sharpen_from_recording and read.crop_path and vehicle_pass.best_box
-                and vehicle_pass.frame_size and not self._stop_sharpening.is_set()):
+                and vehicle_pass.frame_size and not self._stopping.is_set()):
             job = PassToSharpen(camera_id=self.camera_id, plate=read.plate, read_at=read.read_at, box=vehicle_pass.best_box,
                                 frame_size=vehicle_pass.frame_size, crop_path=read.crop_path)
-            task = asyncio.create_task(asyncio.to_thread(self._sharpen, job))
+            task = asyncio.create_task(self._sharpen(job))
             self._sharpening.add(task)
             task.add_done_callback(self._sharpening.discard)
 
@@ -185,11 +183,17 @@ class CameraPlateReader:
         with self.runtime.database.session() as db:
             return ingest(db, runtime=self.runtime, hotlists=self.hotlists, source="reader", reads=[read]), read
 
-    def _sharpen(self, job: PassToSharpen) -> None:
-        # Segments are indexed as they close: wait for a few of them, then keep the sub-stream crop.
-        wait_s = self.runtime.settings.segment_seconds * 3 + 5
+    async def _sharpen(self, job: PassToSharpen) -> None:
+        # Segments are indexed as they close: wait (here, not in a worker thread, which the frames need) for a
+        # few of them, then keep the sub-stream crop.
+        deadline = time.monotonic() + self.runtime.settings.segment_seconds * 3 + 5
         try:
-            if sharpen_crop(self.runtime, self._read, job, wait_s=wait_s, stopping=self._stop_sharpening):
+            while not (segments := await asyncio.to_thread(recording_covering, self.runtime, job)):
+                if time.monotonic() >= deadline or self._stopping.is_set():
+                    return
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), timeout=1.0)
+            if await asyncio.to_thread(cut_sharper_crop, self.runtime, self._read, job, segments):
                 self.crops_sharpened += 1
         except Exception:  # the read and its sub-stream crop are stored already: nothing is lost
             log.exception("cutting the main-stream crop of a read on camera %s failed", self.camera_id)
