@@ -21,7 +21,7 @@ import numpy as np
 from sqlalchemy import update
 
 from rtcc.alpr.models import PlateRead
-from rtcc.alpr.video_reads import crop_around, edit_distance
+from rtcc.alpr.video_reads import crop_around, edit_distance, write_crop
 from rtcc.core.errors import RTCCError
 from rtcc.core.runtime import Runtime
 from rtcc.video.playback import segments_between, snapshot_jpeg
@@ -42,7 +42,7 @@ class PassToSharpen:
     plate: str
     read_at: datetime  # the read's time: also the best sighting's (VehiclePass.best_seen)
     box: tuple[int, int, int, int]  # in the sub-stream frame
-    frame_size: tuple[int, int]  # the sub-stream frame's width and height
+    frame_size: tuple[int, int]  # the width and height the sub-stream was decoded at
     crop_path: str  # the sub-stream crop it replaces, relative to DATA_DIR
 
 
@@ -97,9 +97,7 @@ def _confirmed_box(frame: np.ndarray, job: PassToSharpen, read_plates) -> tuple[
 
 def _save_and_point(runtime: Runtime, job: PassToSharpen, crop: np.ndarray) -> str | None:
     relative = Path(job.crop_path).with_name(Path(job.crop_path).stem + "_main.jpg")
-    target = runtime.settings.data_dir / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if crop.size == 0 or not cv2.imwrite(str(target), crop, [cv2.IMWRITE_JPEG_QUALITY, 90]):
+    if not write_crop(runtime.settings.data_dir / relative, crop):
         return None
     with runtime.database.session() as db:
         # The sub-stream crop file stays where it was: an alert already raised may have shown it.

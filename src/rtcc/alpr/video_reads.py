@@ -6,6 +6,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -42,7 +43,6 @@ class VehiclePass:
     best_seen: datetime | None = None  # when the best sighting (and its crop) was taken
     region: str | None = None
     best_box: tuple[int, int, int, int] | None = None  # the plate's box in the best sighting's frame (x, y, w, h)
-    frame_size: tuple[int, int] | None = None  # that frame's width and height, to find the box at another size
 
 
 def edit_distance(first: str, second: str) -> int:
@@ -98,6 +98,12 @@ def direction_of(first: Sighting, last: Sighting, *, min_shift_boxes: float = 0.
     return None
 
 
+def write_crop(target: Path, crop: np.ndarray) -> bool:
+    """Save a crop as JPEG (quality 90), making its folder; whether it was written."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return crop.size > 0 and cv2.imwrite(str(target), crop, [cv2.IMWRITE_JPEG_QUALITY, 90])
+
+
 def crop_around(frame: np.ndarray, box: tuple[int, int, int, int], *, pad_x: float = 0.6, pad_y: float = 1.2) -> np.ndarray:
     """The plate with some of its vehicle around it (padding in box widths / heights), as a copy."""
     x, y, width, height = box
@@ -112,7 +118,6 @@ class _OpenPass:
     sightings: list[Sighting] = field(default_factory=list)
     best: Sighting | None = None
     best_crop: np.ndarray | None = None
-    frame_size: tuple[int, int] | None = None
 
     def plates(self) -> set[str]:
         return {sighting.plate for sighting in self.sightings}
@@ -156,7 +161,6 @@ class PlateTracker:
             if open_pass.best is None or self._score(sighting) > self._score(open_pass.best):
                 open_pass.best = sighting
                 open_pass.best_crop = crop_around(frame, sighting.box) if frame is not None else None
-                open_pass.frame_size = (frame.shape[1], frame.shape[0]) if frame is not None else None
         return ended
 
     def flush(self) -> list[VehiclePass]:
@@ -188,8 +192,7 @@ class PlateTracker:
         return [VehiclePass(plate=plate, confidence=confidence, first_seen=sightings[0].at, last_seen=sightings[-1].at,
                             sightings=len(sightings), best_crop=open_pass.best_crop,
                             direction=direction_of(sightings[0], sightings[-1]),
-                            best_seen=open_pass.best.at, region=open_pass.best.region, best_box=open_pass.best.box,
-                            frame_size=open_pass.frame_size)]
+                            best_seen=open_pass.best.at, region=open_pass.best.region, best_box=open_pass.best.box)]
 
 
 class MotionGate:

@@ -21,14 +21,13 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import cv2
 import numpy as np
 from sqlalchemy import select
 
 from rtcc.alpr.hotlists import HotlistCache
 from rtcc.alpr.main_crops import PassToSharpen, cut_sharper_crop, recording_covering
 from rtcc.alpr.reads import ReadIn, ingest
-from rtcc.alpr.video_reads import MotionGate, PlateTracker, VehiclePass
+from rtcc.alpr.video_reads import MotionGate, PlateTracker, VehiclePass, write_crop
 from rtcc.cameras.models import Camera
 from rtcc.cameras.service import stream_url_for_ingest
 from rtcc.cameras.streams import rtsp_transport_of
@@ -167,9 +166,9 @@ class CameraPlateReader:
         self.passes_stored += report.stored
         self.alerts += report.alerts
         if (report.stored and self.sharpen_from_recording and read.crop_path and vehicle_pass.best_box
-                and vehicle_pass.frame_size and not self._stopping.is_set()):
+                and not self._stopping.is_set()):
             job = PassToSharpen(camera_id=self.camera_id, plate=read.plate, read_at=read.read_at, box=vehicle_pass.best_box,
-                                frame_size=vehicle_pass.frame_size, crop_path=read.crop_path)
+                                frame_size=(self.width, self.height), crop_path=read.crop_path)
             task = asyncio.create_task(self._sharpen(job))
             self._sharpening.add(task)
             task.add_done_callback(self._sharpening.discard)
@@ -205,11 +204,7 @@ class CameraPlateReader:
         safe_plate = "".join(character for character in vehicle_pass.plate if character.isalnum())[:16] or "plate"
         relative = Path("plates") / f"cam{self.camera_id}" / read_at.strftime("%Y-%m-%d") / \
             f"{read_at.strftime('%H%M%S_%f')}_{safe_plate}.jpg"
-        target = self.runtime.settings.data_dir / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if not cv2.imwrite(str(target), vehicle_pass.best_crop, [cv2.IMWRITE_JPEG_QUALITY, 90]):
-            return None
-        return relative.as_posix()
+        return relative.as_posix() if write_crop(self.runtime.settings.data_dir / relative, vehicle_pass.best_crop) else None
 
     def _offer(self, frame: Frame) -> None:
         """Queue a frame, dropping the oldest when the reader lags: a late read of a gone car is worth less."""
