@@ -4,7 +4,6 @@ import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pyotp
@@ -13,7 +12,7 @@ import pytest
 from rtcc.core.config import Settings
 from rtcc.core.runtime import build_runtime
 from rtcc.sim.city import seed_city
-from browser_support import CHROMIUM, CHROMIUM_ARGS
+from browser_support import chromium
 from support import create_person
 
 pytestmark = pytest.mark.browser
@@ -51,14 +50,8 @@ def server(tmp_path):
 
 @pytest.fixture
 def page():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} missing: run scripts/test-services.sh (installs Debian's chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser.new_page(bypass_csp=True)  # Playwright polls wait_for_function with eval
-        browser.close()
 
 
 def test_first_sign_in_through_the_console(server, page, tmp_path):
