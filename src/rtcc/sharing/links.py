@@ -18,7 +18,7 @@ from rtcc.audit import service as audit
 from rtcc.auth import totp
 from rtcc.auth.models import User
 from rtcc.auth.service import account_status
-from rtcc.auth.sessions import record_sign_in_failure
+from rtcc.auth.sessions import hash_token, record_sign_in_failure
 from rtcc.cameras.models import Camera
 from rtcc.core import clock
 from rtcc.core.actor import Actor
@@ -29,7 +29,6 @@ from rtcc.sharing.models import FieldShare
 from rtcc.sharing.service import (
     REFUSALS,
     delete_media,
-    hash_secret,
     recipient_actor,
     share_agency_ori,
     share_event_fields,
@@ -58,7 +57,7 @@ class LinkOutcome:
 def _find(session: Session, raw_token: str) -> FieldShare | None:
     if not raw_token or len(raw_token) > 100:
         return None
-    return session.execute(select(FieldShare).where(FieldShare.token_hash == hash_secret(raw_token))).scalar_one_or_none()
+    return session.execute(select(FieldShare).where(FieldShare.token_hash == hash_token(raw_token))).scalar_one_or_none()
 
 
 def _refuse(session: Session, *, runtime: Runtime, share: FieldShare | None, reason: str, actor: Actor,
@@ -133,7 +132,7 @@ def verify_and_redeem(session: Session, *, runtime: Runtime, raw_token: str, use
     # Single use even against two browsers verifying at once: only one UPDATE finds the link unredeemed.
     claimed = session.execute(
         update(FieldShare).where(FieldShare.id == share.id, FieldShare.redeemed_at.is_(None))
-        .values(redeemed_at=now, device_hash=hash_secret(device_token))
+        .values(redeemed_at=now, device_hash=hash_token(device_token))
     ).rowcount
     session.refresh(share)
     if claimed != 1:
@@ -158,7 +157,7 @@ def _bound(session: Session, runtime: Runtime, raw_token: str, device_cookie: st
     if refused:
         return None, None, refused
     if share.redeemed_at is None or not device_cookie or share.device_hash is None or \
-            not secrets.compare_digest(hash_secret(device_cookie), share.device_hash):
+            not secrets.compare_digest(hash_token(device_cookie), share.device_hash):
         # Not yet verified here: the page shows the form instead; anything else is refused.
         if share.redeemed_at is None and what == "page":
             return share, None, None

@@ -6,7 +6,6 @@ with the link (verify, open, fetch the media, watch live) is in links.py.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import subprocess
 import tempfile
@@ -21,6 +20,7 @@ from rtcc.audit import service as audit
 from rtcc.auth.models import Agency, User
 from rtcc.auth.permissions import permissions_of
 from rtcc.auth.service import account_status, find_user
+from rtcc.auth.sessions import hash_token
 from rtcc.cameras.models import Camera
 from rtcc.cameras.service import get_visible_camera
 from rtcc.core import clock
@@ -52,11 +52,6 @@ REFUSALS: dict[str, tuple[int, str]] = {
     "wrong_kind": (404, "This link has no such content."),
     "media_gone": (410, "The shared content is no longer kept."),
 }
-
-
-def hash_secret(raw: str) -> str:
-    """Link tokens and device cookies are stored as SHA-256 of a 256-bit random value."""
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def shares_root(runtime: Runtime) -> Path:
@@ -210,7 +205,7 @@ def create_share(session: Session, *, runtime: Runtime, actor: Actor, body: Shar
             starts_at=body.start if body.kind == "clip" else None, ends_at=body.end if body.kind == "clip" else None,
             media_path=media.name if media else None, media_type=MEDIA_TYPES.get(body.kind),
             media_sha256=sha256_of(media) if media else None, media_bytes=media.stat().st_size if media else None,
-            created_at=now, expires_at=now + lifetime, token_hash=hash_secret(raw_token), open_count=0,
+            created_at=now, expires_at=now + lifetime, token_hash=hash_token(raw_token), open_count=0,
         )
         session.add(share)
         session.flush()
