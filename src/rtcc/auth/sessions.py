@@ -48,20 +48,28 @@ class SignInStep:
     enrolment_uri: str | None = None
 
 
-def actor_for(user_session: UserSession, *, source_address: str | None) -> Actor:
-    """The Actor a session acts as."""
-    user = user_session.user
+def user_actor(user: User, *, via: str, permissions: frozenset[str], source_address: str | None, **ids) -> Actor:
+    """A person's Actor: who they are, their agency and camera groups, with the permissions this way in grants
+    (ids: session_id or token_id)."""
     return Actor(
-        via="session",
+        via=via,
         username=user.username,
         user_id=user.id,
         role=user.role,
         agency_ori=user.agency.ori,
-        permissions=permissions_of(user.role) if user_session.stage == "active" else frozenset(),
+        permissions=permissions,
         camera_groups=tuple(user.camera_groups) if user.camera_groups is not None else None,
         source_address=source_address,
-        session_id=user_session.id,
+        **ids,
     )
+
+
+def actor_for(user_session: UserSession, *, source_address: str | None) -> Actor:
+    """The Actor a session acts as."""
+    user = user_session.user
+    permissions = permissions_of(user.role) if user_session.stage == "active" else frozenset()
+    return user_actor(user, via="session", permissions=permissions, source_address=source_address,
+                      session_id=user_session.id)
 
 
 def _attempt_actor(user: User | None, username: str, source_address: str | None) -> Actor:

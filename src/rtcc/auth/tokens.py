@@ -13,7 +13,7 @@ from rtcc.audit import service as audit
 from rtcc.auth.models import ApiToken
 from rtcc.auth.permissions import permissions_of
 from rtcc.auth.service import account_status, get_user
-from rtcc.auth.sessions import TOUCH_INTERVAL, hash_token
+from rtcc.auth.sessions import TOUCH_INTERVAL, hash_token, user_actor
 from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import AuthenticationRequired, InvalidInput, NotFound
@@ -110,14 +110,5 @@ def resolve_token(session: Session, *, raw_token: str) -> ApiToken:
 def actor_for_token(token: ApiToken, *, source_address: str | None) -> Actor:
     """A token acts with the permissions both it and its account's role hold."""
     user = token.user
-    return Actor(
-        via="token",
-        username=user.username,
-        user_id=user.id,
-        role=user.role,
-        agency_ori=user.agency.ori,
-        permissions=frozenset(token.permissions) & permissions_of(user.role),
-        camera_groups=tuple(user.camera_groups) if user.camera_groups is not None else None,
-        source_address=source_address,
-        token_id=token.id,
-    )
+    return user_actor(user, via="token", permissions=frozenset(token.permissions) & permissions_of(user.role),
+                      source_address=source_address, token_id=token.id)

@@ -20,7 +20,7 @@ from rtcc.audit import service as audit
 from rtcc.auth.models import Agency, User
 from rtcc.auth.permissions import permissions_of
 from rtcc.auth.service import account_status, find_user
-from rtcc.auth.sessions import hash_token
+from rtcc.auth.sessions import hash_token, user_actor
 from rtcc.cameras.models import Camera
 from rtcc.cameras.service import get_visible_camera
 from rtcc.core import clock
@@ -81,10 +81,7 @@ def describe(share: FieldShare) -> ShareOut:
 
 def recipient_actor(user: User, *, source_address: str | None) -> Actor:
     """The officer as the audit trail names them when they open a link (not a console session)."""
-    return Actor(via="share", username=user.username, user_id=user.id, role=user.role, agency_ori=user.agency.ori,
-                 permissions=permissions_of(user.role),
-                 camera_groups=tuple(user.camera_groups) if user.camera_groups is not None else None,
-                 source_address=source_address)
+    return user_actor(user, via="share", permissions=permissions_of(user.role), source_address=source_address)
 
 
 # --- the sender's side ------------------------------------------------------------------------
