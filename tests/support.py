@@ -1,8 +1,11 @@
 """Helpers the tests share: accounts and the whole sign-in, as a person does it."""
 
+import os
+import subprocess
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from rtcc.auth import service as accounts
 from rtcc.auth import totp
@@ -12,6 +15,23 @@ from rtcc.core.runtime import Runtime
 
 TEST_AGENCY = "CA0199900"
 OTHER_AGENCY = "NY0300000"
+CHECKOUT = Path(__file__).resolve().parents[1]
+DEV_SET_IN_SHARED = Path("shared") / "data" / "alpr" / "openalpr-us-dev"
+
+
+def alpr_dev_set() -> Path:
+    """The ALPR dev set: $RTCC_ALPR_DEV_SET, else ../shared beside this checkout (every machine of the project
+    and CI), else ../shared beside the checkout this one was cloned from (a clone made elsewhere, /tmp/x)."""
+    if os.environ.get("RTCC_ALPR_DEV_SET"):
+        return Path(os.environ["RTCC_ALPR_DEV_SET"])
+    beside = CHECKOUT.parent / DEV_SET_IN_SHARED
+    if beside.exists():
+        return beside
+    origin = subprocess.run(["git", "-C", str(CHECKOUT), "config", "--get", "remote.origin.url"],
+                            capture_output=True, text=True).stdout.strip()
+    if origin and Path(origin).is_dir():
+        return Path(origin).resolve().parent / DEV_SET_IN_SHARED
+    return beside  # missing: the tests that need it fail and name this path
 
 
 @dataclass

@@ -3,9 +3,9 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
+from support import alpr_dev_set
 
-DEV_SET = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "alpr" / "openalpr-us-dev"
+DEV_SET = alpr_dev_set()
 
 
 def test_alpr_read_prints_one_json_object_per_image_in_order(tmp_path):

@@ -1,7 +1,6 @@
 """End-to-end behaviour of PlateReader on synthetic and real images."""
 
 import json
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -14,8 +13,9 @@ from rtcc.alpr.reader import (
     read_result_as_json,
 )
 from rtcc.alpr.reader.localise import find_char_rows, location_prior
+from support import alpr_dev_set
 
-DEV_SET = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "alpr" / "openalpr-us-dev"
+DEV_SET = alpr_dev_set()
 
 
 def synthetic_plate(text: str) -> np.ndarray:
@@ -100,7 +100,7 @@ def test_json_lines_keep_order_and_report_errors(reader, tmp_path):
 
 
 def test_dev_set_accuracy_floor(reader):
-    # The dev set sits beside the checkout (../shared/...) on every machine of this project and in CI.
+    # The dev set sits beside the checkout (../shared/...) on every machine of this project and in CI (support.py).
     assert (DEV_SET / "groundtruth.tsv").exists(), f"dev set missing at {DEV_SET}"
     rows = [l.split("\t") for l in (DEV_SET / "groundtruth.tsv").read_text().splitlines() if l.strip()]
     # Every 11th image: a fixed spread over the set, not a hand-picked easy subset.
