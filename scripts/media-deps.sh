@@ -3,6 +3,7 @@
 # Debian's python3-gi, ffmpeg), only those missing. Idempotent and quiet: prints nothing
 # and touches nothing when all are installed.
 set -euo pipefail
+source "$(dirname "$0")/packages.sh"
 
 packages=(
   python3-gi                    # the RTSP server runs under Debian's python3 (the venv cannot load gi)
@@ -18,18 +19,7 @@ packages=(
   ffmpeg                        # ffprobe/ffmpeg for tests and the recorder
 )
 
-missing=()
-for package in "${packages[@]}"; do
-  if [ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null)" != "install ok installed" ]; then
-    missing+=("$package")
-  fi
-done
+mapfile -t missing < <(missing_packages "${packages[@]}")
 [ ${#missing[@]} -eq 0 ] && exit 0
-
-if [ "$(id -u)" != 0 ]; then
-  echo "run as root to install: ${missing[*]}" >&2
-  exit 1
-fi
 echo "installing ${missing[*]}"
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt_install "${missing[@]}"

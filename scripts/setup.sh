@@ -1,21 +1,40 @@
 #!/usr/bin/env bash
-# Create .venv and install OpenRTCC with its test tools. Idempotent and fast the second time:
-# it reinstalls only when pyproject.toml changed since the last install.
+# Create .venv and install OpenRTCC with its test tools, at the versions pinned in
+# constraints.txt. Idempotent and fast the second time: it reinstalls only when pyproject.toml
+# or constraints.txt changed since the last install, and it rebuilds a half-made .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/packages.sh
 
 python=${PYTHON:-python3}
 if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
   echo "OpenRTCC needs Python 3.11 or newer as '$python' (set PYTHON=...)" >&2
   exit 1
 fi
-if [ ! -x .venv/bin/python ]; then
-  "$python" -m venv .venv
+
+# Debian's own python3 ships venv and ensurepip in separate packages; without them `venv`
+# leaves a .venv with a python but no pip.
+if [ "$("$python" -c 'import sys; print(sys.prefix)')" = /usr ]; then
+  version=$("$python" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+  mapfile -t missing < <(missing_packages python3-venv "python$version-venv")
+  if [ ${#missing[@]} -gt 0 ]; then echo "installing ${missing[*]}"; apt_install "${missing[@]}"; fi
 fi
+
+if [ -e .venv ] && ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+  echo "rebuilding .venv: it has no working pip (an earlier run was interrupted?)"
+  rm -rf .venv
+fi
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv || { rm -rf .venv; echo "could not create .venv with $python" >&2; exit 1; }
+fi
+
 stamp=.venv/.rtcc-install-stamp
-wanted=$(sha256sum pyproject.toml | cut -d' ' -f1)
+wanted=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+  pip=(.venv/bin/python -m pip --quiet --disable-pip-version-check)
+  "${pip[@]}" install --upgrade pip
+  # constraints.txt pins every package (direct and transitive) so a new release upstream cannot
+  # change what the suite runs on; scripts/pin-dependencies.sh refreshes it.
+  "${pip[@]}" install --constraint constraints.txt -e '.[dev]'
   echo "$wanted" > "$stamp"
 fi
