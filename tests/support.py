@@ -1,7 +1,9 @@
 """Helpers the tests share: accounts and the whole sign-in, as a person does it."""
 
+import asyncio
 import os
 import subprocess
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,6 +34,31 @@ def alpr_dev_set() -> Path:
     if origin and Path(origin).is_dir():
         return Path(origin).resolve().parent / DEV_SET_IN_SHARED
     return beside  # missing: the tests that need it fail and name this path
+
+
+def wait_until(predicate, *, timeout: float, what, poll: float = 0.1):
+    """Call predicate until it returns something truthy and return that; fail naming `what` (a text, or a
+    function giving one, for the state at the deadline) once the deadline passes."""
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what() if callable(what) else what}")
+        time.sleep(poll)
+    return value
+
+
+async def wait_until_async(predicate, *, timeout: float, what, poll: float = 0.1):
+    """wait_until for code on an event loop: the loop keeps running between polls (predicate may be async)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what() if callable(what) else what}")
+        await asyncio.sleep(poll)
 
 
 @dataclass

@@ -1,0 +1,121 @@
+"""The demo's alert story, end to end: a simulated RTSP camera drives a planted hotlist plate past, the server's own
+plate-reading worker reads it off the sub-stream, and the alert reaches the event bus and the analyst's alert list."""
+
+from __future__ import annotations
+
+import asyncio
+
+import cv2
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from support import TEST_AGENCY, create_person, sign_in, wait_until
+
+from rtcc.alpr.models import Hotlist, HotlistEntry, PlateAlert, PlateRead
+from rtcc.app import create_app
+from rtcc.auth.models import Agency
+from rtcc.cameras.service import new_camera
+from rtcc.sim.cameras import MediaDependencyError, SimulatedCameras
+from rtcc.sim.demo import plant_demo_hotlist
+
+# The vehicle `rtcc demo` plants (cli.demo): camera 1's fifth, whose plate crosses the frame whole.
+PLANTED_VEHICLE = 4
+# Every vehicle crosses within the 10 s loop; the reader needs a few seconds to start and to close the pass.
+ALERT_DEADLINE_S = 90
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    """SQLite only: this test is about video, and a read raising an alert is tested on both engines in test_plates."""
+    return f"sqlite:///{tmp_path / 'rtcc.sqlite3'}"
+
+
+@pytest.fixture
+def simulated(tmp_path):
+    cameras = SimulatedCameras(1, port=0, mode="live", cache_dir=tmp_path / "sim")
+    try:
+        cameras.start()
+    except MediaDependencyError as error:  # never a skip: the fix is in the message
+        pytest.fail(f"GStreamer for the simulated cameras is missing; run scripts/media-deps.sh as root.\n{error}")
+    yield cameras
+    cameras.stop()
+
+
+def add_reading_camera(runtime, simulated) -> int:
+    """A city camera on the simulated streams, in the "alpr" group the server reads plates from (as the demo sets it)."""
+    with runtime.database.session() as db:
+        agency_id = db.execute(select(Agency.id).where(Agency.ori == TEST_AGENCY)).scalar_one()
+        camera = new_camera(runtime=runtime, agency_id=agency_id, values={
+            "name": "Sunset & La Cienega ALPR", "kind": "city_fixed", "latitude": 34.0905, "longitude": -118.3700,
+            "main_stream_url": simulated.urls[0], "sub_stream_url": simulated.sub_urls[0], "groups": ["alpr"]})
+        db.add(camera)
+        db.flush()
+        return camera.id
+
+
+def test_a_planted_plate_driving_past_a_live_camera_raises_an_alert_the_analyst_sees(runtime, simulated):
+    assert runtime.settings.video_reads_enabled  # the server's own plate-reading supervisor does the reading
+    runtime.settings.demo_agency_ori = TEST_AGENCY
+    planted = simulated.plates(1)[PLANTED_VEHICLE]
+    camera_id = add_reading_camera(runtime, simulated)
+    plant_demo_hotlist(runtime, planted)
+    with runtime.database.read_session() as db:
+        entry_id, hotlist_id = db.execute(select(HotlistEntry.id, Hotlist.id).join(Hotlist).where(
+            Hotlist.name == "Demo BOLO", HotlistEntry.plate == planted)).one()
+
+    with TestClient(create_app(runtime=runtime), base_url="http://testserver") as client:
+        bus_alerts = client.portal.call(_subscribe_to_alerts, runtime)
+        sign_in(client, create_person(runtime, "casey", "analyst"))
+
+        def listed_alerts():
+            response = client.get("/api/v1/alpr/alerts")
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        listed = wait_until(listed_alerts, timeout=ALERT_DEADLINE_S, poll=1.0,
+                            what=lambda: f"an alert for planted plate {planted} off camera {camera_id}: {_reader_stats(client)}")
+        event = client.portal.call(_next_alert, bus_alerts)
+        crop = client.get(f"/api/v1/alpr/reads/{listed[0]['read_id']}/crop")
+
+    assert [(alert["plate"], alert["entry_id"], alert["hotlist_id"], alert["camera_id"]) for alert in listed] == [
+        (planted, entry_id, hotlist_id, camera_id)]
+    alert = listed[0]
+    assert alert["match_method"] == "exact" and alert["status"] == "new"
+    assert alert["entry"]["reason"] == "STOLEN VEHICLE (demo)"
+    with runtime.database.read_session() as db:
+        read = db.execute(select(PlateRead.id, PlateRead.plate, PlateRead.source, PlateRead.camera_id, PlateRead.crop_path)
+                          .where(PlateRead.id == alert["read_id"])).one()
+        assert db.execute(select(PlateAlert.read_id)).scalars().all() == [read.id]
+    # The read came from the camera's video: the reader worker stored it, with the crop it cut.
+    assert (read.plate, read.source, read.camera_id) == (planted, "reader", camera_id)
+    assert read.crop_path and (runtime.settings.data_dir / read.crop_path).is_file()
+    assert alert["read"]["crop_path"] == read.crop_path
+    # The bus carried it to every console, with what the alert queue shows.
+    assert (event.data["alert_id"], event.data["plate"], event.data["camera_id"], event.data["crop"]) == (
+        alert["id"], planted, camera_id, read.crop_path)
+    assert event.data["hotlist"] == "Demo BOLO" and event.agency_ori == TEST_AGENCY
+    # The crop the analyst compares with the alert shows the planted plate.
+    assert crop.status_code == 200 and crop.headers["content-type"] == "image/jpeg"
+    from rtcc.alpr.reader import PlateReader
+
+    pixels = cv2.imdecode(np.frombuffer(crop.content, dtype=np.uint8), cv2.IMREAD_COLOR)
+    assert planted in [found.plate for found in PlateReader().read_image(pixels)]
+
+
+async def _subscribe_to_alerts(runtime):
+    return runtime.bus.subscribe()
+
+
+async def _next_alert(subscription):
+    async def first_alert():
+        while (event := await subscription.get()).type != "plate.alert":
+            pass
+        return event
+
+    return await asyncio.wait_for(first_alert(), timeout=10)
+
+
+def _reader_stats(client) -> list[dict]:
+    supervisor = client.app.state.plate_reading
+    return supervisor.stats() if supervisor else []
