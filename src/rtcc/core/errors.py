@@ -9,9 +9,11 @@ class RTCCError(Exception):
     code = "error"
     status_code = 400
 
-    def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None):
+    def __init__(self, message: str, *, code: str | None = None, status_code: int | None = None,
+                 details: dict | None = None):
         super().__init__(message)
         self.message = message
+        self.details = details or {}  # extra fields of the JSON error a client can act on (tries_left)
         if code:
             self.code = code
         if status_code:
@@ -31,6 +33,18 @@ class Conflict(RTCCError):
 class InvalidInput(RTCCError):
     code = "invalid_input"
     status_code = 422
+
+
+class JsonTooDeep(InvalidInput):
+    """JSON nested deeper than max_json_depth: refused before a parser recurses into it."""
+
+    code = "json_too_deep"
+
+
+class NumberOutOfRange(InvalidInput):
+    """A JSON number no column can hold: an integer beyond 64 bits, NaN or infinity."""
+
+    code = "json_number_out_of_range"
 
 
 class AuthenticationRequired(RTCCError):

@@ -43,7 +43,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RTCCError)
     async def _rtcc_error(request: Request, error: RTCCError):
-        return JSONResponse(error_body(error.code, error.message), status_code=error.status_code)
+        return JSONResponse(error_body(error.code, error.message, **error.details), status_code=error.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, error: RequestValidationError):
