@@ -1,9 +1,9 @@
 """The read store's time partitions (PostgreSQL) and the idempotency key they bring, on both engines."""
 
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import text
 
 from rtcc.alpr import partitions
@@ -13,7 +13,12 @@ from rtcc.alpr.reads import ReadIn, ingest
 from rtcc.alpr.retention import purge_unmatched_reads
 from rtcc.core import clock
 from rtcc.core.actor import SYSTEM
-from support import TEST_AGENCY
+from support import TEST_AGENCY, wait_until
+
+# For what only PostgreSQL has (partitions, concurrent writers): the test does not run on SQLite at all, rather
+# than run there and check nothing.
+POSTGRESQL_ONLY = pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)],
+                                          indirect=True)
 
 
 def utc(*parts) -> datetime:
@@ -130,9 +135,9 @@ def test_retention_drops_a_whole_old_month_only_when_nothing_in_it_is_kept(runti
         assert [r.segment_count for r in purge_unmatched_reads(db, runtime=runtime)] == [1]
 
 
+@POSTGRESQL_ONLY  # SQLite has no partitions; its row-by-row purge is covered above
 def test_a_read_matched_after_its_month_was_detached_is_put_back_not_dropped(runtime):
-    if runtime.database.dialect != "postgresql":
-        return  # SQLite has no partitions; the row-by-row purge is covered above
+    assert runtime.database.dialect == "postgresql"
     make_months(runtime, utc(2024, 6, 10), months_ahead=0)
     store(runtime, read("1JUN111", utc(2024, 6, 3)), read("2JUN222", utc(2024, 6, 4)))
     with runtime.database.session() as db:
@@ -173,9 +178,17 @@ def test_migration_0010_keeps_every_read_and_alert_both_ways(runtime):
     assert len(ids) == len(set(ids)) == 4
 
 
+def sweep_waits_for_seen_plates(runtime) -> bool:
+    """Whether a session is queued for the lock the retention sweep takes on seen_plates before pruning it."""
+    with runtime.database.engine.connect() as connection:
+        return bool(connection.execute(text(
+            "SELECT count(*) FROM pg_locks WHERE relation = 'seen_plates'::regclass"
+            " AND mode = 'ShareRowExclusiveLock' AND NOT granted")).scalar_one())
+
+
+@POSTGRESQL_ONLY  # SQLite has one writer at a time, so the purge and the read cannot overlap
 def test_a_plate_read_while_its_old_reads_are_purged_stays_listed_for_wildcard_search(runtime):
-    if runtime.database.dialect != "postgresql":
-        return  # SQLite has one writer at a time, so the purge and the read cannot overlap
+    assert runtime.database.dialect == "postgresql"
     now = clock.utcnow()
     store(runtime, read("8RACE88", now - timedelta(days=runtime.settings.read_retention_days + 5)))
     purged: list = []
@@ -190,7 +203,13 @@ def test_a_plate_read_while_its_old_reads_are_purged_stays_listed_for_wildcard_s
 
         sweeper = threading.Thread(target=sweep)
         sweeper.start()
-        time.sleep(0.5)  # the sweep deletes the old read, then waits for this transaction before pruning the list
+
+        def sweep_is_waiting() -> bool:
+            assert sweeper.is_alive(), "the sweep pruned seen_plates while a read of the plate was being stored"
+            return sweep_waits_for_seen_plates(runtime)
+
+        # The sweep deletes the old read, then waits for this transaction before pruning the list.
+        wait_until(sweep_is_waiting, timeout=30, what="the retention sweep to wait for the ingest in flight")
     sweeper.join(timeout=30)
     assert not sweeper.is_alive()
     assert [r.segment_count for r in purged] == [1]
