@@ -5,13 +5,14 @@ import json
 import os
 import random
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from starlette.testclient import TestClient
+
+from support import wait_until_async
 
 from rtcc.video.fmp4 import Fmp4Parser, InitSegment, MediaFragment
 from rtcc.video.live import LiveRelayRegistry, LiveSettings, live_command, serve_live_viewer
@@ -100,13 +101,24 @@ def test_two_viewers_share_one_upstream_and_a_late_joiner_starts_at_a_keyframe(c
         registry = LiveRelayRegistry(LiveSettings(idle_stop_seconds=5))
         relay = registry.get_or_start(1, f"file://{clip}")
         first = relay.add_viewer()
-        assert (await next_fragment(first)).keyframe
-        await asyncio.sleep(1.3)  # mid-GOP by now, most likely
+        fragment = await next_fragment(first)
+        assert fragment.keyframe
+        # Join mid-GOP, never on a keyframe: the first viewer has everything the relay sent (nothing queued), and the
+        # newest fragment is not a keyframe. No await between here and add_viewer, so the relay cannot move on.
+        gop_start = fragment.sequence
+        while fragment.keyframe or first.pending_fragments():
+            fragment = await next_fragment(first)
+            gop_start = fragment.sequence if fragment.keyframe else gop_start
+        mid_gop = fragment.sequence
         assert registry.get_or_start(1, f"file://{clip}") is relay
         late = relay.add_viewer()
-        kinds = [late.take_nowait()[0]]
-        assert kinds == ["init"]
-        assert (await next_fragment(late)).keyframe
+        assert late.take_nowait()[0] == "init"
+        # It starts at once, at the keyframe that began this GOP, and catches up with the rest of the GOP.
+        started = late.take_nowait()
+        assert started is not None and started[0] == "fragment", "a late joiner must not wait for the next keyframe"
+        assert started[1].keyframe and started[1].sequence == gop_start < mid_gop
+        caught_up = [started[1].sequence] + [(await next_fragment(late)).sequence for _ in range(mid_gop - gop_start)]
+        assert caught_up == list(range(gop_start, mid_gop + 1))
         await next_fragment(first)
         assert upstream_processes(clip) == 1
         assert relay.stats()["viewers"] == 2 and relay.stats()["upstream_starts"] == 1
@@ -129,10 +141,8 @@ def test_a_slow_viewer_skips_to_the_next_keyframe_while_a_fast_one_gets_everythi
                 received.append(await next_fragment(fast))
 
         reader = asyncio.create_task(read_fast())
-        deadline = time.monotonic() + 10
-        while not (slow.drops and slow.pending_fragments()) and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        assert slow.drops > 0, "the slow viewer's queue overflowed but nothing was counted"
+        await wait_until_async(lambda: slow.drops and slow.pending_fragments(), timeout=10, poll=0.05,
+                               what="the slow viewer's queue to overflow and the loss to be counted")
         assert slow.pending_fragments() <= 4
         assert (await next_fragment(slow)).keyframe, "after a drop the slow viewer must resume at a keyframe"
         reader.cancel()
@@ -151,13 +161,11 @@ def test_the_relay_stops_after_the_idle_timeout(clip):
         relay = registry.get_or_start(1, f"file://{clip}")
         viewer = relay.add_viewer()
         await next_fragment(viewer)
-        await asyncio.sleep(1.5)
+        await asyncio.sleep(1.5)  # about time: longer than the idle timeout, with a viewer watching
         assert relay.state == "live", "a watched relay must not stop"
         relay.remove_viewer(viewer)
-        deadline = time.monotonic() + 5
-        while registry.relays and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
-        assert relay.state == "stopped" and not registry.relays
+        await wait_until_async(lambda: not registry.relays, timeout=5, what="the unwatched relay to stop")
+        assert relay.state == "stopped"
         assert upstream_processes(clip) == 0
 
     asyncio.run(scenario())
