@@ -14,5 +14,6 @@ def create_bus(settings: Settings) -> EventBus:
     if url.startswith(("nats://", "tls://")):
         from rtcc.core.bus.nats import NatsBus
 
-        return NatsBus(url, stream=settings.bus_stream, queue_size=settings.bus_subscriber_queue)
+        return NatsBus(url, stream=settings.bus_stream, queue_size=settings.bus_subscriber_queue,
+                       subject_prefix=settings.bus_subject_prefix)
     raise ValueError(f"unsupported RTCC_BUS_URL {url!r}: use inprocess:// or nats://host:port")

@@ -15,14 +15,18 @@ log = logging.getLogger(__name__)
 
 
 class NatsBus(EventBus):
-    """Publishes to JetStream subject rtcc.<type>; one ordered consumer per process fans out locally."""
+    """Publishes to JetStream subject <prefix>.<type>; one ordered consumer per process fans out locally."""
 
     name = "nats"
 
-    def __init__(self, url: str, stream: str = "RTCC", queue_size: int = 1000, max_age_seconds: int = 86_400):
+    def __init__(self, url: str, stream: str = "RTCC", queue_size: int = 1000, max_age_seconds: int = 86_400,
+                 subject_prefix: str = "rtcc"):
         super().__init__(queue_size)
         self.url = url
         self.stream = stream
+        # A stream owns its subjects: a second stream on the same subjects is refused by JetStream, so each
+        # deployment (or test run) sharing a NATS server has its own prefix.
+        self.subject_prefix = subject_prefix
         self.max_age_seconds = max_age_seconds
         self.connection = None
         self.jetstream = None
@@ -34,14 +38,18 @@ class NatsBus(EventBus):
             self.url, connect_timeout=5, max_reconnect_attempts=-1, reconnect_time_wait=1, name="rtcc"
         )
         self.jetstream = self.connection.jetstream()
-        config = StreamConfig(name=self.stream, subjects=["rtcc.>"], max_age=float(self.max_age_seconds))
+        config = StreamConfig(name=self.stream, subjects=[f"{self.subject_prefix}.>"], max_age=float(self.max_age_seconds))
         try:
             await self.jetstream.add_stream(config)
         except Exception:  # already exists with another config: keep it, update what we own
             await self.jetstream.update_stream(config)
         self._consumer = await self.jetstream.subscribe(
-            "rtcc.>", cb=self._on_message, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW
+            f"{self.subject_prefix}.>", cb=self._on_message, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW
         )
+
+    def subject_of(self, event: Event) -> str:
+        """The NATS subject an event goes out on: <prefix>.<type> (rtcc.user.created by default)."""
+        return f"{self.subject_prefix}.{event.type}"
 
     async def stop(self) -> None:
         if self.connection is not None:
@@ -66,7 +74,7 @@ class NatsBus(EventBus):
 
     async def _send(self, event: Event) -> None:
         try:
-            await self.jetstream.publish(event.subject(), event.to_json().encode(), timeout=5)
+            await self.jetstream.publish(self.subject_of(event), event.to_json().encode(), timeout=5)
         except Exception as error:
             self.publish_failures += 1
             log.error("event %s not published to NATS: %s", event.type, error)
@@ -76,7 +84,7 @@ class NatsBus(EventBus):
         async def once() -> None:
             connection = await nats.connect(self.url, connect_timeout=5)
             try:
-                await connection.jetstream().publish(event.subject(), event.to_json().encode(), timeout=5)
+                await connection.jetstream().publish(self.subject_of(event), event.to_json().encode(), timeout=5)
             finally:
                 await connection.close()
 
