@@ -56,23 +56,6 @@ class Settings(BaseSettings):
         default=10_000, ge=100, le=600_000,
         description="How long a SQLite writer waits for the write lock before failing.",
     )
-    database_write_attempts: int = Field(
-        default=6, ge=1, le=50,
-        description=(
-            "Tries a background write (segment index, plate read, CAD call) gets when the database is busy, locked "
-            "or deadlocked, with growing pauses between; an item that still fails is kept and retried later."
-        ),
-    )
-    database_write_backoff_max_ms: int = Field(
-        default=2_000, ge=10, le=60_000, description="Longest pause between two tries of a busy database write."
-    )
-    data_group: str | None = Field(
-        default=None, max_length=64,
-        description=(
-            "Group that may read the data dir (e.g. a backup account's); the server makes its files group-readable "
-            "for it. Empty: only the server's own account can read them."
-        ),
-    )
 
     # --- bus ---
     bus_url: str = Field(
@@ -100,10 +83,6 @@ class Settings(BaseSettings):
         default=1_048_576, ge=1024, le=1_073_741_824,
         description="Largest request body accepted; larger bodies get HTTP 413.",
     )
-    max_json_depth: int = Field(
-        default=32, ge=2, le=256,
-        description="Deepest nesting of arrays and objects a JSON body, upload or MQTT message may have; deeper gets HTTP 422 json_too_deep.",
-    )
     onvif_timeout_seconds: float = Field(
         default=10, ge=1, le=60, description="How long ONVIF discovery waits for a device before giving up."
     )
@@ -114,17 +93,6 @@ class Settings(BaseSettings):
     camera_import_max_rows: int = Field(
         default=100_000, ge=1, le=10_000_000, description="Most camera lines one import reads; the rest is reported."
     )
-    camera_network_allowlist: list[str] = Field(
-        default_factory=list, max_length=1000,
-        description="Networks (CIDR) that camera stream and ONVIF discovery addresses may reach although they are "
-                    "loopback, link-local, cloud-metadata or the server's own addresses (127.0.0.0/8 for simulated "
-                    "cameras); the server's own HTTP port stays refused. Private ranges (10/8, 172.16/12, 192.168/16) "
-                    'need no entry. Environment: a JSON list, e.g. ["127.0.0.0/8"].',
-    )
-    allow_file_streams: bool = Field(
-        default=False,
-        description="Let cameras take file:// sources (tests and demos only): a file URL reads the server's own disk.",
-    )
     tls: bool = Field(
         default=False,
         description="Set when served over TLS (directly or behind a proxy): session cookies get the Secure flag.",
@@ -133,21 +101,6 @@ class Settings(BaseSettings):
     # --- accounts and sign-in (CJIS Security Policy 5.5, 5.6) ---
     password_min_length: int = Field(
         default=8, ge=8, le=128, description="Minimum password length (CJIS: at least 8)."
-    )
-    password_min_strength: int = Field(
-        default=3, ge=0, le=4,
-        description="Lowest zxcvbn strength score (0-4) a new password may have; 3 resists an offline guessing attack "
-                    "on a slow hash, 0 turns the estimator off (the banned list and length still apply).",
-    )
-    password_hash_time_cost: int = Field(
-        default=3, ge=1, le=20, description="Argon2id passes over memory per password hash (RFC 9106 low-memory: 3)."
-    )
-    password_hash_parallelism: int = Field(
-        default=4, ge=1, le=64, description="Argon2id lanes per password hash (RFC 9106 low-memory: 4)."
-    )
-    password_hash_memory_kib: int = Field(
-        default=65_536, ge=8, le=4_194_304,
-        description="Argon2id memory per password hash in KiB (RFC 9106 low-memory: 65536 = 64 MiB); at least 8 x parallelism.",
     )
     lockout_attempts: int = Field(
         default=5, ge=1, le=5,
@@ -316,33 +269,6 @@ class Settings(BaseSettings):
                     "https://tiles.city.gov/{z}/{x}/{y}.png). Empty: vector streets only, nothing fetched.",
     )
 
-    # --- keys and audit integrity (docs/security.md, Audit trail) ---
-    key_dir: Path | None = Field(
-        default=None,
-        description=(
-            "Directory of the audit signing key and the secret-encryption key; in production outside the data dir "
-            "and owned by another account. Empty: DATA_DIR/keys (demo). While it holds no keys, DATA_DIR/keys is used."
-        ),
-    )
-    audit_checkpoint_log: Path | None = Field(
-        default=None,
-        description=(
-            "Append-only JSON-lines log of signed audit checkpoints (sequence, head hash, time); keep it outside the "
-            "data dir (chattr +a). Empty: KEY_DIR/audit-checkpoints.jsonl."
-        ),
-    )
-    audit_checkpoint_minutes: float = Field(
-        default=5.0, ge=0.1, le=1440,
-        description="How often the server checkpoints the audit chain head; a rollback to after the latest checkpoint goes unseen.",
-    )
-    audit_checkpoint_peer_url: str = Field(
-        default="", max_length=500, pattern=r"^(|https://.+|http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/.*)$",
-        description="HTTPS URL of a peer centre that receives each checkpoint (POST JSON); empty: off. Failures are retried.",
-    )
-    audit_checkpoint_peer_timeout_seconds: float = Field(
-        default=10.0, ge=1, le=120, description="How long one POST of a checkpoint to the peer centre may take."
-    )
-
     # --- demo ---
     demo_agency_ori: str = Field(
         default="CA0199900", pattern=r"^[A-Z0-9]{9}$",
@@ -364,25 +290,6 @@ class Settings(BaseSettings):
     @classmethod
     def _expand_data_dir(cls, value: Path) -> Path:
         return value.expanduser()
-
-    @field_validator("password_hash_memory_kib")
-    @classmethod
-    def _argon2_memory_fits_lanes(cls, value: int, info) -> int:
-        # Argon2 needs 8 KiB per lane; refuse at start rather than at the first sign-in.
-        lanes = info.data.get("password_hash_parallelism", 1)
-        if value < 8 * lanes:
-            raise ValueError(f"must be at least 8 x RTCC_PASSWORD_HASH_PARALLELISM ({8 * lanes} KiB)")
-        return value
-
-    @field_validator("camera_network_allowlist")
-    @classmethod
-    def _networks_in_cidr(cls, value: list[str]) -> list[str]:
-        import ipaddress
-
-        try:
-            return [str(ipaddress.ip_network(entry.strip(), strict=False)) for entry in value]
-        except ValueError as error:
-            raise ValueError(f"not a network in CIDR notation: {error}") from None
 
     @field_validator("cad_watch_dir", mode="before")
     @classmethod
@@ -414,15 +321,8 @@ class Settings(BaseSettings):
 
     @property
     def keys_dir(self) -> Path:
-        """Where signing and encryption keys live (created 0700): KEY_DIR, or DATA_DIR/keys until it is moved."""
-        from rtcc.core.keys import effective_key_dir
-
-        return effective_key_dir(self.key_dir, self.data_dir)
-
-    @property
-    def effective_audit_checkpoint_log(self) -> Path:
-        """The checkpoint log file to append to and verify against."""
-        return self.audit_checkpoint_log or (self.keys_dir / "audit-checkpoints.jsonl")
+        """Where signing and encryption keys live (created 0700)."""
+        return self.data_dir / "keys"
 
     @classmethod
     def settings_customise_sources(
