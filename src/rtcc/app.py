@@ -17,12 +17,14 @@ from rtcc.alpr.video_worker import PlateReadingSupervisor
 from rtcc.audit.api import router as audit_router
 from rtcc.auth import service as accounts
 from rtcc.auth.api import router as auth_router
-from rtcc.auth.guard import authorize
+from rtcc.auth.guard import RULE_KEY, authorize
+from rtcc.auth.permissions import PUBLIC
 from rtcc.cameras.api import router as cameras_router
 from rtcc.core.api import health_router
 from rtcc.core.api import router as system_router
 from rtcc.core.config import Settings
-from rtcc.core.http import BodySizeLimit, SecurityHeaders, install_error_handlers
+from rtcc.core.http import BodySizeLimit, JsonBodyLimits, SecurityHeaders, install_error_handlers
+from rtcc.core.openapi import install_error_responses
 from rtcc.core.runtime import Runtime, build_runtime
 from rtcc.incidents.api import router as incidents_router
 from rtcc.sharing.api import router as sharing_router
@@ -111,6 +113,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     )
     app.state.runtime = runtime
     install_error_handlers(app)
+    install_error_responses(app, rule_key=RULE_KEY, public_rule=PUBLIC)
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(authorize)])
     # video before cameras: its /cameras/health must match before /cameras/{camera_id}.
@@ -124,6 +127,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(field_pages_router)  # /field/<token>: a field officer's link, no console session
     mount_console(app)
 
+    app.add_middleware(JsonBodyLimits, max_depth=runtime.settings.max_json_depth)  # inside BodySizeLimit
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_request_bytes,
                        upload_bytes=runtime.settings.max_import_bytes)
     app.add_middleware(SecurityHeaders)

@@ -1,7 +1,7 @@
 """Plates from device to verified alert to purpose-bound search, as the watch floor uses them."""
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from rtcc.core import clock
 
@@ -60,18 +60,45 @@ def test_reads_are_stored_once_bad_ones_rejected_with_reasons(signed_in_as):
     assert garbage.status_code == 422 and garbage.json()["code"] == "invalid_reads"
 
 
-def test_openalpr_and_frigate_messages_are_understood(signed_in_as):
+def stored_reads(runtime) -> dict[str, dict]:
+    """plate -> the stored read's fields, as search and the alert queue get them."""
+    from rtcc.alpr.models import PlateRead
+
+    fields = ("plate", "plate_raw", "confidence", "read_at", "region", "camera_id", "device_id", "latitude", "longitude",
+              "direction", "source", "source_read_id")
+    with runtime.database.session() as db:
+        return {read.plate: {name: getattr(read, name) for name in fields} for read in db.query(PlateRead)}
+
+
+def test_openalpr_and_frigate_messages_are_understood(runtime, signed_in_as):
     operator, _ = signed_in_as("operator")
-    group = {"data_type": "alpr_group", "epoch_start": int(clock.utcnow().timestamp() * 1000), "best_plate_number": "7ABC124",
+    # Whole milliseconds: OpenALPR sends epoch milliseconds; Frigate sends epoch seconds with a fraction.
+    now = clock.utcnow()
+    seen_at = now.replace(microsecond=now.microsecond // 1000 * 1000) - timedelta(minutes=3)
+    epoch_ms = (seen_at - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+    group = {"data_type": "alpr_group", "epoch_start": epoch_ms, "best_plate_number": "7ABC124",
              "best_confidence": 91.5, "best_region": "ca", "agent_uid": "agent-9", "camera_id": 42, "best_uuid": "u-1",
              "travel_direction": 92.0, "gps_latitude": 34.09, "gps_longitude": -118.36}
     assert operator.post("/api/v1/alpr/reads?format=openalpr", json=group).json()["stored"] == 1
-    event = {"type": "update", "after": {"id": "1718-abc", "camera": "driveway", "recognized_license_plate": "ABC123",
-                                         "recognized_license_plate_score": 0.88, "start_time": clock.utcnow().timestamp()}}
+    frigate_at = seen_at + timedelta(seconds=1, milliseconds=500)
+    event = {"type": "update", "after": {"id": "1718-abc", "camera": "driveway", "recognized_license_plate": "ABC 123",
+                                         "recognized_license_plate_score": 0.88, "start_time": epoch_ms / 1000 + 1.5}}
     assert operator.post("/api/v1/alpr/reads?format=frigate", json=event).json()["stored"] == 1
     no_plate = {"type": "new", "after": {"id": "1718-def", "camera": "driveway", "start_time": clock.utcnow().timestamp()}}
     rejected = operator.post("/api/v1/alpr/reads?format=frigate", json=no_plate).json()
     assert rejected["stored"] == 0 and "no recognized plate" in rejected["rejected"][0]["message"]
+
+    reads = stored_reads(runtime)
+    assert sorted(reads) == ["7ABC124", "ABC123"]
+    # OpenALPR's camera_id is the agent's own camera number, not ours: it goes into the device id, with the agent.
+    assert reads["7ABC124"] == {
+        "plate": "7ABC124", "plate_raw": "7ABC124", "confidence": 0.915, "read_at": seen_at, "region": "us-ca",
+        "camera_id": None, "device_id": "openalpr:agent-9:42", "latitude": 34.09, "longitude": -118.36, "direction": "E",
+        "source": "openalpr", "source_read_id": "u-1"}
+    assert reads["ABC123"] == {
+        "plate": "ABC123", "plate_raw": "ABC 123", "confidence": 0.88, "read_at": frigate_at, "region": None,
+        "camera_id": None, "device_id": "frigate:driveway", "latitude": None, "longitude": None, "direction": None,
+        "source": "frigate", "source_read_id": "1718-abc"}
 
 
 def test_a_hotlisted_plate_raises_one_alert_that_a_person_verifies(client, runtime, signed_in_as):

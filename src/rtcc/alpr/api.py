@@ -25,7 +25,7 @@ from rtcc.auth.guard import authorize, get_runtime, needs
 from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput
-from rtcc.core.http import read_text_upload
+from rtcc.core.http import MAX_RECORD_ID, BoundedId, RecordId, load_json, read_text_upload
 
 router = APIRouter(tags=["plates"])
 IMPORT_TYPES = {"text/csv": "csv", "application/json": "json"}
@@ -45,7 +45,7 @@ async def ingest_reads(request: Request, format: str = Query("rtcc", description
     """A batch of reads from a device (our schema, OpenALPR alpr_group or Frigate events); resends are stored once."""
     runtime = get_runtime(request)
     try:
-        document = json.loads(await request.body())
+        document = load_json(await request.body(), max_depth=runtime.settings.max_json_depth)
         reads, rejected = parse_batch(document, format)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise InvalidInput("The body is not JSON.", code="invalid_reads")
@@ -70,8 +70,8 @@ def search_reads(
     purpose: str = Query("", max_length=500, description="Why you search: required."),
     case_number: str = Query("", max_length=64, description="The case this search serves: required."),
     start: datetime | None = None, end: datetime | None = None,
-    camera_id: list[int] | None = Query(None), area: str | None = Query(None, description="lon,lat;lon,lat;... polygon"),
-    limit: int = Query(100, ge=1, le=1000), before_id: int | None = Query(None, ge=1),
+    camera_id: list[BoundedId] | None = Query(None), area: str | None = Query(None, description="lon,lat;lon,lat;... polygon"),
+    limit: int = Query(100, ge=1, le=1000), before_id: int | None = Query(None, ge=1, le=MAX_RECORD_ID),
     actor: Actor = Depends(authorize),
 ):
     """Reads of a plate, newest first; every search is audited with its purpose, case number and terms."""
@@ -112,7 +112,7 @@ def list_hotlists(request: Request, actor: Actor = Depends(authorize)):
 
 
 @router.post("/alpr/hotlists/{hotlist_id}/import", response_model=HotlistImportOut, openapi_extra=needs("hotlists.manage"))
-async def import_hotlist(hotlist_id: int, request: Request, replace: bool = Query(False, description="The file is a full extract: remove entries not in it."),
+async def import_hotlist(hotlist_id: RecordId, request: Request, replace: bool = Query(False, description="The file is a full extract: remove entries not in it."),
                          actor: Actor = Depends(authorize)):
     """Entries from an NCIC-style CSV (LIC, LIS, OFF, VMA, VMO, VCO, NIC, EXP columns or plain names) or JSON."""
     runtime = get_runtime(request)
@@ -150,7 +150,7 @@ def list_alerts(request: Request, status: str | None = Query(None, description="
 
 
 @router.post("/alpr/alerts/{alert_id}/acknowledge", response_model=AlertOut, openapi_extra=needs("alerts.verify"))
-def acknowledge_alert(alert_id: int, request: Request, actor: Actor = Depends(authorize)):
+def acknowledge_alert(alert_id: RecordId, request: Request, actor: Actor = Depends(authorize)):
     """Take an alert in hand (it stops sounding on every console); verification comes next."""
     runtime = get_runtime(request)
     with runtime.database.session() as db:
@@ -158,7 +158,7 @@ def acknowledge_alert(alert_id: int, request: Request, actor: Actor = Depends(au
 
 
 @router.post("/alpr/alerts/{alert_id}/verify", response_model=AlertOut, openapi_extra=needs("alerts.verify"))
-def verify_alert(alert_id: int, body: VerifyRequest, request: Request, actor: Actor = Depends(authorize)):
+def verify_alert(alert_id: RecordId, body: VerifyRequest, request: Request, actor: Actor = Depends(authorize)):
     """A person checks crop, vehicle and entry; only then is the alert actionable."""
     runtime = get_runtime(request)
     with runtime.database.session() as db:
@@ -166,7 +166,7 @@ def verify_alert(alert_id: int, body: VerifyRequest, request: Request, actor: Ac
 
 
 @router.post("/alpr/alerts/{alert_id}/disposition", response_model=AlertOut, openapi_extra=needs("alerts.verify"))
-def dispose_alert(alert_id: int, body: DispositionRequest, request: Request, actor: Actor = Depends(authorize)):
+def dispose_alert(alert_id: RecordId, body: DispositionRequest, request: Request, actor: Actor = Depends(authorize)):
     runtime = get_runtime(request)
     with runtime.database.session() as db:
         return _alert_out(db, alerts.dispose(db, runtime=runtime, actor=actor, alert_id=alert_id,
@@ -182,7 +182,7 @@ def false_hits(request: Request, actor: Actor = Depends(authorize)):
 
 
 @router.get("/alpr/reads/{read_id}/crop", openapi_extra=needs("alerts.view"), responses={200: {"content": {"image/jpeg": {}}}})
-def read_crop(read_id: int, request: Request, actor: Actor = Depends(authorize)):
+def read_crop(read_id: RecordId, request: Request, actor: Actor = Depends(authorize)):
     """The plate crop saved with a read (what an analyst compares with the alert)."""
     from fastapi.responses import FileResponse
 

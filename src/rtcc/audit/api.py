@@ -15,6 +15,7 @@ from rtcc.audit.schemas import AuditPage, AuditRecordOut, VerifyOut
 from rtcc.auth.guard import authorize, get_runtime, needs
 from rtcc.core import clock
 from rtcc.core.actor import Actor
+from rtcc.core.http import MAX_RECORD_ID
 
 router = APIRouter(tags=["audit"])
 
@@ -38,7 +39,7 @@ def search_records(
     request: Request,
     query: service.AuditQuery = Depends(audit_query),
     limit: int = Query(100, ge=1, le=1000),
-    before_seq: int | None = Query(None, ge=1, description="Page: records older than this sequence number."),
+    before_seq: int | None = Query(None, ge=1, le=MAX_RECORD_ID, description="Page: records older than this sequence number."),
     purpose: str | None = Query(None, max_length=500, description="Why the log is being read (recorded)."),
     actor: Actor = Depends(authorize),
 ):

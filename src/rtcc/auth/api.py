@@ -29,6 +29,7 @@ from rtcc.auth.schemas import (
 )
 from rtcc.core.actor import Actor
 from rtcc.core.errors import NotFound, RTCCError
+from rtcc.core.http import RecordId
 
 router = APIRouter()
 SIGN_IN_FAILURES = (RTCCError,)
@@ -243,7 +244,7 @@ def create_token(body: TokenCreate, request: Request, actor: Actor = Depends(aut
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut, openapi_extra=needs("tokens.manage"), tags=["tokens"])
-def revoke_token(token_id: int, request: Request, actor: Actor = Depends(authorize)):
+def revoke_token(token_id: RecordId, request: Request, actor: Actor = Depends(authorize)):
     runtime = get_runtime(request)
     with runtime.database.session() as db:
         return TokenOut.of(tokens.revoke_token(db, runtime=runtime, actor=actor, token_id=token_id))

@@ -24,7 +24,7 @@ from rtcc.cameras.schemas import (
 )
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput, RTCCError
-from rtcc.core.http import read_text_upload
+from rtcc.core.http import RecordId, read_text_upload
 
 router = APIRouter(tags=["cameras"])
 IMPORT_TYPES = {"text/csv": "csv", "application/geo+json": "geojson", "application/json": "geojson"}
@@ -154,7 +154,7 @@ def get_locator(request: Request) -> CameraLocator:
 
 
 @router.get("/cameras/{camera_id}", response_model=CameraOut, openapi_extra=needs("cameras.view"))
-def get_camera(camera_id: int, request: Request, actor: Actor = Depends(authorize)):
+def get_camera(camera_id: RecordId, request: Request, actor: Actor = Depends(authorize)):
     runtime = get_runtime(request)
     with runtime.database.session() as db:
         camera, ori = service.get_visible_camera(db, actor=actor, camera_id=camera_id)
@@ -163,7 +163,7 @@ def get_camera(camera_id: int, request: Request, actor: Actor = Depends(authoriz
 
 
 @router.patch("/cameras/{camera_id}", response_model=CameraOut, openapi_extra=needs("cameras.manage"))
-def update_camera(camera_id: int, body: CameraPatch, request: Request, actor: Actor = Depends(authorize)):
+def update_camera(camera_id: RecordId, body: CameraPatch, request: Request, actor: Actor = Depends(authorize)):
     """Change fields; only the fields sent are touched."""
     runtime = get_runtime(request)
     values = body.model_dump(exclude={"stream_username", "stream_password"}, exclude_unset=True)
@@ -174,7 +174,7 @@ def update_camera(camera_id: int, body: CameraPatch, request: Request, actor: Ac
 
 
 @router.delete("/cameras/{camera_id}", status_code=204, openapi_extra=needs("cameras.manage"))
-def delete_camera(camera_id: int, request: Request, actor: Actor = Depends(authorize)):
+def delete_camera(camera_id: RecordId, request: Request, actor: Actor = Depends(authorize)):
     runtime = get_runtime(request)
     with runtime.database.session() as db:
         service.delete_camera(db, runtime=runtime, actor=actor, camera_id=camera_id)

@@ -20,6 +20,7 @@ from rtcc.cameras.schemas import CameraFields
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput, RTCCError
 from rtcc.core.events import emit, make_event
+from rtcc.core.http import load_json
 from rtcc.core.runtime import Runtime
 
 CSV_COLUMNS = tuple(CameraFields.model_fields)
@@ -36,7 +37,7 @@ class ImportReport:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _csv_rows(text: str):
+def _csv_rows(text: str, max_json_depth: int):
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames:
         raise InvalidInput("The CSV file is empty.", code="invalid_import")
@@ -55,9 +56,12 @@ def _csv_rows(text: str):
                 values[list_field] = [part.strip() for part in values[list_field].split(LIST_SEPARATOR) if part.strip()]
         if "privacy_masks" in values:
             try:
-                values["privacy_masks"] = json.loads(values["privacy_masks"])
+                values["privacy_masks"] = load_json(values["privacy_masks"], max_depth=max_json_depth)
             except json.JSONDecodeError:
                 yield line, None, "privacy_masks is not JSON"
+                continue
+            except InvalidInput as error:  # nested too deep, or a number no column holds
+                yield line, None, f"privacy_masks: {error.message}"
                 continue
         yield line, values, None
 
@@ -88,7 +92,7 @@ def import_cameras(session: Session, *, runtime: Runtime, actor: Actor, agency_o
     service.require_manageable(actor, agency)
     label = "line" if format == "csv" else "feature"
     report = ImportReport()
-    accepted = _checked_rows(_csv_rows(text) if format == "csv" else _geojson_rows(text), label, max_rows, report)
+    accepted = _checked_rows(_csv_rows(text, runtime.settings.max_json_depth) if format == "csv" else _geojson_rows(text), label, max_rows, report)
     existing = service.cameras_by_external_id(
         session, agency_id=agency.id, external_ids=[values["external_id"] for _, values in accepted if values.get("external_id")])
     pending: list[tuple[int, Camera]] = []

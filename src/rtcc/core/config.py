@@ -83,6 +83,10 @@ class Settings(BaseSettings):
         default=1_048_576, ge=1024, le=1_073_741_824,
         description="Largest request body accepted; larger bodies get HTTP 413.",
     )
+    max_json_depth: int = Field(
+        default=32, ge=2, le=256,
+        description="Deepest nesting of arrays and objects a JSON body, upload or MQTT message may have; deeper gets HTTP 422 json_too_deep.",
+    )
     onvif_timeout_seconds: float = Field(
         default=10, ge=1, le=60, description="How long ONVIF discovery waits for a device before giving up."
     )

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import uuid
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+import numpy as np
+from fastapi import FastAPI, Path, Request
+from pydantic import Field
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from rtcc.core.errors import RTCCError
+from rtcc.core.errors import JsonTooDeep, NumberOutOfRange, RTCCError
 
 log = logging.getLogger("rtcc.http")
+
+# The largest BIGINT (PostgreSQL) and INTEGER (SQLite): no row has a larger id, and the drivers
+# raise OverflowError on anything beyond it, so ids and JSON integers are bounded here.
+MAX_RECORD_ID = 2**63 - 1
+RecordId = Annotated[int, Path(ge=1, le=MAX_RECORD_ID, description="The record's id.")]
+BoundedId = Annotated[int, Field(ge=1, le=MAX_RECORD_ID)]  # an id in a query list or a body
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -78,6 +89,116 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
+# A JSON string (brackets inside it do not nest); an unterminated one runs to the end of the text.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\Z)', re.DOTALL)
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")  # +1 / -1 as int8
+_DEPTH_CHUNK = 1 << 22
+
+
+def json_nesting_depth(raw: bytes | str) -> int:
+    """How deeply a JSON text nests arrays and objects, found without parsing it (strings skipped)."""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
+    steps = np.frombuffer(_JSON_STRING.sub(b"", data).translate(_BRACKET_STEPS, _NOT_BRACKETS), dtype=np.int8)
+    # Opening and closing brackets of either kind count alike: exact for valid JSON, and for broken
+    # JSON an upper bound on how deep a parser would recurse before it noticed.
+    peak = level = 0
+    for start in range(0, len(steps), _DEPTH_CHUNK):
+        running = np.cumsum(steps[start:start + _DEPTH_CHUNK], dtype=np.int64) + level
+        peak, level = max(peak, int(running.max())), int(running[-1])
+    return peak
+
+
+def ensure_json_depth(raw: bytes | str, *, max_depth: int) -> None:
+    """Refuse (422 json_too_deep) JSON nested deeper than max_depth, before any parser recurses into it."""
+    depth = json_nesting_depth(raw)
+    if depth > max_depth:
+        raise JsonTooDeep(f"The JSON nests {depth} levels deep; at most {max_depth} are accepted.")
+
+
+def _bounded_int(text: str) -> int:
+    # Length first: int() of thousands of digits is slow and raises ValueError past 4300 of them.
+    if len(text.lstrip("-")) > 19 or not -MAX_RECORD_ID - 1 <= (value := int(text)) <= MAX_RECORD_ID:
+        raise NumberOutOfRange(f"The JSON number {text[:24]}{'...' if len(text) > 24 else ''} does not fit in 64 bits.")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not np.isfinite(value):
+        raise NumberOutOfRange(f"The JSON number {text[:24]} is too large.")
+    return value
+
+
+def _no_constant(name: str) -> float:
+    raise NumberOutOfRange(f"{name} is not a JSON number.")
+
+
+def load_json(raw: bytes | str, *, max_depth: int) -> Any:
+    """Parse JSON from a client or device with its nesting and numbers bounded (JsonTooDeep, NumberOutOfRange).
+
+    Malformed JSON raises json.JSONDecodeError (or UnicodeDecodeError) as json.loads does."""
+    ensure_json_depth(raw, max_depth=max_depth)
+    return json.loads(raw, parse_int=_bounded_int, parse_float=_finite_float, parse_constant=_no_constant)
+
+
+async def _send_error(send: Send, status: int, code: str, message: str) -> None:
+    response = JSONResponse(error_body(code, message), status_code=status)
+    await send({"type": "http.response.start", "status": status, "headers": response.raw_headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+def _is_json_request(scope: Scope) -> bool:
+    # FastAPI parses a body as JSON when it has no Content-Type, or application/json or application/*+json.
+    content_type = dict(scope.get("headers") or []).get(b"content-type")
+    if content_type is None:
+        return True
+    media_type = content_type.split(b";")[0].strip().lower()
+    return media_type == b"application/json" or (media_type.startswith(b"application/") and media_type.endswith(b"+json"))
+
+
+class JsonBodyLimits:
+    """Refuse JSON bodies nested too deep or holding numbers no column can hold (422), before a route parses them.
+
+    Sits inside BodySizeLimit, so the body it reads whole is already bounded in size."""
+
+    def __init__(self, app: ASGIApp, max_depth: int):
+        self.app = app
+        self.max_depth = max_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS") or not _is_json_request(scope):
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if body.strip():
+            try:
+                load_json(body, max_depth=self.max_depth)
+            except RTCCError as error:
+                await _send_error(send, error.status_code, error.code, error.message)
+                return
+            except ValueError:  # malformed JSON (or not UTF-8): the route's own validation names the problem
+                pass
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
 class BodySizeLimit:
     """Refuse request bodies over the limit with 413, whether or not Content-Length is sent."""
 
@@ -136,9 +257,7 @@ class BodySizeLimit:
 
     @staticmethod
     async def _reject(send: Send, status: int, code: str, message: str) -> None:
-        response = JSONResponse(error_body(code, message), status_code=status)
-        await send({"type": "http.response.start", "status": status, "headers": response.raw_headers})
-        await send({"type": "http.response.body", "body": response.body})
+        await _send_error(send, status, code, message)
 
 
 class SecurityHeaders:
@@ -181,6 +300,10 @@ async def read_text_upload(request, accepted: dict[str, str]) -> tuple[str, str]
     if content_type not in accepted:
         raise InvalidInput(f"Send {' or '.join(accepted)}.", code="unsupported_media_type", status_code=415)
     try:
-        return (await request.body()).decode("utf-8-sig"), accepted[content_type]
+        text = (await request.body()).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput("The file is not UTF-8 text.", code="invalid_import")
+    if accepted[content_type] in ("json", "geojson"):
+        ensure_json_depth(text, max_depth=request.app.state.runtime.settings.max_json_depth)
+    return text, accepted[content_type]
+

@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from rtcc.auth.guard import authorize, get_runtime, needs
 from rtcc.cameras.locator import CameraLocator
 from rtcc.core.actor import Actor
+from rtcc.core.http import RecordId
 from rtcc.incidents import calls, service
 from rtcc.incidents.schemas import (
     CallIn,
@@ -68,7 +69,7 @@ def list_open_incidents(request: Request, actor: Actor = Depends(authorize)):
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentDetailOut, openapi_extra=needs("incidents.view"))
-def get_incident(incident_id: int, request: Request, actor: Actor = Depends(authorize)):
+def get_incident(incident_id: RecordId, request: Request, actor: Actor = Depends(authorize)):
     """One incident with its timeline, docked cameras and footage-request candidates."""
     runtime = get_runtime(request)
     with runtime.database.session() as db:
@@ -77,7 +78,7 @@ def get_incident(incident_id: int, request: Request, actor: Actor = Depends(auth
 
 @router.post("/incidents/{incident_id}/notes", response_model=IncidentDetailOut, status_code=201,
              openapi_extra=needs("incidents.manage"))
-def add_note(incident_id: int, body: NoteIn, request: Request, actor: Actor = Depends(authorize)):
+def add_note(incident_id: RecordId, body: NoteIn, request: Request, actor: Actor = Depends(authorize)):
     """Add a note to the incident's timeline."""
     runtime = get_runtime(request)
     with runtime.database.session() as db:
@@ -86,7 +87,7 @@ def add_note(incident_id: int, body: NoteIn, request: Request, actor: Actor = De
 
 @router.post("/incidents/{incident_id}/footage-requests", response_model=IncidentDetailOut, status_code=201,
              openapi_extra=needs("incidents.manage"))
-def request_footage(incident_id: int, body: FootageRequestIn, request: Request, actor: Actor = Depends(authorize)):
+def request_footage(incident_id: RecordId, body: FootageRequestIn, request: Request, actor: Actor = Depends(authorize)):
     """Ask the owner of a nearby private camera for footage; recorded on the incident's timeline."""
     runtime = get_runtime(request)
     with runtime.database.session() as db:

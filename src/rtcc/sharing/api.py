@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Request
 
 from rtcc.auth.guard import authorize, get_runtime, needs
 from rtcc.core.actor import Actor
+from rtcc.core.http import RecordId
 from rtcc.sharing import service
 from rtcc.sharing.schemas import ShareCreatedOut, ShareIn, ShareOut
 
@@ -36,7 +37,7 @@ def list_shares(request: Request, actor: Actor = Depends(authorize)):
 
 
 @router.get("/shares/{share_id}", response_model=ShareOut, openapi_extra=needs("shares.send"))
-def get_share(share_id: int, request: Request, actor: Actor = Depends(authorize)):
+def get_share(share_id: RecordId, request: Request, actor: Actor = Depends(authorize)):
     """One share: its status, when it was opened and how often."""
     runtime = get_runtime(request)
     with runtime.database.session() as db:
@@ -44,7 +45,7 @@ def get_share(share_id: int, request: Request, actor: Actor = Depends(authorize)
 
 
 @router.post("/shares/{share_id}/revoke", response_model=ShareOut, openapi_extra=needs("shares.send"))
-def revoke_share(share_id: int, request: Request, actor: Actor = Depends(authorize)):
+def revoke_share(share_id: RecordId, request: Request, actor: Actor = Depends(authorize)):
     """End the link now: its page, media and live stream stop working (sender, or a supervisor of the agency)."""
     runtime = get_runtime(request)
     with runtime.database.session() as db:

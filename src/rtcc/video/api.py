@@ -11,6 +11,7 @@ from rtcc.cameras.service import get_visible_camera, visible_cameras
 from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput, NotFound
+from rtcc.core.http import RecordId
 from rtcc.video import export as exports
 from rtcc.video import marks, playback, uptime
 from rtcc.video.bag_verify import verify_bag
@@ -47,7 +48,7 @@ def cameras_health(request: Request, actor: Actor = Depends(authorize)):
 
 
 @router.get("/cameras/{camera_id}/recordings", response_model=RecordingsOut, openapi_extra=needs("video.playback"))
-def recordings(camera_id: int, request: Request, start: datetime, end: datetime, actor: Actor = Depends(authorize)):
+def recordings(camera_id: RecordId, request: Request, start: datetime, end: datetime, actor: Actor = Depends(authorize)):
     """Recorded spans and gaps of a camera between start and end."""
     start, end = _aware("start", start), _aware("end", end)
     runtime = get_runtime(request)
@@ -66,7 +67,7 @@ def recordings(camera_id: int, request: Request, start: datetime, end: datetime,
 
 @router.get("/cameras/{camera_id}/playback", openapi_extra=needs("video.playback"),
             responses={200: {"content": {"video/mp4": {}}}})
-def play(camera_id: int, request: Request, start: datetime, end: datetime,
+def play(camera_id: RecordId, request: Request, start: datetime, end: datetime,
          purpose: str | None = Query(None, max_length=500), actor: Actor = Depends(authorize)):
     """The recording between start and end as fragmented MP4 (a browser <video> plays it)."""
     start, end = _aware("start", start), _aware("end", end)
@@ -84,7 +85,7 @@ def play(camera_id: int, request: Request, start: datetime, end: datetime,
 
 @router.get("/cameras/{camera_id}/snapshot", openapi_extra=needs("video.playback"),
             responses={200: {"content": {"image/jpeg": {}}}})
-def snapshot(camera_id: int, request: Request, at: datetime, actor: Actor = Depends(authorize)):
+def snapshot(camera_id: RecordId, request: Request, at: datetime, actor: Actor = Depends(authorize)):
     """A JPEG of what the camera recorded at an instant."""
     at = _aware("at", at)
     runtime = get_runtime(request)
@@ -103,7 +104,7 @@ def snapshot(camera_id: int, request: Request, at: datetime, actor: Actor = Depe
 
 
 @router.post("/cameras/{camera_id}/exports", response_model=ExportOut, status_code=201, openapi_extra=needs("video.export"))
-def export_clip(camera_id: int, body: ExportRequest, request: Request, actor: Actor = Depends(authorize)):
+def export_clip(camera_id: RecordId, body: ExportRequest, request: Request, actor: Actor = Depends(authorize)):
     """Export a clip for a case as an evidence bag; needs a case number and a purpose."""
     runtime = get_runtime(request)
     with runtime.database.session() as db:
@@ -123,7 +124,7 @@ def list_exports(request: Request, case_number: str | None = Query(None, max_len
 
 
 @router.get("/exports/{export_id}/verify", response_model=BagReportOut, openapi_extra=needs("video.export"))
-def verify_export(export_id: int, request: Request, actor: Actor = Depends(authorize)):
+def verify_export(export_id: RecordId, request: Request, actor: Actor = Depends(authorize)):
     """Re-check an export's bag: every hash, the tag manifest, the custody chain and the recorded fingerprint."""
     runtime = get_runtime(request)
     with runtime.database.session() as db:
@@ -140,7 +141,7 @@ def verify_export(export_id: int, request: Request, actor: Actor = Depends(autho
 
 
 @router.post("/cameras/{camera_id}/marks", status_code=201, response_model=MarkOut, openapi_extra=needs("video.mark"))
-def mark(camera_id: int, body: MarkRequest, request: Request, actor: Actor = Depends(authorize)):
+def mark(camera_id: RecordId, body: MarkRequest, request: Request, actor: Actor = Depends(authorize)):
     """Mark an event on a camera: event-only cameras keep the video around it."""
     runtime = get_runtime(request)
     with runtime.database.session() as db:

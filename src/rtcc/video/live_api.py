@@ -7,6 +7,7 @@ from rtcc.audit import service as audit
 from rtcc.auth.guard import authorize_websocket, get_runtime
 from rtcc.cameras.service import get_visible_camera, stream_url_for_ingest
 from rtcc.core.errors import RTCCError
+from rtcc.core.http import RecordId
 from rtcc.video.live import LiveRelayRegistry, LiveSettings, serve_live_viewer
 from rtcc.video.privacy import mask_file_for
 
@@ -24,7 +25,7 @@ def live_registry(settings) -> LiveRelayRegistry:
 
 
 @router.websocket("/cameras/{camera_id}/live")
-async def live_view(websocket: WebSocket, camera_id: int):
+async def live_view(websocket: WebSocket, camera_id: RecordId):
     """A JSON 'init' message with the codec, then the fMP4 init segment and fragments as binary messages."""
     runtime = get_runtime(websocket)
     actor = await authorize_websocket(websocket, runtime, "video.live")

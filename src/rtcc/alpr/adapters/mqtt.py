@@ -14,6 +14,8 @@ from starlette.concurrency import run_in_threadpool
 from rtcc.alpr.adapters.formats import PARSERS, MalformedRead, parse_batch
 from rtcc.alpr.hotlists import HotlistCache
 from rtcc.alpr.reads import ingest
+from rtcc.core.errors import InvalidInput
+from rtcc.core.http import load_json
 from rtcc.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -76,9 +78,10 @@ class PlateReadSubscriber:
         try:
             if format is None:
                 raise MalformedRead(f"no reader format for topic {topic!r}")
-            document = json.loads(payload if isinstance(payload, (str, bytes, bytearray)) else b"")
+            document = load_json(payload if isinstance(payload, (str, bytes, bytearray)) else b"",
+                                 max_depth=self.runtime.settings.max_json_depth)
             reads, rejected = parse_batch(document, format)
-        except (MalformedRead, json.JSONDecodeError, UnicodeDecodeError) as error:
+        except (MalformedRead, InvalidInput, json.JSONDecodeError, UnicodeDecodeError) as error:
             self.stats.rejected += 1
             log.warning("MQTT message on %s rejected: %s", topic, error)
             return
