@@ -1,0 +1,136 @@
+"""Hostile input at every intake: deeply nested JSON, numbers no column holds, ids past 64 bits.
+Each gets a 4xx with a specific code, nothing is lost, and the same connection serves the next request."""
+
+import asyncio
+import csv
+import io
+import json
+
+import pytest
+
+from rtcc.core import clock
+
+DEPTH = 1000  # what the probe sent; Python's parser recurses once per level and gives up near 1000
+DEEP_JSON = '{"reads": ' + "[" * DEPTH + "]" * DEPTH + "}"
+HUGE_ID = "99999999999999999999"  # past 2**63 - 1, the largest BIGINT
+
+
+def a_read(plate: str, read_id: str, **extra) -> dict:
+    return {"reads": [{"plate": plate, "read_at": clock.utcnow().isoformat(), "confidence": 0.9, "camera_id": 1,
+                       "read_id": read_id, **extra}]}
+
+
+def stored_plates(runtime) -> list[str]:
+    from rtcc.alpr.models import PlateRead
+
+    with runtime.database.session() as db:
+        return sorted(read.plate for read in db.query(PlateRead))
+
+
+def test_deep_json_gets_422_json_too_deep_on_every_intake_and_the_connection_serves_on(runtime, signed_in_as):
+    admin, _ = signed_in_as("admin")
+    hotlist = admin.post("/api/v1/alpr/hotlists", json={"name": "Probe list", "source": "local", "priority": 3}).json()
+    intakes = [
+        ("/api/v1/alpr/reads", "application/json"),
+        ("/api/v1/alpr/reads", "text/plain"),  # the ingest route reads any body as JSON
+        ("/api/v1/alpr/reads?format=frigate", None),
+        (f"/api/v1/alpr/hotlists/{hotlist['id']}/import", "application/json"),
+        ("/api/v1/cameras/import", "application/geo+json"),
+        ("/api/v1/cameras/import", "application/json"),
+        ("/api/v1/cad/calls", "application/json"),
+        ("/api/v1/incidents", "application/json"),
+        ("/api/v1/auth/sign-in", "application/json"),
+    ]
+    for path, content_type in intakes:
+        headers = {"content-type": content_type} if content_type else {}
+        response = admin.post(path, content=DEEP_JSON, headers=headers)
+        assert response.status_code == 422, (path, content_type, response.status_code, response.text[:200])
+        assert response.json()["code"] == "json_too_deep", (path, response.text[:200])
+        # The same client (and connection) goes on working: the next read is stored.
+        assert admin.get("/api/v1/auth/me").status_code == 200
+    stored = admin.post("/api/v1/alpr/reads", json=a_read("7BAD001", "deep-after"))
+    assert stored.status_code == 200 and stored.json()["stored"] == 1, stored.text
+    assert stored_plates(runtime) == ["7BAD001"]
+
+
+def test_json_of_ordinary_depth_still_passes_with_brackets_inside_strings(signed_in_as):
+    admin, _ = signed_in_as("admin")
+    # 40 brackets inside a string do not nest: only structure counts.
+    read = a_read("7BAD002", "[" * 40 + "{" * 40)
+    response = admin.post("/api/v1/alpr/reads", json=read)
+    assert response.status_code == 200 and response.json()["stored"] == 1, response.text
+
+
+def test_numbers_no_column_holds_get_422_and_lose_nothing_else(runtime, signed_in_as):
+    admin, _ = signed_in_as("admin")
+    for number in (HUGE_ID, "1e999", "NaN", "-Infinity", "1" * 5000):
+        body = json.dumps(a_read("7BAD003", f"n-{number[:5]}")).replace('"camera_id": 1', f'"camera_id": {number}')
+        response = admin.post("/api/v1/alpr/reads", content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 422, (number[:20], response.status_code, response.text[:200])
+        assert response.json()["code"] == "json_number_out_of_range"
+    hotlist = admin.post("/api/v1/alpr/hotlists", json={"name": "Too big", "source": "x" * 2, "priority": 10**30})
+    assert hotlist.status_code == 422 and hotlist.json()["code"] == "json_number_out_of_range"
+    assert stored_plates(runtime) == []
+    assert admin.post("/api/v1/alpr/reads", json=a_read("7BAD004", "after-numbers")).json()["stored"] == 1
+
+
+@pytest.mark.parametrize("role, method, path", [
+    ("supervisor", "GET", "/api/v1/alpr/reads/{id}/crop"),
+    ("supervisor", "POST", "/api/v1/alpr/alerts/{id}/acknowledge"),
+    ("admin", "GET", "/api/v1/cameras/{id}"),
+    ("admin", "DELETE", "/api/v1/cameras/{id}"),
+    ("supervisor", "GET", "/api/v1/incidents/{id}"),
+    ("supervisor", "GET", "/api/v1/shares/{id}"),
+    ("supervisor", "GET", "/api/v1/exports/{id}/verify"),
+    ("admin", "DELETE", "/api/v1/tokens/{id}"),
+])
+def test_an_id_past_64_bits_gets_422_not_a_server_error(signed_in_as, role, method, path):
+    caller, _ = signed_in_as(role)
+    response = caller.request(method, path.format(id=HUGE_ID))
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "validation_error" and response.json()["errors"][0]["location"] == "path"
+    largest = caller.request(method, path.format(id=2**63 - 1))
+    assert largest.status_code == 404, largest.text  # the largest id a row can have is looked up like any other
+
+
+def test_a_search_page_cursor_past_64_bits_gets_422(signed_in_as):
+    supervisor, _ = signed_in_as("supervisor")
+    auditor, _ = signed_in_as("auditor")
+    terms = {"plate": "7BAD*", "mode": "wildcard", "purpose": "probe", "case_number": "T-1"}
+    for extra in ({"before_id": HUGE_ID}, {"camera_id": HUGE_ID}):
+        response = supervisor.get("/api/v1/alpr/reads", params={**terms, **extra})
+        assert response.status_code == 422 and response.json()["code"] == "validation_error", (extra, response.text)
+    audit = auditor.get("/api/v1/audit/records", params={"before_seq": HUGE_ID})
+    assert audit.status_code == 422, audit.text
+
+
+def test_a_deep_privacy_mask_in_a_camera_csv_is_reported_on_its_line(signed_in_as):
+    admin, _ = signed_in_as("admin")
+    rows = io.StringIO()
+    writer = csv.writer(rows, lineterminator="\n")
+    writer.writerow(["external_id", "name", "kind", "latitude", "longitude", "privacy_masks"])
+    writer.writerow(["D-1", "Deep mask", "city_fixed", "34.09", "-118.36", "[" * DEPTH + "]" * DEPTH])
+    writer.writerow(["D-2", "Plain", "city_fixed", "34.091", "-118.361", ""])
+    response = admin.post("/api/v1/cameras/import", content=rows.getvalue(), headers={"content-type": "text/csv"})
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["created"], report["rejected"]) == (1, 1)
+    assert report["errors"][0]["line"] == 2 and "deep" in report["errors"][0]["message"]
+
+
+def test_a_deep_mqtt_message_is_counted_as_rejected_and_the_subscriber_reads_on(runtime):
+    from rtcc.alpr.adapters.mqtt import PlateReadSubscriber
+    from rtcc.alpr.hotlists import HotlistCache
+    from rtcc.alpr.models import PlateRead
+
+    runtime.settings.mqtt_url = "mqtt://127.0.0.1:1883"
+    subscriber = PlateReadSubscriber(runtime, HotlistCache())
+
+    async def deliver():
+        await subscriber.handle("rtcc/alpr/rtcc/gate-1", DEEP_JSON.encode())
+        await subscriber.handle("rtcc/alpr/rtcc/gate-1", json.dumps(a_read("7BAD005", "mqtt-after")).encode())
+
+    asyncio.run(deliver())
+    assert (subscriber.stats.messages, subscriber.stats.rejected, subscriber.stats.stored) == (2, 1, 1)
+    with runtime.database.session() as db:
+        assert [read.plate for read in db.query(PlateRead)] == ["7BAD005"]
