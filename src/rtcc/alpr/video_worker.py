@@ -32,6 +32,7 @@ from rtcc.cameras.models import Camera
 from rtcc.cameras.service import stream_url_for_ingest
 from rtcc.cameras.streams import rtsp_transport_of
 from rtcc.core import clock
+from rtcc.core.database import run_write
 from rtcc.core.runtime import Runtime
 from rtcc.video.child_process import collect_stderr, signal_if_running, wait_or_kill
 from rtcc.video.privacy import apply_mask_to_frame
@@ -79,6 +80,9 @@ class CameraPlateReader:
         self.read_seconds = 0.0  # time spent in the reader, for CPU budgeting
         self.started_monotonic: float | None = None
         self._queue: asyncio.Queue[Frame] = asyncio.Queue(maxsize=queue_frames)
+        # Passes the database would not take yet (busy past every retry): stored again before newer ones.
+        self._unstored: list[VehiclePass] = []
+        self._retry_unstored_at = 0.0
         self._stopping = asyncio.Event()
         self._process: asyncio.subprocess.Process | None = None
 
@@ -127,6 +131,10 @@ class CameraPlateReader:
                 await decoder
             for vehicle_pass in self.tracker.flush():
                 await self._store(vehicle_pass)
+            await self._store_unstored()
+            for vehicle_pass in self._unstored:  # the database stayed unavailable to the end: say what is lost
+                log.error("plate read %s from camera %s at %s could not be stored", vehicle_pass.plate, self.camera_id,
+                          clock.iso(vehicle_pass.best_seen or vehicle_pass.first_seen))
             # Crops still waiting for their recording give up now (the recorder is stopping too); one being cut ends.
             await asyncio.gather(*self._sharpening, return_exceptions=True)
             self.status = "stopped"
@@ -145,6 +153,8 @@ class CameraPlateReader:
         # Every frame goes to the tracker, read or not, so a vehicle that has gone ends its pass on time.
         for vehicle_pass in self.tracker.feed(frame.captured_at, reads, frame.pixels):
             await self._store(vehicle_pass)
+        if self._unstored and time.monotonic() >= self._retry_unstored_at:
+            await self._store_unstored()
 
     def _read(self, pixels: np.ndarray):
         with self._reader_lock:
@@ -156,13 +166,17 @@ class CameraPlateReader:
                 self._reader = PlateReader(region=self.region, threads=1)
             return self._reader.read_image(pixels)
 
-    async def _store(self, vehicle_pass: VehiclePass) -> None:
+    async def _store(self, vehicle_pass: VehiclePass) -> bool:
         try:
             report, read = await asyncio.to_thread(self._store_now, vehicle_pass)
-        except Exception:  # a failed store loses one read, never the worker
+        except Exception:  # kept and stored again later: a busy database loses no read and never stops the worker
             self.store_failures += 1
-            log.exception("storing plate read from camera %s failed", self.camera_id)
-            return
+            log.exception("storing plate read from camera %s failed; kept for retry", self.camera_id)
+            if not any(entry is vehicle_pass for entry in self._unstored):  # (passes hold arrays: compare identity)
+                self._unstored.append(vehicle_pass)
+            self._retry_unstored_at = time.monotonic() + self.runtime.settings.database_write_backoff_max_ms / 1000
+            self.runtime.database.write_health.set_pending(f"plate_reads_cam{self.camera_id}", len(self._unstored))
+            return False
         self.passes_stored += report.stored
         self.alerts += report.alerts
         if (report.stored and self.sharpen_from_recording and read.crop_path and vehicle_pass.best_box
@@ -172,6 +186,16 @@ class CameraPlateReader:
             task = asyncio.create_task(self._sharpen(job))
             self._sharpening.add(task)
             task.add_done_callback(self._sharpening.discard)
+        return True
+
+    async def _store_unstored(self) -> None:
+        """Store the passes a busy database refused, oldest first, until one is refused again."""
+        waiting, self._unstored = self._unstored, []
+        for number, vehicle_pass in enumerate(waiting):
+            if not await self._store(vehicle_pass):
+                self._unstored.extend(waiting[number + 1:])
+                break
+        self.runtime.database.write_health.set_pending(f"plate_reads_cam{self.camera_id}", len(self._unstored))
 
     def _store_now(self, vehicle_pass: VehiclePass):
         read_at = vehicle_pass.best_seen or vehicle_pass.first_seen
@@ -179,8 +203,10 @@ class CameraPlateReader:
         read = ReadIn(plate=vehicle_pass.plate, read_at=read_at, confidence=vehicle_pass.confidence,
                       region=vehicle_pass.region, camera_id=self.camera_id, direction=vehicle_pass.direction,
                       crop_path=crop_path)
-        with self.runtime.database.session() as db:
-            return ingest(db, runtime=self.runtime, hotlists=self.hotlists, source="reader", reads=[read]), read
+        report = run_write(self.runtime.database,
+                           lambda db: ingest(db, runtime=self.runtime, hotlists=self.hotlists, source="reader", reads=[read]),
+                           what=f"plate read from camera {self.camera_id}")
+        return report, read
 
     async def _sharpen(self, job: PassToSharpen) -> None:
         # Segments are indexed as they close: wait (here, not in a worker thread, which the frames need) for a

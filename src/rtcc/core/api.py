@@ -25,6 +25,8 @@ async def healthz(request: Request):
         "version": __version__,
         "database": {"ok": database_ok, "engine": runtime.database.dialect, "detail": database_detail},
         "bus": {"ok": bus_ok, "adapter": runtime.bus.name, "detail": bus_detail},
+        # Background writes the database refused (retried, kept, waiting) and what the start-up salvage found.
+        "writes": runtime.database.write_health.counts(),
     }
     return JSONResponse(body, status_code=200 if database_ok and bus_ok else 503)
 
@@ -37,5 +39,6 @@ def system_status(request: Request, actor: Actor = Depends(authorize)):
         "version": __version__,
         "database": {"engine": runtime.database.dialect, "revision": current_revision(runtime.database.engine)},
         "bus": {"adapter": runtime.bus.name, **runtime.bus.stats()},
+        "writes": runtime.database.write_health.as_dict(),
         "data_dir": str(runtime.settings.data_dir),
     }

@@ -56,6 +56,23 @@ class Settings(BaseSettings):
         default=10_000, ge=100, le=600_000,
         description="How long a SQLite writer waits for the write lock before failing.",
     )
+    database_write_attempts: int = Field(
+        default=6, ge=1, le=50,
+        description=(
+            "Tries a background write (segment index, plate read, CAD call) gets when the database is busy, locked "
+            "or deadlocked, with growing pauses between; an item that still fails is kept and retried later."
+        ),
+    )
+    database_write_backoff_max_ms: int = Field(
+        default=2_000, ge=10, le=60_000, description="Longest pause between two tries of a busy database write."
+    )
+    data_group: str | None = Field(
+        default=None, max_length=64,
+        description=(
+            "Group that may read the data dir (e.g. a backup account's); the server makes its files group-readable "
+            "for it. Empty: only the server's own account can read them."
+        ),
+    )
 
     # --- bus ---
     bus_url: str = Field(

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import DateTime, MetaData, create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from rtcc.core.config import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+# SQLite's primary result codes for "another connection holds the lock" (extended codes keep them in the low byte).
+SQLITE_BUSY, SQLITE_LOCKED = 5, 6
+# PostgreSQL SQLSTATEs worth another try: serialization failure, deadlock, lock not available, server restarting.
+RETRYABLE_SQLSTATES = ("40001", "40P01", "55P03", "57P01", "57P03")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -93,11 +106,124 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, *, begin: str = "BEG
         connection.exec_driver_sql(begin)
 
 
+def is_busy_error(error: BaseException) -> bool:
+    """Whether a database error is contention or a passing outage that the same write may survive on another try."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    original = error.orig
+    sqlite_code = getattr(original, "sqlite_errorcode", None)
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate:
+        return sqlstate in RETRYABLE_SQLSTATES or sqlstate.startswith("08")  # 08: the connection failed
+    return "database is locked" in str(original)
+
+
+def busy_cause(error: BaseException) -> BaseException | None:
+    """The busy-database error behind `error`, if any (audit wraps its own as AuditUnavailable)."""
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return None
+        if is_busy_error(seen):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+class WriteHealth:
+    """What background writers met: retries, writes given up (items kept), items waiting; shown in health."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.retries = 0
+        self.failures = 0
+        self.last_error: str | None = None
+        self.last_error_at: datetime | None = None
+        self.pending: dict[str, int] = {}
+        self.reports: dict[str, dict] = {}
+
+    def note_retry(self, what: str, error: BaseException) -> None:
+        with self._lock:
+            self.retries += 1
+            self._remember(what, error)
+
+    def note_failure(self, what: str, error: BaseException) -> None:
+        with self._lock:
+            self.failures += 1
+            self._remember(what, error)
+
+    def set_pending(self, kind: str, count: int) -> None:
+        """How many items of a kind (segments, plate reads...) wait for the database to take them."""
+        with self._lock:
+            if count:
+                self.pending[kind] = count
+            else:
+                self.pending.pop(kind, None)
+
+    def set_report(self, name: str, report: dict) -> None:
+        """What a recovery pass found (the recording salvage on start), kept for health."""
+        with self._lock:
+            self.reports[name] = report
+
+    def counts(self) -> dict:
+        """The figures without error text or file names, for the unauthenticated /healthz."""
+        with self._lock:
+            return {"retries": self.retries, "failures": self.failures, "pending": dict(self.pending),
+                    **{name: {key: value for key, value in report.items() if isinstance(value, int)}
+                       for name, report in self.reports.items()}}
+
+    def as_dict(self) -> dict:
+        """Everything, last error included, for administrators (/api/v1/system/status)."""
+        with self._lock:
+            return {"retries": self.retries, "failures": self.failures, "pending": dict(self.pending),
+                    **{name: dict(report) for name, report in self.reports.items()},
+                    "last_error": self.last_error,
+                    "last_error_at": self.last_error_at.isoformat() if self.last_error_at else None}
+
+    def _remember(self, what: str, error: BaseException) -> None:
+        original = getattr(error, "orig", None) or error
+        self.last_error = f"{what}: {type(original).__name__}: {str(original).splitlines()[0][:200] if str(original) else ''}"
+        self.last_error_at = datetime.now(timezone.utc)
+
+
+def run_write(database: "Database", write: Callable[[Session], T], *, what: str) -> T:
+    """Run `write` in a transaction of its own; while the database is busy, again after a growing pause.
+
+    The one home of the retry rule for writers that have no client to resend (segment index, plate reads from
+    video, CAD files). After database_write_attempts tries the error is raised: the caller keeps the item.
+    """
+    settings = database.settings
+    attempts = settings.database_write_attempts
+    pause_s = 0.05
+    for attempt in range(1, attempts + 1):
+        try:
+            with database.session() as session:
+                return write(session)
+        except Exception as error:
+            cause = busy_cause(error)
+            if cause is None:
+                raise
+            if attempt == attempts:
+                database.write_health.note_failure(what, cause)
+                raise
+            database.write_health.note_retry(what, cause)
+            log.warning("%s: database busy (%s), try %d of %d", what, type(cause).__name__, attempt, attempts)
+            # Jitter, so writers that met the same lock do not all come back at the same moment.
+            time.sleep(min(pause_s, settings.database_write_backoff_max_ms / 1000) * random.uniform(0.5, 1.0))
+            pause_s *= 2
+    raise AssertionError("unreachable")
+
+
 class Database:
     """The engine and session factory of one process."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        self.write_health = WriteHealth()
         self.engine = create_database_engine(settings)
         self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
         self.read_engine = (

@@ -28,6 +28,7 @@ from rtcc.cameras.locator import CameraLocator
 from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.config import Settings
+from rtcc.core.database import run_write
 from rtcc.core.errors import AuditUnavailable, NotFound, RTCCError
 from rtcc.core.runtime import Runtime
 from rtcc.incidents import calls
@@ -113,9 +114,10 @@ def import_csv(runtime: Runtime, *, locator: CameraLocator, actor: Actor, data: 
             report.lines.append(LineResult(line=row.line, call_id=row.call_id, outcome="rejected", reason=row.reason))
             continue
         try:
-            with runtime.database.session() as db:
-                result = calls.receive_call(db, runtime=runtime, locator=locator, actor=actor, values=row.values)
-                outcome, incident_id = _outcome(result), result.incident.id if result.incident else None
+            # A busy database is waited out here; past the retries the whole file waits (RetryLater) and loses nothing.
+            result = run_write(runtime.database, lambda db, values=row.values: calls.receive_call(
+                db, runtime=runtime, locator=locator, actor=actor, values=values), what=f"CAD file {name} line {row.line}")
+            outcome, incident_id = _outcome(result), result.incident.id if result.incident else None
         except AuditUnavailable as error:
             raise RetryLater(str(error)) from error
         except (OperationalError, InterfaceError) as error:
@@ -134,10 +136,11 @@ def import_csv(runtime: Runtime, *, locator: CameraLocator, actor: Actor, data: 
 
 def record_import(runtime: Runtime, *, actor: Actor, report: FileReport) -> None:
     """One audit record per file: which file, what it did."""
-    with runtime.database.session() as db:
-        audit.record(db, keys=runtime.keys, actor=actor, action="cad.file_import", object_type="cad_file",
-                     object_id=report.file[:200], outcome="success" if report.status == "processed" else "failure",
-                     details={"summary": report.summary, "reason": report.reason, "moved_to": report.moved_to})
+    run_write(runtime.database, lambda db: audit.record(
+        db, keys=runtime.keys, actor=actor, action="cad.file_import", object_type="cad_file",
+        object_id=report.file[:200], outcome="success" if report.status == "processed" else "failure",
+        details={"summary": report.summary, "reason": report.reason, "moved_to": report.moved_to}),
+        what=f"CAD file {report.file} audit")
 
 
 def import_file(runtime: Runtime, *, locator: CameraLocator, actor: Actor, path: Path) -> FileReport:

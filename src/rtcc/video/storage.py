@@ -116,22 +116,7 @@ class RecordingSession:
         return growing
 
     def _finish(self, source: Path, started_at: datetime, duration_s: float) -> ClosedSegment | None:
-        if not source.exists():
-            return None
-        started_at = started_at.replace(microsecond=started_at.microsecond - started_at.microsecond % 1000)
-        day = self.store.camera_dir(self.camera_id) / started_at.strftime("%Y-%m-%d")
-        day.mkdir(exist_ok=True)
-        target = day / f"{started_at.strftime('%H%M%S.%f')[:10]}_{source.name}"
-        os.replace(source, target)
-        return ClosedSegment(
-            camera_id=self.camera_id,
-            path=str(target.relative_to(self.store.root)),
-            started_at=started_at,
-            ended_at=started_at + timedelta(milliseconds=round(duration_s * 1000)),
-            duration_s=round(duration_s, 3),
-            bytes=target.stat().st_size,
-            sha256=sha256_of(target),
-        )
+        return self.store.place(self.camera_id, source, started_at, duration_s)
 
 
 class SegmentStore:
@@ -146,6 +131,29 @@ class SegmentStore:
 
     def new_session(self, camera_id: int) -> RecordingSession:
         return RecordingSession(self, camera_id)
+
+    def place(self, camera_id: int, source: Path, started_at: datetime, duration_s: float) -> ClosedSegment | None:
+        """Move a finished segment file to its day folder and hash it (None when the file is gone)."""
+        if not source.exists():
+            return None
+        started_at = started_at.replace(microsecond=started_at.microsecond - started_at.microsecond % 1000)
+        day = self.camera_dir(camera_id) / started_at.strftime("%Y-%m-%d")
+        day.mkdir(exist_ok=True)
+        target = day / f"{started_at.strftime('%H%M%S.%f')[:10]}_{source.name}"
+        os.replace(source, target)
+        return self.describe(camera_id, target, started_at, duration_s)
+
+    def describe(self, camera_id: int, path: Path, started_at: datetime, duration_s: float) -> ClosedSegment:
+        """The index entry of a segment file already in its place."""
+        return ClosedSegment(
+            camera_id=camera_id,
+            path=str(path.relative_to(self.root)),
+            started_at=started_at,
+            ended_at=started_at + timedelta(milliseconds=round(duration_s * 1000)),
+            duration_s=round(duration_s, 3),
+            bytes=path.stat().st_size,
+            sha256=sha256_of(path),
+        )
 
     def absolute(self, relative: str) -> Path:
         """The file for an indexed path; refuses paths that would leave the media root."""

@@ -14,12 +14,13 @@ from rtcc.auth.models import Agency
 from rtcc.cameras.models import Camera
 from rtcc.cameras.service import stream_url_for_ingest
 from rtcc.core import clock
+from rtcc.core.database import run_write
 from rtcc.core.events import emit, make_event
 from rtcc.core.runtime import Runtime
-from rtcc.video.models import RecordingSegment
 from rtcc.video.health import FrameHealthAnalyser, MotionDetector, SubStreamSampler
 from rtcc.video.privacy import mask_file_for
 from rtcc.video.recorder import CameraRecorder, RecorderStatus
+from rtcc.video.salvage import SegmentIndexer
 from rtcc.video.storage import ClosedSegment, SegmentStore
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ class RecordingSupervisor:
         self.runtime = runtime
         self.live_relays = live_relays
         self.store = media_store(runtime)
+        self.indexer = SegmentIndexer(runtime, self.store)
         self.recorders: dict[int, tuple[tuple[str, Path | None], CameraRecorder, asyncio.Task]] = {}
         # Health watching decodes the low-fps sub-stream, only for cameras that have one.
         self.health_watchers: dict[int, tuple[tuple, asyncio.Task]] = {}
@@ -65,8 +67,14 @@ class RecordingSupervisor:
         self._wake.set()
 
     async def run(self) -> None:
+        try:  # before any recorder starts: what a crash left on disk is indexed (or set aside) first
+            await asyncio.to_thread(self.indexer.salvage)
+        except Exception:
+            log.exception("recording salvage failed; segments on disk wait for the next start")
         while not self._stopped:
             try:
+                if self.indexer.pending:
+                    await asyncio.to_thread(self.indexer.retry_pending)
                 await self.reconcile()
             except Exception:  # a bad reconcile must not stop recording of the others
                 log.exception("recording reconcile failed")
@@ -179,31 +187,25 @@ class RecordingSupervisor:
         await asyncio.gather(*(self._stop_one(camera_id) for camera_id in list(self.recorders)), return_exceptions=True)
 
     async def _index_segment(self, segment: ClosedSegment) -> None:
-        def insert() -> None:
-            with self.runtime.database.session() as db:
-                db.add(RecordingSegment(
-                    camera_id=segment.camera_id, started_at=segment.started_at, ended_at=segment.ended_at,
-                    duration_s=segment.duration_s, bytes=segment.bytes, sha256=segment.sha256, path=segment.path,
-                    created_at=clock.utcnow(),
-                ))
-
-        await asyncio.to_thread(insert)
+        await self.indexer.index_async(segment)  # retried while the database is busy, kept if it stays so
 
     async def _record_status(self, camera_id: int, status: RecorderStatus) -> None:
         verdict = self.health.get(camera_id, "ok")
         if status.state == "recording" and verdict != "ok":  # recording, but the picture is wrong
             status = RecorderStatus(verdict, HEALTH_DETAILS.get(verdict, verdict))
 
-        def update() -> None:
-            with self.runtime.database.session() as db:
-                row = db.execute(select(Camera, Agency.ori).join(Agency, Camera.agency_id == Agency.id)
-                                 .where(Camera.id == camera_id)).one_or_none()
-                if row is None:
-                    return
-                camera, ori = row
-                camera.status, camera.status_detail, camera.status_changed_at = status.state, status.detail, clock.utcnow()
-                emit(db, make_event("camera.status", agency_ori=ori, camera_groups=camera.groups, camera_id=camera_id,
-                                    status=status.state, detail=status.detail))
+        def update(db) -> None:
+            row = db.execute(select(Camera, Agency.ori).join(Agency, Camera.agency_id == Agency.id)
+                             .where(Camera.id == camera_id)).one_or_none()
+            if row is None:
+                return
+            camera, ori = row
+            camera.status, camera.status_detail, camera.status_changed_at = status.state, status.detail, clock.utcnow()
+            emit(db, make_event("camera.status", agency_ori=ori, camera_groups=camera.groups, camera_id=camera_id,
+                                status=status.state, detail=status.detail))
 
         log.info("camera %s: %s %s", camera_id, status.state, status.detail or "")
-        await asyncio.to_thread(update)
+        try:
+            await asyncio.to_thread(run_write, self.runtime.database, update, what=f"status of camera {camera_id}")
+        except Exception:  # a status the database would not take must not stop the recording it describes
+            log.exception("status of camera %s not stored", camera_id)
