@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from rtcc.alpr import scope
 from rtcc.alpr.matcher import Match
 from rtcc.alpr.models import Hotlist, HotlistEntry, PlateAlert, PlateRead
 from rtcc.audit import service as audit
@@ -38,18 +39,21 @@ def raise_alerts(session: Session, *, runtime: Runtime, read_id: int, plate: str
         if recent is not None:
             recent.repeats += 1
             continue
+        hotlist = session.get(Hotlist, match.entry.hotlist_id)
+        # The priority is the alert's own from here on: whoever sees the alert sees how urgent it is, whether or
+        # not they may read the hotlist it came from.
         alert = PlateAlert(read_id=read_id, entry_id=match.entry.entry_id, hotlist_id=match.entry.hotlist_id, camera_id=camera_id,
-                           plate=plate, match_method=match.method, status="new", repeats=0, created_at=clock.utcnow())
+                           plate=plate, match_method=match.method, priority=hotlist.priority, status="new", repeats=0,
+                           created_at=clock.utcnow())
         session.add(alert)
         session.flush()
         entry = session.get(HotlistEntry, match.entry.entry_id)
-        hotlist = session.get(Hotlist, match.entry.hotlist_id)
-        agency = session.get(Agency, hotlist.agency_id)
         read = session.get(PlateRead, read_id)
+        agency_ori, camera_groups = alert_event_scope(session, alert)
         emit(session, make_event(
-            "plate.alert", agency_ori=agency.ori, alert_id=alert.id, read_id=read_id, plate=plate, matched_plate=match.matched_plate,
-            method=match.method, camera_id=camera_id, read_at=clock.iso(read_at), crop=read.crop_path,
-            hotlist=hotlist.name, priority=hotlist.priority, reason=entry.reason,
+            "plate.alert", agency_ori=agency_ori, camera_groups=camera_groups, alert_id=alert.id, read_id=read_id, plate=plate,
+            matched_plate=match.matched_plate, method=match.method, camera_id=camera_id, read_at=clock.iso(read_at),
+            crop=read.crop_path, hotlist=hotlist.name, priority=alert.priority, reason=entry.reason,
             vehicle={"make": entry.make, "model": entry.model, "colour": entry.colour, "state": entry.state},
         ))
         incidents.record_plate_alert(session, camera_id=camera_id, alert_id=alert.id, plate=plate, hotlist=hotlist.name,
@@ -58,26 +62,43 @@ def raise_alerts(session: Session, *, runtime: Runtime, read_id: int, plate: str
     return raised
 
 
-def _in_scope(statement, actor: Actor):
-    """An alert belongs to its hotlist's agency, as its event does: others' alerts stay out of sight.
+def alert_event_scope(session: Session, alert: PlateAlert) -> tuple[str, list[str] | None]:
+    """Who may receive an alert's events: its hotlist's agency, and the groups of its camera (None: no camera known)."""
+    agency_ori = session.execute(select(Agency.ori).join(Hotlist, Hotlist.agency_id == Agency.id)
+                                 .where(Hotlist.id == alert.hotlist_id)).scalar_one()
+    camera = scope.camera_scope(session, alert.camera_id)
+    return agency_ori, camera[1] if camera else None
+
+
+def _in_scope(session: Session, statement, actor: Actor):
+    """An alert belongs to its hotlist's agency, as its event does, and shows to someone limited to camera groups
+    only on those groups' cameras: the list and every alert fetched by id apply this one rule.
     Admins, auditors and the system see every agency's."""
-    if actor.role in ("admin", "auditor") or actor.via in ("system", "cli"):
-        return statement
-    return (statement.join(Hotlist, Hotlist.id == PlateAlert.hotlist_id).join(Agency, Agency.id == Hotlist.agency_id)
-            .where(Agency.ori == actor.agency_ori))
+    if not (actor.role in ("admin", "auditor") or actor.via in ("system", "cli")):
+        statement = (statement.join(Hotlist, Hotlist.id == PlateAlert.hotlist_id).join(Agency, Agency.id == Hotlist.agency_id)
+                     .where(Agency.ori == actor.agency_ori))
+    cameras = scope.camera_condition(session, actor=actor, column=PlateAlert.camera_id, same_agency=False)
+    return statement if cameras is None else statement.where(cameras)
 
 
 def get_alert(session: Session, *, actor: Actor, alert_id: int) -> PlateAlert:
-    """One alert, or NotFound when it does not exist or belongs to another agency."""
-    alert = session.execute(_in_scope(select(PlateAlert).where(PlateAlert.id == alert_id), actor)).scalar_one_or_none()
+    """One alert, or NotFound (as for an id that does not exist) when it is outside the actor's scope."""
+    statement = _in_scope(session, select(PlateAlert).where(PlateAlert.id == alert_id), actor)
+    alert = session.execute(statement).scalar_one_or_none()
     if alert is None:
         raise NotFound(f"No alert {alert_id}.", code="alert_not_found")
     return alert
 
 
+def visible_alert_of_read(session: Session, *, actor: Actor, read_id: int) -> PlateAlert | None:
+    """The newest alert raised by this read that the actor may see, if any."""
+    statement = _in_scope(session, select(PlateAlert).where(PlateAlert.read_id == read_id), actor)
+    return session.execute(statement.order_by(PlateAlert.id.desc()).limit(1)).scalar_one_or_none()
+
+
 def list_alerts(session: Session, *, actor: Actor, status: str | None = None, limit: int = 100) -> list[PlateAlert]:
-    """The actor's agency's alerts, newest first."""
-    statement = _in_scope(select(PlateAlert), actor).order_by(PlateAlert.id.desc()).limit(limit)
+    """The alerts in the actor's scope, newest first."""
+    statement = _in_scope(session, select(PlateAlert), actor).order_by(PlateAlert.id.desc()).limit(limit)
     if status:
         statement = statement.where(PlateAlert.status == status)
     return list(session.execute(statement).scalars())
@@ -90,7 +111,7 @@ def acknowledge(session: Session, *, runtime: Runtime, actor: Actor, alert_id: i
         alert.status = "acknowledged"
         audit.record(session, keys=runtime.keys, actor=actor, action="alert.acknowledge", object_type="plate_alert",
                      object_id=alert.id)
-        emit(session, make_event("plate.alert_updated", alert_id=alert.id, status=alert.status, by=actor.username))
+        _emit_update(session, alert, by=actor.username)
     return alert
 
 
@@ -112,7 +133,7 @@ def verify(session: Session, *, runtime: Runtime, actor: Actor, alert_id: int, c
     audit.record(session, keys=runtime.keys, actor=actor, action="alert.verify", object_type="plate_alert", object_id=alert.id,
                  details={"crop_matches_plate": crop_matches_plate, "vehicle_matches": vehicle_matches,
                           "entry_still_active": entry_still_active, "status": alert.status})
-    emit(session, make_event("plate.alert_updated", alert_id=alert.id, status=alert.status))
+    _emit_update(session, alert)
     return alert
 
 
@@ -127,17 +148,24 @@ def dispose(session: Session, *, runtime: Runtime, actor: Actor, alert_id: int, 
     alert.disposed_by, alert.disposed_at = actor.username, clock.utcnow()
     audit.record(session, keys=runtime.keys, actor=actor, action="alert.dispose", object_type="plate_alert", object_id=alert.id,
                  details={"disposition": disposition})
-    emit(session, make_event("plate.alert_updated", alert_id=alert.id, status=alert.status, disposition=disposition))
+    _emit_update(session, alert, disposition=disposition)
     return alert
 
 
-def false_hit_rates(session: Session) -> dict[str, dict]:
-    """Per camera and per hotlist: disposed alerts, how many were false hits, and the rate."""
+def _emit_update(session: Session, alert: PlateAlert, **data) -> None:
+    """An alert's change goes to those who may see the alert, not to every agency's consoles."""
+    agency_ori, camera_groups = alert_event_scope(session, alert)
+    emit(session, make_event("plate.alert_updated", agency_ori=agency_ori, camera_groups=camera_groups, alert_id=alert.id,
+                             status=alert.status, priority=alert.priority, **data))
+
+
+def false_hit_rates(session: Session, *, actor: Actor) -> dict[str, dict]:
+    """Per camera and per hotlist, of the alerts in the actor's scope: disposed alerts, how many were false hits, the rate."""
     result: dict[str, dict] = {"by_camera": {}, "by_hotlist": {}}
     for key, column in (("by_camera", PlateAlert.camera_id), ("by_hotlist", PlateAlert.hotlist_id)):
+        statement = select(column, PlateAlert.disposition, func.count()).select_from(PlateAlert)
         rows = session.execute(
-            select(column, PlateAlert.disposition, func.count()).where(PlateAlert.disposition.is_not(None))
-            .group_by(column, PlateAlert.disposition)
+            _in_scope(session, statement, actor).where(PlateAlert.disposition.is_not(None)).group_by(column, PlateAlert.disposition)
         ).all()
         for owner, disposition, count in rows:
             figures = result[key].setdefault(str(owner), {"disposed": 0, "false_hits": 0})

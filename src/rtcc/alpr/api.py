@@ -6,7 +6,7 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from rtcc.alpr import alerts, hotlists, search
+from rtcc.alpr import alerts, crops, hotlists, search
 from rtcc.alpr.adapters.formats import PARSERS, MalformedRead, parse_batch
 from rtcc.alpr.models import Hotlist, HotlistEntry, PlateRead
 from rtcc.alpr.reads import ingest
@@ -22,9 +22,10 @@ from rtcc.alpr.schemas import (
 )
 from rtcc.audit import service as audit
 from rtcc.auth.guard import authorize, get_runtime, needs
+from rtcc.auth.models import Agency
 from rtcc.core import clock
 from rtcc.core.actor import Actor
-from rtcc.core.errors import InvalidInput
+from rtcc.core.errors import InvalidInput, NotFound, PermissionDenied
 from rtcc.core.http import MAX_RECORD_ID, BoundedId, RecordId, load_json, read_text_upload
 
 router = APIRouter(tags=["plates"])
@@ -91,6 +92,9 @@ def search_reads(
 
 @router.post("/alpr/hotlists", response_model=HotlistOut, status_code=201, openapi_extra=needs("hotlists.manage"))
 def create_hotlist(body: HotlistCreate, request: Request, actor: Actor = Depends(authorize)):
+    """A new, empty hotlist of the caller's agency (an admin may name another)."""
+    if body.agency_ori and not actor.sees_agency(body.agency_ori):
+        raise PermissionDenied("You may create hotlists only for your own agency.", code="hotlist_other_agency")
     runtime = get_runtime(request)
     with runtime.database.session() as db:
         created = hotlists.create_hotlist(db, runtime=runtime, actor=actor, **body.model_dump())
@@ -100,15 +104,26 @@ def create_hotlist(body: HotlistCreate, request: Request, actor: Actor = Depends
 
 @router.get("/alpr/hotlists", response_model=list[HotlistOut], openapi_extra=needs("hotlists.view"))
 def list_hotlists(request: Request, actor: Actor = Depends(authorize)):
+    """The hotlists of the caller's agency (every agency's for an admin)."""
     runtime = get_runtime(request)
     from sqlalchemy import func, select
 
     with runtime.database.session() as db:
         counts = dict(db.execute(select(HotlistEntry.hotlist_id, func.count()).where(HotlistEntry.removed_at.is_(None))
                                  .group_by(HotlistEntry.hotlist_id)).all())
+        rows = db.execute(select(Hotlist, Agency.ori).join(Agency, Agency.id == Hotlist.agency_id)
+                          .order_by(Hotlist.priority, Hotlist.name)).all()
         return [HotlistOut(id=h.id, name=h.name, source=h.source, priority=h.priority, description=h.description,
                            created_at=h.created_at, active_entries=counts.get(h.id, 0))
-                for h in db.execute(select(Hotlist).order_by(Hotlist.priority, Hotlist.name)).scalars()]
+                for h, ori in rows if actor.sees_agency(ori)]
+
+
+def _own_hotlist(db, *, actor: Actor, hotlist_id: int) -> Hotlist:
+    """A hotlist of the actor's agency; another agency's answers as a missing one does."""
+    hotlist = db.get(Hotlist, hotlist_id)
+    if hotlist is None or not actor.sees_agency(db.get(Agency, hotlist.agency_id).ori):
+        raise NotFound(f"No hotlist {hotlist_id}.", code="hotlist_not_found")
+    return hotlist
 
 
 @router.post("/alpr/hotlists/{hotlist_id}/import", response_model=HotlistImportOut, openapi_extra=needs("hotlists.manage"))
@@ -120,6 +135,7 @@ async def import_hotlist(hotlist_id: RecordId, request: Request, replace: bool =
 
     def run():
         with runtime.database.session() as db:
+            _own_hotlist(db, actor=actor, hotlist_id=hotlist_id)
             return hotlists.import_entries(db, runtime=runtime, actor=actor, hotlist_id=hotlist_id, text=text,
                                            format=format, replace=replace)
 
@@ -131,6 +147,8 @@ def _alert_out(db, alert) -> AlertOut:
     entry = db.get(HotlistEntry, alert.entry_id)
     read = db.get(PlateRead, alert.read_id)
     out = AlertOut.model_validate({name: getattr(alert, name) for name in AlertOut.model_fields if hasattr(alert, name)})
+    hotlist = db.get(Hotlist, alert.hotlist_id)
+    out.hotlist = hotlist.name if hotlist else ""
     out.entry = {"plate": entry.plate, "state": entry.state, "reason": entry.reason, "make": entry.make, "model": entry.model,
                  "colour": entry.colour, "expires_at": clock.iso(entry.expires_at), "active": entry.removed_at is None}
     out.read = {"read_at": clock.iso(read.read_at), "camera_id": read.camera_id, "device_id": read.device_id,
@@ -178,22 +196,28 @@ def false_hits(request: Request, actor: Actor = Depends(authorize)):
     """False-hit rates per camera and per hotlist, from the dispositions."""
     runtime = get_runtime(request)
     with runtime.database.session() as db:
-        return alerts.false_hit_rates(db)
+        return alerts.false_hit_rates(db, actor=actor)
 
 
 @router.get("/alpr/reads/{read_id}/crop", openapi_extra=needs("alerts.view"), responses={200: {"content": {"image/jpeg": {}}}})
-def read_crop(read_id: RecordId, request: Request, actor: Actor = Depends(authorize)):
-    """The plate crop saved with a read (what an analyst compares with the alert)."""
+def read_crop(read_id: RecordId, request: Request,
+              purpose: str | None = Query(None, max_length=500, description="For a read behind no alert you see: why (alpr.search)."),
+              case_number: str | None = Query(None, max_length=64, description="With purpose: the case it serves."),
+              actor: Actor = Depends(authorize)):
+    """The plate crop of a read behind an alert the caller sees, or (alpr.search) of a read of a camera in their
+    scope given a purpose and case number as for a search; anything else answers 404, as for a missing read."""
     from fastapi.responses import FileResponse
 
-    from rtcc.core.errors import NotFound
-
     runtime = get_runtime(request)
+    refused = None
     with runtime.database.session() as db:
-        read = db.get(PlateRead, read_id)
-        root = (runtime.settings.data_dir / "plates").resolve()
-        path = (runtime.settings.data_dir / read.crop_path).resolve() if read and read.crop_path else None
-        if path is None or root not in path.parents or not path.is_file():
-            raise NotFound("This read has no crop.", code="crop_not_found")
-        audit.record(db, keys=runtime.keys, actor=actor, action="alpr.crop_view", object_type="plate_read", object_id=read_id)
+        try:
+            path = crops.visible_crop(db, runtime=runtime, actor=actor, read_id=read_id, purpose=purpose,
+                                      case_number=case_number)
+        except crops.CropRefused as refusal:
+            refused = refusal  # nothing was written: the refusal's audit record commits with this session
+            crops.record_refusal(db, runtime=runtime, actor=actor, read_id=read_id, refusal=refusal, purpose=purpose,
+                                 case_number=case_number)
+    if refused:
+        raise refused
     return FileResponse(path, media_type="image/jpeg")

@@ -111,6 +111,9 @@ class PlateAlert(Base):
     camera_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     plate: Mapped[str] = mapped_column(String(16))
     match_method: Mapped[str] = mapped_column(String(16))  # exact | fuzzy
+    # The hotlist's priority when the alert was raised (1 = highest), copied so that everyone who sees the alert
+    # sees the same urgency, including people who may not read the hotlist itself (migration 0013).
+    priority: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), index=True)  # new | actionable | closed
     repeats: Mapped[int] = mapped_column(Integer, default=0)  # further reads folded into this alert
     crop_matches_plate: Mapped[bool | None] = mapped_column(Boolean, nullable=True)

@@ -70,6 +70,8 @@ class AlertOut(BaseModel):
     camera_id: int | None
     plate: str
     match_method: str
+    priority: int = Field(description="1 is the highest: the hotlist's priority when the alert was raised.")
+    hotlist: str = Field(default="", description="The name of the hotlist the entry is on.")
     status: str
     repeats: int
     crop_matches_plate: bool | None

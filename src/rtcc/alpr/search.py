@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rtcc.alpr import scope
 from rtcc.alpr.models import PlateRead, SeenPlate
 from rtcc.alpr.plates import MAX_PLATE, normalise_plate, one_substitution_variants
 from rtcc.audit import service as audit
@@ -82,14 +83,23 @@ def _plate_condition(session: Session, query: PlateQuery):
     return PlateRead.plate.in_([plate, *{variant for variant, _ in one_substitution_variants(plate)}])
 
 
-def search_reads(session: Session, *, runtime: Runtime, actor: Actor, query: PlateQuery, purpose: str, case_number: str,
-                 limit: int = 100, before_id: int | None = None) -> list[PlateRead]:
-    """Newest first, paged by id; refused without a purpose and a case number; audited with its terms."""
+def check_purpose(purpose: str | None, case_number: str | None) -> None:
+    """Refuse a search (or a crop fetched as one) without a purpose of a few words and a case number."""
     if len((purpose or "").strip()) < 5:
         raise InvalidInput("Say why you search (purpose, at least a few words).", code="purpose_required")
     if not CASE_NUMBER.match(case_number or ""):
         raise InvalidInput("A case number is required.", code="case_number_required")
+
+
+def search_reads(session: Session, *, runtime: Runtime, actor: Actor, query: PlateQuery, purpose: str, case_number: str,
+                 limit: int = 100, before_id: int | None = None) -> list[PlateRead]:
+    """Newest first, paged by id, only reads of cameras in the actor's scope; refused without a purpose and a case
+    number; audited with its terms."""
+    check_purpose(purpose, case_number)
     statement = select(PlateRead).where(_plate_condition(session, query))
+    in_scope = scope.camera_condition(session, actor=actor, column=PlateRead.camera_id, same_agency=True)
+    if in_scope is not None:
+        statement = statement.where(in_scope)
     if query.start:
         statement = statement.where(PlateRead.read_at >= query.start)
     if query.end:

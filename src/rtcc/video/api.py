@@ -7,7 +7,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from rtcc.audit import service as audit
 from rtcc.auth.guard import authorize, get_runtime, needs
-from rtcc.cameras.service import get_visible_camera, visible_cameras
+from rtcc.cameras.service import cameras_by_ids, get_visible_camera, visible_cameras
 from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput, NotFound
@@ -113,11 +113,24 @@ def export_clip(camera_id: RecordId, body: ExportRequest, request: Request, acto
         return ExportOut.of(created)
 
 
+def _visible_exports(db, actor: Actor, found: list) -> list:
+    """Exports of cameras in the actor's scope; one of a camera since removed only to its requester (or an admin)."""
+    scope = {camera.id: (ori, camera.groups or []) for camera, ori in cameras_by_ids(db, list({e.camera_id for e in found}))}
+
+    def visible(export) -> bool:
+        if export.camera_id in scope:
+            return actor.sees_camera(agency_ori=scope[export.camera_id][0], groups=scope[export.camera_id][1])
+        return actor.role == "admin" or export.requested_by == actor.username
+
+    return [export for export in found if visible(export)]
+
+
 @router.get("/exports", response_model=list[ExportOut], openapi_extra=needs("video.export"))
 def list_exports(request: Request, case_number: str | None = Query(None, max_length=64), actor: Actor = Depends(authorize)):
+    """Evidence exports of cameras in the caller's scope, newest first."""
     runtime = get_runtime(request)
     with runtime.database.session() as db:
-        found = exports.list_exports(db, case_number=case_number)
+        found = _visible_exports(db, actor, exports.list_exports(db, case_number=case_number))
         audit.record(db, keys=runtime.keys, actor=actor, action="video.export_list", object_type="export",
                      query_terms={"case_number": case_number} if case_number else None, details={"count": len(found)})
         return [ExportOut.of(export) for export in found]
@@ -129,6 +142,8 @@ def verify_export(export_id: RecordId, request: Request, actor: Actor = Depends(
     runtime = get_runtime(request)
     with runtime.database.session() as db:
         found = exports.get_export(db, export_id=export_id)
+        if not _visible_exports(db, actor, [found]):  # another agency's export answers as a missing one does
+            raise NotFound(f"No export {export_id}.", code="export_not_found")
         report = verify_bag(exports.exports_root(runtime) / found.path)
         problems = list(report.problems)
         if report.fingerprint and report.fingerprint != found.fingerprint:

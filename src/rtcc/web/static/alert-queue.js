@@ -11,7 +11,6 @@ const SOUND_PRIORITY = 1;        // alerts this urgent (1 = most) sound
 const SOUND_REPEAT_MS = 15000;   // ...again while nobody has acknowledged them
 const DISPOSITIONS = ["confirmed", "misread", "vehicle_mismatch", "entry_inactive", "other"];
 const items = new Map();         // key -> item
-const hotlists = new Map();      // hotlist id -> {name, priority}
 let soundOn = true;
 let audio = null;
 window.rtccAlertLatencies = [];  // ms from the event's publication to its rendering (bench/console_latency.py)
@@ -20,16 +19,16 @@ if (list) start();
 
 function plateItem(alert) {
   return { key: `plate:${alert.alert_id}`, kind: "plate", alertId: alert.alert_id, readId: alert.read_id, status: alert.status || "new",
-    priority: alert.priority ?? 3, createdAt: alert.created_at, cameraId: alert.camera_id, plate: alert.plate,
+    priority: alert.priority ?? 1, createdAt: alert.created_at, cameraId: alert.camera_id, plate: alert.plate,
     matchedPlate: alert.matched_plate, method: alert.method, hotlist: alert.hotlist, reason: alert.reason, vehicle: alert.vehicle || {},
     repeats: alert.repeats || 0, acknowledged: Boolean(alert.status) && alert.status !== "new" };
 }
 
+// The alert carries its own priority and hotlist name: a field officer, who may not read hotlists, sees a P1 hit as P1.
 function fromApi(alert) {
-  const hotlist = hotlists.get(alert.hotlist_id) || {};
-  return plateItem({ alert_id: alert.id, read_id: alert.read_id, status: alert.status, priority: hotlist.priority,
+  return plateItem({ alert_id: alert.id, read_id: alert.read_id, status: alert.status, priority: alert.priority,
     created_at: alert.created_at, camera_id: alert.camera_id, plate: alert.plate, matched_plate: alert.entry.plate,
-    method: alert.match_method, hotlist: hotlist.name, reason: alert.entry.reason, vehicle: alert.entry, repeats: alert.repeats });
+    method: alert.match_method, hotlist: alert.hotlist, reason: alert.entry.reason, vehicle: alert.entry, repeats: alert.repeats });
 }
 
 function beep() {
@@ -196,9 +195,6 @@ async function start() {
   setInterval(() => {
     if (soundOn && [...items.values()].some((item) => !item.acknowledged && item.priority <= SOUND_PRIORITY)) beep();
   }, SOUND_REPEAT_MS);
-  if (can("hotlists.view")) {
-    for (const hotlist of await api("/api/v1/alpr/hotlists").catch(() => [])) hotlists.set(hotlist.id, hotlist);
-  }
   await camerasReady;
   for (const status of PLATE_STATUSES_SHOWN) {
     for (const alert of await api(`/api/v1/alpr/alerts?status=${status}&limit=50`).catch(() => [])) {

@@ -1,0 +1,64 @@
+"""Whose plates: the camera and agency scope that every list of reads or alerts, and every one fetched by id, applies.
+
+A read belongs to the camera that made it: an actor sees it where they see that camera (Actor.sees_camera). An
+alert belongs to its hotlist's agency (Actor.sees_agency) and, for someone limited to some camera groups, only on
+cameras of those groups. A read from an external reader, or from a camera id the registry does not hold (since
+removed, or a device's own numbering), names no camera scope; only the permission then decides.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
+
+from rtcc.auth.models import Agency
+from rtcc.cameras.models import Camera
+from rtcc.core.actor import Actor
+
+
+def camera_scope(session: Session, camera_id: int | None) -> tuple[str, list[str]] | None:
+    """The agency ORI and groups of a registered camera; None for no camera or one the registry does not hold."""
+    if camera_id is None:
+        return None
+    row = session.execute(
+        select(Agency.ori, Camera.groups).join(Agency, Camera.agency_id == Agency.id).where(Camera.id == camera_id)
+    ).one_or_none()
+    return (row[0], list(row[1] or [])) if row else None
+
+
+def sees_read(session: Session, *, actor: Actor, camera_id: int | None) -> bool:
+    """Whether a read of this camera is inside the actor's camera scope (agency and camera groups)."""
+    scope = camera_scope(session, camera_id)
+    return scope is None or actor.sees_camera(agency_ori=scope[0], groups=scope[1])
+
+
+def sees_alert(session: Session, *, actor: Actor, hotlist_agency_ori: str | None, camera_id: int | None) -> bool:
+    """Whether an alert of this hotlist agency on this camera is inside the actor's scope."""
+    if not actor.sees_agency(hotlist_agency_ori):
+        return False
+    scope = camera_scope(session, camera_id)
+    # The alert is the hotlist agency's even on a neighbour's camera; only the actor's group limits apply.
+    return scope is None or actor.sees_camera(agency_ori=None, groups=scope[1])
+
+
+def _every_camera(actor: Actor) -> bool:
+    return actor.role == "admin" or actor.via in {"cli", "system"}
+
+
+def camera_condition(session: Session, *, actor: Actor, column, same_agency: bool):
+    """A SQL condition keeping rows whose camera (`column`) is in scope, or None when nothing is excluded.
+
+    `same_agency`: the camera must also be of the actor's agency (reads); alerts apply the group limits only.
+    """
+    if _every_camera(actor) or (actor.camera_groups is None and not same_agency):
+        return None
+    unregistered = ~exists(select(Camera.id).where(Camera.id == column))
+    if actor.camera_groups is None:
+        foreign = exists(select(Camera.id).join(Agency, Camera.agency_id == Agency.id)
+                         .where(Camera.id == column, Agency.ori != actor.agency_ori))
+        return ~foreign
+    # Limited to some groups: few cameras qualify, named by id (groups are JSON, matched the same way on both engines).
+    rows = session.execute(select(Camera.id, Camera.groups, Agency.ori).join(Agency, Camera.agency_id == Agency.id))
+    visible = [camera_id for camera_id, groups, ori in rows
+               if actor.sees_camera(agency_ori=ori if same_agency else None, groups=groups or [])]
+    return or_(column.is_(None), column.in_(visible), unregistered)
