@@ -73,10 +73,12 @@ def sign_in(request_context, base: str, who: dict) -> dict:
     step = request_context.post(f"{base}/api/v1/auth/sign-in", data={
         "username": who["username"], "password": who["password"], "banner_acknowledged": True}).json()
     headers = {"x-csrf-token": step["csrf_token"]}
-    request_context.post(f"{base}/api/v1/auth/mfa", data={"code": pyotp.TOTP(who["totp"]).now()}, headers=headers)
-    request_context.post(f"{base}/api/v1/auth/password", headers=headers,
-                         data={"current_password": who["password"], "new_password": "Bench-Harbor-4471"})
-    return headers
+    verified = request_context.post(f"{base}/api/v1/auth/mfa", data={"code": pyotp.TOTP(who["totp"]).now()},
+                                    headers=headers).json()
+    headers = {"x-csrf-token": verified["csrf_token"]}  # each step up issues a new session and CSRF token
+    done = request_context.post(f"{base}/api/v1/auth/password", headers=headers,
+                                data={"current_password": who["password"], "new_password": "Bench-Harbor-4471"}).json()
+    return {"x-csrf-token": done["csrf_token"]}
 
 
 @contextlib.contextmanager

@@ -14,12 +14,17 @@ from rtcc.core import clock
 from rtcc.core.config import Settings
 from rtcc.core.migrate import upgrade_database
 from rtcc.core.runtime import Runtime, build_runtime
-from support import OTHER_AGENCY, TEST_AGENCY, create_person, sign_in
+from support import CHEAP_PASSWORD_HASHING, OTHER_AGENCY, TEST_AGENCY, create_person, sign_in
 
 # A role with CREATEDB made by scripts/test-services.sh; works under trust and password auth alike.
 POSTGRES_ADMIN_URL = os.environ.get(
     "RTCC_TEST_POSTGRES_URL", "postgresql+psycopg://rtcc:rtcc@127.0.0.1:5432/postgres"
 )
+# Production Argon2 (64 MiB, 3 passes) costs each test account several hashes; the suite spent most of its time
+# there. Every Settings the tests make, and every server they start, hashes cheaply instead; the production
+# parameters are checked once (tests/unit/test_auth_logic.py). setdefault: a run may still ask for others.
+for _name, _value in CHEAP_PASSWORD_HASHING.items():
+    os.environ.setdefault(_name, _value)
 
 
 def _admin_engine():

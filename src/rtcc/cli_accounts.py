@@ -97,15 +97,19 @@ def user_enable(username: str, data_dir: Optional[Path] = DataDir) -> None:
 
 
 @user_app.command("reset")
-def user_reset(username: str, qr: bool = typer.Option(False, "--qr"), data_dir: Optional[Path] = DataDir) -> None:
-    """Issue a new one-time password and TOTP secret."""
+def user_reset(username: str, data_dir: Optional[Path] = DataDir) -> None:
+    """Issue a fresh one-time password and lift a lockout; the user enrols a new authenticator at the next sign-in."""
     from rtcc.auth import service
     from rtcc.core.actor import cli_actor
 
     with runtime_for(data_dir) as runtime:
         with runtime.database.session() as db:
-            new = service.reset_credentials(db, runtime=runtime, actor=cli_actor(), username=username)
-        _print_credentials(new, qr=qr)
+            reset = service.reset_credentials(db, runtime=runtime, actor=cli_actor(), username=username)
+            account = f"{reset.user.username} ({reset.user.role}, agency {reset.user.agency.ori})"
+    out.print(f"Account [bold]{account}[/bold]: {service.account_status(reset.user)}")
+    out.print(f"One-time password: [bold]{reset.one_time_password}[/bold]  (must be changed at the next sign-in)")
+    out.print("The next sign-in enrols a new authenticator; its key is shown only there, to the user. "
+              "Hand the one-time password over in person.")
 
 
 @user_app.command("list")

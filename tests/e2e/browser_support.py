@@ -84,11 +84,13 @@ def sign_in_through_api(request_context, base: str, person, new_password: str = 
     step = request_context.post(f"{base}/api/v1/auth/sign-in", data={
         "username": person.username, "password": person.password, "banner_acknowledged": True}).json()
     headers = {"x-csrf-token": step["csrf_token"]}
-    request_context.post(f"{base}/api/v1/auth/mfa", data={"code": pyotp.TOTP(person.totp_secret).now()}, headers=headers)
+    verified = request_context.post(f"{base}/api/v1/auth/mfa", data={"code": pyotp.TOTP(person.totp_secret).now()},
+                                    headers=headers).json()
+    headers = {"x-csrf-token": verified["csrf_token"]}  # each step up issues a new session and CSRF token
     done = request_context.post(f"{base}/api/v1/auth/password", headers=headers,
                                 data={"current_password": person.password, "new_password": new_password}).json()
     assert done["next_step"] == "done", done
-    return headers
+    return {"x-csrf-token": done["csrf_token"]}
 
 
 @contextlib.contextmanager

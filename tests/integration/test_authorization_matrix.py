@@ -35,6 +35,9 @@ EXPECTED = {
     ("GET", "/api/v1/tokens"): {"admin"},
     ("POST", "/api/v1/tokens"): {"admin"},
     ("DELETE", "/api/v1/tokens/{token_id}"): {"admin"},
+    ("GET", "/api/v1/auth/tokens"): EVERYONE,  # one's own tokens: minted by their owner only
+    ("POST", "/api/v1/auth/tokens"): EVERYONE,
+    ("DELETE", "/api/v1/auth/tokens/{token_id}"): EVERYONE,
     ("GET", "/api/v1/roles"): {"admin", "auditor"},
     ("GET", "/api/v1/audit/records"): {"auditor"},
     ("GET", "/api/v1/audit/export"): {"auditor"},

@@ -77,8 +77,8 @@ def test_wrong_passwords_lock_until_rtcc_user_unlock(runtime, client):
     attempt = lambda password: client.post("/api/v1/auth/sign-in", json={  # noqa: E731
         "username": "quinn", "password": password, "banner_acknowledged": True})
     statuses = [attempt("not-the-password").status_code for _ in range(5)]
-    assert statuses == [401, 401, 401, 401, 423]
-    assert attempt(person.password).status_code == 423
+    assert statuses == [401, 401, 401, 401, 401]  # a locked account answers as an unknown name does
+    assert attempt(person.password).status_code == 401
     env = {"RTCC_DATABASE_URL": runtime.settings.effective_database_url}
     result = runner.invoke(cli, ["user", "unlock", "quinn", "--data-dir", str(runtime.settings.data_dir)], env=env)
     assert result.exit_code == 0 and "active" in result.output
@@ -149,8 +149,9 @@ def test_rtcc_demo_serves_health_and_prints_how_to_sign_in(tmp_path):
     assert f"http://127.0.0.1:{port}" in output and "as 'analyst' for the watch floor" in output
     credentials = (tmp_path / "demo" / "demo-credentials.txt")
     assert credentials.stat().st_mode & 0o077 == 0  # readable by its owner only
+    assert "analyst" not in saved  # it enrolled above: its first-start credentials are gone
     saved = credentials.read_text()
-    for username in ("analyst", "officer", "admin"):
+    for username in ("officer", "admin"):
         assert _demo_account(saved, username).password == _demo_account(output, username).password
 
     again = subprocess.run(

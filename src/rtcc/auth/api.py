@@ -12,11 +12,13 @@ from rtcc.auth.schemas import (
     AgencyCreate,
     AgencyOut,
     BannerOut,
+    CredentialResetOut,
     DisableRequest,
     IssuedTokenOut,
     MeOut,
     MfaRequest,
     NewCredentialsOut,
+    OwnTokenCreate,
     PasswordChangeRequest,
     RoleOut,
     SignInRequest,
@@ -71,7 +73,7 @@ def sign_in(body: SignInRequest, request: Request, response: Response):
 
 
 @router.post("/auth/mfa", response_model=SignInResponse, openapi_extra=needs(SIGN_IN_MFA), tags=["sign-in"])
-def verify_mfa(body: MfaRequest, request: Request, actor: Actor = Depends(authorize)):
+def verify_mfa(body: MfaRequest, request: Request, response: Response, actor: Actor = Depends(authorize)):
     """Step 2: the current TOTP code (the first one also completes enrolment)."""
     runtime = get_runtime(request)
     failure = None
@@ -84,11 +86,12 @@ def verify_mfa(body: MfaRequest, request: Request, actor: Actor = Depends(author
             failure = error
     if failure:
         raise failure
+    set_session_cookie(response, request, step.raw_token)  # a new session token at each step up (ASVS 3.2.1)
     return SignInResponse(next_step=step.next_step, csrf_token=user_session.csrf_token)
 
 
 @router.post("/auth/password", response_model=SignInResponse, openapi_extra=needs(SIGN_IN_PASSWORD), tags=["sign-in"])
-def change_password(body: PasswordChangeRequest, request: Request, actor: Actor = Depends(authorize)):
+def change_password(body: PasswordChangeRequest, request: Request, response: Response, actor: Actor = Depends(authorize)):
     """Set a new password: required after a one-time password, allowed any time after."""
     runtime = get_runtime(request)
     failure = None
@@ -103,6 +106,7 @@ def change_password(body: PasswordChangeRequest, request: Request, actor: Actor 
             failure = error
     if failure:
         raise failure
+    set_session_cookie(response, request, step.raw_token)
     return SignInResponse(next_step=step.next_step, csrf_token=user_session.csrf_token)
 
 
@@ -196,15 +200,14 @@ def enable_user(username: str, request: Request, actor: Actor = Depends(authoriz
         return UserOut.of(service.enable_user(db, runtime=runtime, actor=actor, username=username))
 
 
-@router.post("/users/{username}/reset-credentials", response_model=NewCredentialsOut,
+@router.post("/users/{username}/reset-credentials", response_model=CredentialResetOut,
              openapi_extra=needs("users.manage"), tags=["accounts"])
 def reset_credentials(username: str, request: Request, actor: Actor = Depends(authorize)):
-    """New one-time password and TOTP secret; ends the account's sessions."""
+    """New one-time password; ends the account's sessions, lifts a lockout; the user enrols MFA afresh."""
     runtime = get_runtime(request)
     with runtime.database.session() as db:
-        new = service.reset_credentials(db, runtime=runtime, actor=actor, username=username)
-        return NewCredentialsOut(user=UserOut.of(new.user), one_time_password=new.one_time_password,
-                                 totp_secret=new.totp_secret, totp_uri=new.totp_uri)
+        reset = service.reset_credentials(db, runtime=runtime, actor=actor, username=username)
+        return CredentialResetOut(user=UserOut.of(reset.user), one_time_password=reset.one_time_password)
 
 
 # --- agencies, tokens, roles -----------------------------------------------------------------
@@ -248,6 +251,31 @@ def revoke_token(token_id: RecordId, request: Request, actor: Actor = Depends(au
     runtime = get_runtime(request)
     with runtime.database.session() as db:
         return TokenOut.of(tokens.revoke_token(db, runtime=runtime, actor=actor, token_id=token_id))
+
+
+@router.get("/auth/tokens", response_model=list[TokenOut], openapi_extra=needs("account.self"), tags=["tokens"])
+def list_own_tokens(request: Request, actor: Actor = Depends(authorize)):
+    """The API tokens acting as you."""
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        return [TokenOut.of(token) for token in tokens.list_tokens(db, user_id=actor.user_id)]
+
+
+@router.post("/auth/tokens", response_model=IssuedTokenOut, status_code=201, openapi_extra=needs("account.self"), tags=["tokens"])
+def create_own_token(body: OwnTokenCreate, request: Request, actor: Actor = Depends(authorize)):
+    """Mint a token acting as you, with permissions your role holds; its secret value is in this response only."""
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        issued = tokens.create_token(db, runtime=runtime, actor=actor, username=actor.username, **body.model_dump())
+        return IssuedTokenOut(**TokenOut.of(issued.token).model_dump(), token=issued.raw_token)
+
+
+@router.delete("/auth/tokens/{token_id}", response_model=TokenOut, openapi_extra=needs("account.self"), tags=["tokens"])
+def revoke_own_token(token_id: RecordId, request: Request, actor: Actor = Depends(authorize)):
+    """Revoke one of your own tokens."""
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        return TokenOut.of(tokens.revoke_token(db, runtime=runtime, actor=actor, token_id=token_id, own_only=True))
 
 
 @router.get("/roles", response_model=list[RoleOut], openapi_extra=needs("roles.read"), tags=["accounts"])

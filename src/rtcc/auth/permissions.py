@@ -75,6 +75,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "camera_owner": frozenset({"account.self"}),
 }
 
+# What reveals people's movements, video or searches. A token carrying one of these acts as its owner, so
+# only the owner may mint it: an admin minting one for someone else could watch and search in their name.
+SURVEILLANCE_PERMISSIONS = frozenset({
+    "video.live", "video.mark", "video.playback", "video.export", "alpr.search", "hotlists.view", "alerts.view",
+    "alerts.verify", "incidents.view", "incidents.manage", "shares.send",
+})
+
 # Route rules that are not permissions: who may call while signing in.
 PUBLIC = "public"
 SIGN_IN_MFA = "sign_in.mfa"  # password accepted, MFA code (or enrolment) pending
@@ -94,3 +101,5 @@ def assert_complete() -> None:
         unknown = permissions_of(role) - PERMISSIONS.keys()
         if role not in ROLE_PERMISSIONS or unknown:
             raise AssertionError(f"role {role}: missing or unknown permissions {sorted(unknown)}")
+    if SURVEILLANCE_PERMISSIONS - PERMISSIONS.keys():
+        raise AssertionError(f"unknown surveillance permissions {sorted(SURVEILLANCE_PERMISSIONS - PERMISSIONS.keys())}")

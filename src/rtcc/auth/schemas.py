@@ -91,6 +91,12 @@ class NewCredentialsOut(BaseModel):
     totp_uri: str
 
 
+class CredentialResetOut(BaseModel):
+    user: UserOut
+    one_time_password: str = Field(description="Shown once; must be changed at the next sign-in.")
+    next_sign_in: str = Field(default="The user enrols a new authenticator at the next sign-in; no one else sees its key.")
+
+
 class DisableRequest(Strict):
     reason: str = Field(default="disabled by administrator", min_length=3, max_length=200)
 
@@ -110,6 +116,12 @@ class TokenCreate(Strict):
     username: str = Field(description="The account the token acts as.")
     name: str = Field(min_length=2, max_length=100)
     permissions: list[str] = Field(min_length=1)
+    expires_in_days: int = Field(default=90, ge=1, le=3650)
+
+
+class OwnTokenCreate(Strict):
+    name: str = Field(min_length=2, max_length=100)
+    permissions: list[str] = Field(min_length=1, description="Permissions your own role holds.")
     expires_in_days: int = Field(default=90, ge=1, le=3650)
 
 

@@ -24,6 +24,14 @@ ORI_PATTERN = re.compile(r"^[A-Z0-9]{9}$")
 
 
 @dataclass
+class CredentialReset:
+    """A reset's one-time password to hand over; the authenticator is enrolled afresh, by its owner, at the next sign-in."""
+
+    user: User
+    one_time_password: str
+
+
+@dataclass
 class NewAccount:
     """What the creator of an account must hand over once: it is never shown again."""
 
@@ -134,7 +142,7 @@ def create_user(
         display_name=display_name.strip(),
         role=role,
         agency_id=agency.id,
-        password_hash=passwords.hash_password(one_time_password),
+        password_hash=passwords.hash_password(one_time_password, settings=runtime.settings),
         must_change_password=True,
         totp_secret_encrypted=runtime.keys.encrypt(secret),
         camera_groups=camera_groups,
@@ -239,22 +247,29 @@ def enable_user(session: Session, *, runtime: Runtime, actor: Actor, username: s
     return user
 
 
-def reset_credentials(session: Session, *, runtime: Runtime, actor: Actor, username: str) -> NewAccount:
-    """Issue a new one-time password and TOTP secret (lost phone, forgotten password)."""
+def reset_credentials(session: Session, *, runtime: Runtime, actor: Actor, username: str) -> CredentialReset:
+    """A new one-time password (lost phone, forgotten password, lockout); lifts a lockout.
+
+    The new TOTP secret is shown to no one here: the user enrols it at the next sign-in, so whoever
+    resets an account never holds both factors of it.
+    """
     user = get_user(session, username=username)
     one_time_password = passwords.generate_one_time_password()
-    secret = totp.new_secret()
-    user.password_hash = passwords.hash_password(one_time_password)
+    user.password_hash = passwords.hash_password(one_time_password, settings=runtime.settings)
     user.must_change_password = True
-    user.totp_secret_encrypted = runtime.keys.encrypt(secret)
+    user.totp_secret_encrypted = runtime.keys.encrypt(totp.new_secret())
     user.mfa_enrolled_at, user.totp_last_step = None, None
+    was_locked = user.locked_at is not None
+    user.locked_at = None
+    # As after an unlock, failures before the reset no longer count towards the next lockout.
+    session.add(SignInAttempt(user_id=user.id, at=clock.utcnow(), stage="unlock", succeeded=True, source_address=actor.source_address))
     ended = end_sessions(session, user=user, reason="credentials_reset")
     audit.record(
         session, keys=runtime.keys, actor=actor, action="user.reset_credentials", object_type="user",
-        object_id=username, details={"sessions_ended": ended},
+        object_id=username, details={"sessions_ended": ended, "was_locked": was_locked, "mfa": "enrol at next sign-in"},
     )
-    uri = totp.provisioning_uri(secret, username=username, issuer=runtime.settings.totp_issuer)
-    return NewAccount(user=user, one_time_password=one_time_password, totp_secret=secret, totp_uri=uri)
+    emit(session, make_event("user.updated", agency_ori=user.agency.ori, username=username, changed=["credentials"]))
+    return CredentialReset(user=user, one_time_password=one_time_password)
 
 
 def sweep_account_lifecycle(session: Session, *, runtime: Runtime) -> list[tuple[str, str]]:

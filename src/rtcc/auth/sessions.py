@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -27,9 +28,15 @@ from rtcc.core.errors import (
 from rtcc.core.events import emit, make_event
 from rtcc.core.runtime import Runtime
 
-WRONG_CREDENTIALS = "Wrong username or password."
+# The one answer to a wrong password, an unknown username and a locked account alike, so the answer never
+# tells an outsider which usernames exist (the lockout still holds: the right password is refused too).
+WRONG_CREDENTIALS = ("Wrong username or password. After repeated failures an account is locked until an "
+                     "administrator unlocks it.")
 # last_seen_at is written at most this often; idle timeouts are 30 minutes, so a few seconds is noise.
 TOUCH_INTERVAL = timedelta(seconds=15)
+# Said once an account locks mid-sign-in (the person has proven the password, so this tells no outsider anything).
+LOCKED_NOW = ("Too many {what}: this account is now locked. An administrator can unlock it in the console, or on the "
+              "server with `rtcc user unlock {username}` (`rtcc user reset {username}` issues a fresh one-time password).")
 
 
 def hash_token(raw_token: str) -> str:
@@ -103,6 +110,15 @@ def recent_failures(session: Session, *, user: User, window_minutes: int) -> int
     ).scalar_one()
 
 
+def tries_left(session: Session, *, runtime: Runtime, user: User) -> int:
+    """Failed attempts the account may still make before it locks (0 once locked)."""
+    if user.locked_at is not None:
+        return 0
+    settings = runtime.settings
+    failures = recent_failures(session, user=user, window_minutes=settings.lockout_window_minutes)
+    return max(settings.lockout_attempts - failures, 0)
+
+
 def record_sign_in_failure(session: Session, *, runtime: Runtime, user: User, stage: str, actor: Actor, reason: str) -> bool:
     """Count a failed attempt, lock the account at the limit; returns whether it is now locked."""
     session.add(SignInAttempt(user_id=user.id, at=clock.utcnow(), stage=stage, succeeded=False, source_address=actor.source_address))
@@ -147,7 +163,7 @@ def begin_sign_in(
         audit.record(session, keys=runtime.keys, actor=actor, action="auth.sign_in", outcome="failure",
                      object_type="user", object_id=username or None, details={"stage": "banner", "reason": "banner not acknowledged"})
         raise InvalidInput("The system-use notification must be acknowledged to sign in.", code="banner_not_acknowledged")
-    password_ok = passwords.verify_password(user.password_hash if user else None, password or "")
+    password_ok = passwords.verify_password(user.password_hash if user else None, password or "", settings=runtime.settings)
     if user is None:
         audit.record(session, keys=runtime.keys, actor=actor, action="auth.sign_in", outcome="failure",
                      object_type="user", object_id=username or None, details={"stage": "password", "reason": "unknown account"})
@@ -156,14 +172,13 @@ def begin_sign_in(
     if status == "locked":
         audit.record(session, keys=runtime.keys, actor=actor, action="auth.sign_in", outcome="failure",
                      object_type="user", object_id=username, details={"stage": "password", "reason": "account locked"})
-        raise AccountLocked("This account is locked after too many failed sign-ins. An administrator must unlock it.")
+        raise AuthenticationFailed(WRONG_CREDENTIALS)
     if not password_ok:
-        if record_sign_in_failure(session, runtime=runtime, user=user, stage="password", actor=actor, reason="wrong password"):
-            raise AccountLocked("Too many failed sign-ins: this account is now locked. An administrator must unlock it.")
+        record_sign_in_failure(session, runtime=runtime, user=user, stage="password", actor=actor, reason="wrong password")
         raise AuthenticationFailed(WRONG_CREDENTIALS)
     _refuse_if_inactive(session, runtime=runtime, user=user, actor=actor)
-    if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash_password(password)
+    if passwords.needs_rehash(user.password_hash, settings=runtime.settings):
+        user.password_hash = passwords.hash_password(password, settings=runtime.settings)
     raw_token = secrets.token_urlsafe(32)
     now = clock.utcnow()
     user_session = UserSession(
@@ -210,23 +225,29 @@ def complete_mfa(session: Session, *, runtime: Runtime, user_session: UserSessio
     if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
         reason = "wrong code" if step is None else "code already used"
         if record_sign_in_failure(session, runtime=runtime, user=user, stage="mfa", actor=actor, reason=reason):
-            raise AccountLocked("Too many failed sign-ins: this account is now locked. An administrator must unlock it.")
-        raise AuthenticationFailed("That code is not valid. Enter the current 6-digit code from your authenticator.", code="invalid_mfa_code")
+            raise AccountLocked(LOCKED_NOW.format(what="failed sign-ins", username=user.username))
+        left = tries_left(session, runtime=runtime, user=user)
+        raise AuthenticationFailed(
+            f"That code is not valid. Enter the current 6-digit code from your authenticator ({_tries(left)}).",
+            code="invalid_mfa_code", details={"tries_left": left},
+        )
     now = clock.utcnow()
     user.totp_last_step = step
     if user.mfa_enrolled_at is None:
         user.mfa_enrolled_at = now
         audit.record(session, keys=runtime.keys, actor=actor, action="auth.mfa_enrolled", object_type="user", object_id=user.username)
+        _forget_demo_handover_after_commit(session, runtime=runtime, username=user.username)
     session.add(SignInAttempt(user_id=user.id, at=now, stage="mfa", succeeded=True, source_address=source_address))
     user_session.authenticated_at = now
     user_session.last_seen_at = now
     user.last_sign_in_at = now
+    raw_token = rotate_session_token(user_session)
     if user.must_change_password:
         user_session.stage = "password_change"
-        return SignInStep(user_session, None, "change_password")
+        return SignInStep(user_session, raw_token, "change_password")
     user_session.stage = "active"
     _signed_in(session, runtime=runtime, user_session=user_session, actor=actor)
-    return SignInStep(user_session, None, "done")
+    return SignInStep(user_session, raw_token, "done")
 
 
 def _signed_in(session: Session, *, runtime: Runtime, user_session: UserSession, actor: Actor) -> None:
@@ -242,23 +263,49 @@ def change_password(
 ) -> SignInStep:
     """Set a new password (required after a one-time password); completes a pending sign-in."""
     user = user_session.user
+    settings = runtime.settings
     actor = actor_for(user_session, source_address=source_address)
-    if not passwords.verify_password(user.password_hash, current_password or ""):
+    if not passwords.verify_password(user.password_hash, current_password or "", settings=settings):
         if record_sign_in_failure(session, runtime=runtime, user=user, stage="password", actor=actor, reason="wrong current password"):
-            raise AccountLocked("Too many failed attempts: this account is now locked.")
-        raise AuthenticationFailed("The current password is wrong.", code="wrong_current_password")
-    passwords.check_password_policy(new_password, username=user.username, min_length=runtime.settings.password_min_length)
-    if passwords.verify_password(user.password_hash, new_password):
+            raise AccountLocked(LOCKED_NOW.format(what="wrong passwords", username=user.username))
+        left = tries_left(session, runtime=runtime, user=user)
+        wanted = "one-time password you were given" if user.must_change_password else "current password"
+        raise AuthenticationFailed(f"That is not the {wanted} ({_tries(left)}).", code="wrong_current_password",
+                                   details={"tries_left": left})
+    passwords.check_password_policy(new_password, username=user.username, min_length=settings.password_min_length,
+                                    min_strength=settings.password_min_strength, user_inputs=(user.display_name,))
+    if passwords.verify_password(user.password_hash, new_password, settings=settings):
         raise InvalidInput("The new password must differ from the current one.", code="password_reused")
-    user.password_hash = passwords.hash_password(new_password)
+    user.password_hash = passwords.hash_password(new_password, settings=settings)
     user.must_change_password = False
     user.password_changed_at = clock.utcnow()
     audit.record(session, keys=runtime.keys, actor=actor, action="auth.password_changed", object_type="user", object_id=user.username)
+    raw_token = rotate_session_token(user_session)
     if user_session.stage == "password_change":
         user_session.stage = "active"
         _signed_in(session, runtime=runtime, user_session=user_session, actor=actor)
-        return SignInStep(user_session, None, "done")
-    return SignInStep(user_session, None, "done")
+    return SignInStep(user_session, raw_token, "done")
+
+
+def rotate_session_token(user_session: UserSession) -> str:
+    """A new cookie token and CSRF token for a session stepping up; the old ones are worth nothing (ASVS 3.2.1)."""
+    raw_token = secrets.token_urlsafe(32)
+    user_session.token_hash = hash_token(raw_token)
+    user_session.csrf_token = secrets.token_urlsafe(24)
+    return raw_token
+
+
+def _tries(left: int) -> str:
+    return f"{left} {'try' if left == 1 else 'tries'} left before the account locks"
+
+
+def _forget_demo_handover_after_commit(session: Session, *, runtime: Runtime, username: str) -> None:
+    """Once an account has enrolled, the demo's saved first-start credentials for it are removed (after commit:
+    a rolled-back enrolment keeps them)."""
+    from rtcc.sim.demo import forget_handover
+
+    data_dir = runtime.settings.data_dir
+    sqlalchemy_event.listen(session, "after_commit", lambda _: forget_handover(data_dir, username), once=True)
 
 
 def resolve_session(session: Session, *, runtime: Runtime, raw_token: str, touch: bool = True) -> UserSession:

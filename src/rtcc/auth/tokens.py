@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 
 from rtcc.audit import service as audit
 from rtcc.auth.models import ApiToken
-from rtcc.auth.permissions import permissions_of
+from rtcc.auth.permissions import SURVEILLANCE_PERMISSIONS, permissions_of
 from rtcc.auth.service import account_status, get_user
 from rtcc.auth.sessions import TOUCH_INTERVAL, hash_token, user_actor
 from rtcc.core import clock
 from rtcc.core.actor import Actor
-from rtcc.core.errors import AuthenticationRequired, InvalidInput, NotFound
+from rtcc.core.errors import AuthenticationRequired, InvalidInput, NotFound, PermissionDenied
 from rtcc.core.runtime import Runtime
 
 TOKEN_PREFIX = "rtcc_"
@@ -38,7 +38,11 @@ def create_token(
     permissions: list[str],
     expires_in_days: int,
 ) -> IssuedToken:
-    """Issue a token acting as `username` with at most that account's permissions."""
+    """Issue a token acting as `username` with at most that account's permissions.
+
+    Its owner mints it from a signed-in session; an admin (tokens.manage) may mint one for another account
+    only with permissions the admin holds and no surveillance permission, and the minting is the admin's act.
+    """
     user = get_user(session, username=username)
     if not 1 <= expires_in_days <= runtime.settings.api_token_max_days:
         raise InvalidInput(
@@ -52,6 +56,8 @@ def create_token(
         raise InvalidInput(
             f"Role {user.role} does not hold: {', '.join(sorted(beyond_role))}.", code="invalid_permissions"
         )
+    own = actor.user_id == user.id
+    _check_minter(actor, user.username, requested, own=own)
     public_id = secrets.token_hex(4)
     raw_token = f"{TOKEN_PREFIX}{public_id}_{secrets.token_urlsafe(32)}"
     now = clock.utcnow()
@@ -70,19 +76,45 @@ def create_token(
     session.flush()
     audit.record(
         session, keys=runtime.keys, actor=actor, action="token.create", object_type="api_token", object_id=token.id,
-        details={"name": token.name, "for": username, "permissions": token.permissions, "expires_at": clock.iso(token.expires_at)},
+        details={"name": token.name, "for": username, "minted_by_owner": own, "permissions": token.permissions,
+                 "expires_at": clock.iso(token.expires_at)},
     )
     return IssuedToken(token=token, raw_token=raw_token)
 
 
-def list_tokens(session: Session) -> list[ApiToken]:
-    return list(session.execute(select(ApiToken).order_by(ApiToken.id)).scalars())
+def _check_minter(actor: Actor, username: str, requested: set[str], *, own: bool) -> None:
+    """Refuse a minting that would let someone act as another person beyond administering (finding: admins watched
+    video and searched plates through tokens minted for analysts)."""
+    if own:
+        if actor.via != "session":  # a token minting tokens would outlive its own expiry and revocation
+            raise PermissionDenied("Mint API tokens from a signed-in session.", code="token_needs_session")
+        return
+    if not actor.can("tokens.manage"):
+        raise PermissionDenied("You may mint API tokens only for your own account.", code="token_not_yours")
+    watching = requested & SURVEILLANCE_PERMISSIONS
+    if watching:
+        raise PermissionDenied(
+            f"Only {username} can mint a token with {', '.join(sorted(watching))}: it would watch or search in their "
+            "name. Ask them to mint it while signed in.", code="surveillance_token_for_another",
+        )
+    beyond_minter = requested - actor.permissions
+    if beyond_minter:
+        raise PermissionDenied(f"You cannot grant what you do not hold: {', '.join(sorted(beyond_minter))}.",
+                               code="token_beyond_your_permissions")
 
 
-def revoke_token(session: Session, *, runtime: Runtime, actor: Actor, token_id: int) -> ApiToken:
-    """Revoke a token at once; requests carrying it are refused from now on."""
+def list_tokens(session: Session, *, user_id: int | None = None) -> list[ApiToken]:
+    """Every token, or one account's."""
+    statement = select(ApiToken).order_by(ApiToken.id)
+    if user_id is not None:
+        statement = statement.where(ApiToken.user_id == user_id)
+    return list(session.execute(statement).scalars())
+
+
+def revoke_token(session: Session, *, runtime: Runtime, actor: Actor, token_id: int, own_only: bool = False) -> ApiToken:
+    """Revoke a token at once; requests carrying it are refused from now on (own_only: only the actor's own)."""
     token = session.get(ApiToken, token_id)
-    if token is None:
+    if token is None or (own_only and token.user_id != actor.user_id):
         raise NotFound(f"No API token {token_id}.", code="token_not_found")
     if token.revoked_at is None:
         token.revoked_at = clock.utcnow()
@@ -108,7 +140,12 @@ def resolve_token(session: Session, *, raw_token: str) -> ApiToken:
 
 
 def actor_for_token(token: ApiToken, *, source_address: str | None) -> Actor:
-    """A token acts with the permissions both it and its account's role hold."""
+    """A token acts with the permissions both it and its account's role hold.
+
+    A token someone else minted (an admin, before minting was checked) never watches or searches in its owner's name.
+    """
     user = token.user
-    return user_actor(user, via="token", permissions=frozenset(token.permissions) & permissions_of(user.role),
-                      source_address=source_address, token_id=token.id)
+    permissions = frozenset(token.permissions) & permissions_of(user.role)
+    if token.created_by != user.username:
+        permissions -= SURVEILLANCE_PERMISSIONS
+    return user_actor(user, via="token", permissions=permissions, source_address=source_address, token_id=token.id)

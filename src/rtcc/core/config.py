@@ -123,6 +123,21 @@ class Settings(BaseSettings):
     password_min_length: int = Field(
         default=8, ge=8, le=128, description="Minimum password length (CJIS: at least 8)."
     )
+    password_min_strength: int = Field(
+        default=3, ge=0, le=4,
+        description="Lowest zxcvbn strength score (0-4) a new password may have; 3 resists an offline guessing attack "
+                    "on a slow hash, 0 turns the estimator off (the banned list and length still apply).",
+    )
+    password_hash_time_cost: int = Field(
+        default=3, ge=1, le=20, description="Argon2id passes over memory per password hash (RFC 9106 low-memory: 3)."
+    )
+    password_hash_parallelism: int = Field(
+        default=4, ge=1, le=64, description="Argon2id lanes per password hash (RFC 9106 low-memory: 4)."
+    )
+    password_hash_memory_kib: int = Field(
+        default=65_536, ge=8, le=4_194_304,
+        description="Argon2id memory per password hash in KiB (RFC 9106 low-memory: 65536 = 64 MiB); at least 8 x parallelism.",
+    )
     lockout_attempts: int = Field(
         default=5, ge=1, le=5,
         description="Failed sign-ins within the lockout window that lock the account (CJIS: at most 5).",
@@ -311,6 +326,15 @@ class Settings(BaseSettings):
     @classmethod
     def _expand_data_dir(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("password_hash_memory_kib")
+    @classmethod
+    def _argon2_memory_fits_lanes(cls, value: int, info) -> int:
+        # Argon2 needs 8 KiB per lane; refuse at start rather than at the first sign-in.
+        lanes = info.data.get("password_hash_parallelism", 1)
+        if value < 8 * lanes:
+            raise ValueError(f"must be at least 8 x RTCC_PASSWORD_HASH_PARALLELISM ({8 * lanes} KiB)")
+        return value
 
     @field_validator("cad_watch_dir", mode="before")
     @classmethod

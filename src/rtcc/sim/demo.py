@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+from pathlib import Path
 
 from rtcc.auth import service as accounts
 from rtcc.auth import totp
@@ -20,6 +22,8 @@ DEMO_ACCOUNTS = (
 )
 QR_FOR = "analyst"
 CREDENTIALS_FILE = "demo-credentials.txt"
+# No admin has enrolled yet when the demo starts, so the way back from a lockout is the server's own command.
+RECOVERY_COMMAND = ".venv/bin/rtcc user reset USERNAME"
 
 
 def _handover(username: str, new) -> str:
@@ -31,6 +35,36 @@ def _handover(username: str, new) -> str:
     )
 
 
+def _handover_username(block: str) -> str | None:
+    first = block.strip().splitlines()[0] if block.strip() else ""
+    if not first.startswith("username:"):
+        return None
+    return first.partition(":")[2].strip() or None
+
+
+def forget_handover(data_dir: Path, username: str) -> bool:
+    """Remove an account's first-start credentials from the demo's file once it has enrolled (the file goes when
+    empty); returns whether any were removed. Its TOTP key must not outlive the enrolment it was for."""
+    path = data_dir / CREDENTIALS_FILE
+    try:
+        handle = open(path, "r+", encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # two enrolments at once must not write back each other's lines
+        blocks = [block for block in handle.read().split("\n\n") if block.strip()]
+        kept = [block for block in blocks if _handover_username(block) != username]
+        if len(kept) == len(blocks):
+            return False
+        if not kept:
+            path.unlink()
+            return True
+        handle.seek(0)
+        handle.truncate()
+        handle.write("".join(block.strip("\n") + "\n\n" for block in kept))
+    return True
+
+
 def prepare_demo(runtime: Runtime) -> str:
     """Seed the city and the demo accounts if missing; return what to print about signing in."""
     settings = runtime.settings
@@ -38,11 +72,17 @@ def prepare_demo(runtime: Runtime) -> str:
     created = {}
     with runtime.database.session() as db:
         agency, cameras_added = seed_city(db, runtime=runtime)
+        enrolled = []
         for username, role, display_name, _ in DEMO_ACCOUNTS:
-            if accounts.find_user(db, username=username) is None:
+            existing = accounts.find_user(db, username=username)
+            if existing is None:
                 created[username] = accounts.create_user(db, runtime=runtime, actor=SYSTEM, username=username, role=role,
                                                          agency_ori=agency.ori, display_name=display_name)
+            elif existing.mfa_enrolled_at is not None:
+                enrolled.append(username)
     credentials_path = settings.data_dir / CREDENTIALS_FILE
+    for username in enrolled:  # enrolled before this was removed at enrolment, or while the file was elsewhere
+        forget_handover(settings.data_dir, username)
     lines = [
         "",
         f"OpenRTCC demo: {url}  (data in {settings.data_dir.resolve()})",
@@ -63,15 +103,17 @@ def prepare_demo(runtime: Runtime) -> str:
         if QR_FOR in created:
             lines += [f"Scan this with an authenticator app for '{QR_FOR}', or type the key (the first sign-in also shows it):",
                       totp.qr_text(created[QR_FOR].totp_uri)]
-        lines.append(f"(Saved to {credentials_path} until you sign in; mode 0600.)")
+        lines.append(f"(Saved to {credentials_path}, mode 0600; each account's lines go once it has enrolled.)")
     existing = [username for username, *_ in DEMO_ACCOUNTS if username not in created]
     if existing:
         lines += [
             f"Sign in at {url}/sign-in as {', '.join(repr(name) for name in existing)} with the password you chose"
             + (" ('analyst' for the watch floor)." if "analyst" in existing else "."),
-            f"First-start credentials, if you have not signed in yet: {credentials_path}",
-            f"Forgot them?  rtcc user reset USERNAME --data-dir {settings.data_dir}",
         ]
+        if credentials_path.exists():
+            lines.append(f"First-start credentials of accounts that have not signed in yet: {credentials_path}")
+    lines.append(f"Forgot a password or locked out?  {RECOVERY_COMMAND} --data-dir {settings.data_dir.resolve()}  "
+                 "(a fresh one-time password; the account is unlocked and enrols its authenticator again)")
     return "\n".join(lines)
 
 

@@ -159,7 +159,9 @@ def mfa_submit(request: Request, code: str = Form(""), csrf_token: str = Form(""
     if failure:
         target = "/sign-in/mfa" if failure.code == "invalid_mfa_code" else "/sign-in"
         return RedirectResponse(f"{target}?error={quote(failure.message)}", status_code=303)
-    return RedirectResponse("/sign-in/password" if step.next_step == "change_password" else "/console", status_code=303)
+    response = RedirectResponse("/sign-in/password" if step.next_step == "change_password" else "/console", status_code=303)
+    set_session_cookie(response, request, step.raw_token)  # a new session token at each step up (ASVS 3.2.1)
+    return response
 
 
 @router.get("/sign-in/password")
@@ -167,9 +169,12 @@ def password_page(request: Request, error: str | None = None):
     actor, user_session = page_caller(request)
     if user_session is None or user_session.stage not in ("password_change", "active"):
         raise Redirect("/sign-in")
+    runtime = get_runtime(request)
+    with runtime.database.read_session() as db:
+        tries_left = sessions.tries_left(db, runtime=runtime, user=user_session.user)
     return render(request, "password.html", csrf_token=user_session.csrf_token, error=error,
-                  required=user_session.stage == "password_change",
-                  min_length=get_runtime(request).settings.password_min_length)
+                  required=user_session.stage == "password_change", tries_left=tries_left,
+                  min_length=runtime.settings.password_min_length)
 
 
 @router.post("/sign-in/password")
@@ -187,15 +192,17 @@ def password_submit(
     failure = None
     with runtime.database.session() as db:
         try:
-            sessions.change_password(db, runtime=runtime, user_session=db.merge(user_session),
-                                     current_password=current_password, new_password=new_password,
-                                     source_address=source_address(request))
+            step = sessions.change_password(db, runtime=runtime, user_session=db.merge(user_session),
+                                            current_password=current_password, new_password=new_password,
+                                            source_address=source_address(request))
         except RTCCError as error:
             failure = error
     if failure:
         target = "/sign-in" if failure.code == "account_locked" else "/sign-in/password"
         return RedirectResponse(f"{target}?error={quote(failure.message)}", status_code=303)
-    return RedirectResponse("/console?notice=" + quote("Password changed."), status_code=303)
+    response = RedirectResponse("/console?notice=" + quote("Password changed."), status_code=303)
+    set_session_cookie(response, request, step.raw_token)
+    return response
 
 
 @router.post("/sign-out")
