@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from rtcc.cameras.streams import rtsp_transport_of
-from rtcc.video.child_process import collect_stderr, signal_if_running, wait_or_kill
+from rtcc.video.child_process import collect_stderr, end_with_parent, signal_if_running, wait_or_kill
 from rtcc.video.privacy import STREAM_COPY_ARGUMENTS, masking_arguments
 from rtcc.video.recorder_feed import RecorderLiveFeed
 from rtcc.video.recorder_outputs import recording_outputs
@@ -160,6 +160,7 @@ class CameraRecorder:
             *command, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE if self.live_feed else asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE, env={**os.environ, "TZ": "UTC"}, start_new_session=True,
+            preexec_fn=end_with_parent,  # its own session keeps it from our Ctrl-C, so it must know when we die
         )
         last_words: deque[str] = deque(maxlen=30)
         readers = [asyncio.create_task(self._read_stderr(last_words))]

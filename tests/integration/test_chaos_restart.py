@@ -1,0 +1,254 @@
+"""Chaos: `rtcc serve` is SIGKILLed mid-recording under write load; after a restart nothing it accepted is missing."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+from support import TEST_AGENCY, create_person, wait_until
+
+from rtcc.auth import service as accounts
+from rtcc.auth import tokens
+from rtcc.auth.models import Agency, User
+from rtcc.auth.permissions import permissions_of
+from rtcc.auth.sessions import user_actor
+from rtcc.cameras.service import new_camera
+from rtcc.core import clock
+from rtcc.core.config import Settings
+from rtcc.core.runtime import build_runtime
+
+CAMERAS = 2
+# Local test sources: file cameras and loopback, which the stream-URL policy refuses unless told otherwise.
+SOURCE_POLICY = {"allow_file_streams": "true", "camera_network_allowlist": '["127.0.0.0/8"]'}
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("clips") / "street.mp4"
+    result = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=10",
+                             "-t", "10", "-c:v", "libx264", "-g", "10", "-pix_fmt", "yuv420p", str(path)], capture_output=True)
+    assert result.returncode == 0, result.stderr[-300:]
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_environment(data_dir: Path, port: int) -> dict[str, str]:
+    known = set(Settings.model_fields)
+    return {**os.environ, "RTCC_DATA_DIR": str(data_dir), "RTCC_PORT": str(port),
+            "RTCC_DATABASE_URL": "", "RTCC_BUS_URL": "inprocess://", "RTCC_SEGMENT_SECONDS": "1",
+            "RTCC_RECORDER_RECONCILE_SECONDS": "0.5", "RTCC_STREAM_IO_TIMEOUT_SECONDS": "3",
+            "RTCC_VIDEO_READS_ENABLED": "false",
+            **{f"RTCC_{name.upper()}": value for name, value in SOURCE_POLICY.items() if name in known}}
+
+
+def prepare(data_dir: Path, clip: Path) -> str:
+    """The data dir a running centre would have: an agency, cameras recording a file source, a device's API token."""
+    known = set(Settings.model_fields)
+    policy = {name: value for name, value in {"allow_file_streams": True,
+                                              "camera_network_allowlist": ["127.0.0.0/8"]}.items() if name in known}
+    runtime = build_runtime(Settings(data_dir=data_dir, **policy))
+    try:
+        runtime.database.upgrade()
+        with runtime.database.session() as db:
+            accounts.ensure_agency(db, runtime=runtime, ori=TEST_AGENCY, name="Test Sheriff")
+        person = create_person(runtime, "gateway", "operator")
+        with runtime.database.session() as db:
+            agency_id = db.execute(select(Agency.id).where(Agency.ori == TEST_AGENCY)).scalar_one()
+            for number in range(CAMERAS):
+                db.add(new_camera(runtime=runtime, agency_id=agency_id, values={
+                    "name": f"Chaos {number}", "kind": "city_fixed", "latitude": 34.09, "longitude": -118.36,
+                    "main_stream_url": f"file://{clip}"}))
+            user = db.execute(select(User).where(User.username == person.username)).scalar_one()
+            actor = user_actor(user, via="session", permissions=permissions_of(user.role), source_address=None)
+            issued = tokens.create_token(db, runtime=runtime, actor=actor, username=user.username, name="chaos",
+                                         permissions=["alpr.ingest", "cad.ingest", "video.playback"], expires_in_days=1)
+        return issued.raw_token
+    finally:
+        runtime.close()
+
+
+class Server:
+    """One `rtcc serve` process on the data dir."""
+
+    def __init__(self, data_dir: Path, port: int, log: Path):
+        self.log = open(log, "ab")
+        self.process = subprocess.Popen([sys.executable, "-m", "rtcc.cli", "serve"], stdout=self.log,
+                                        stderr=subprocess.STDOUT, env=server_environment(data_dir, port))
+        self.url = f"http://127.0.0.1:{port}"
+        wait_until(self._healthy, timeout=60, what=lambda: f"the server to answer (log: {log.read_text()[-2000:]})")
+
+    def _healthy(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError("the server exited on start")
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def ffmpeg_children(self) -> set[int]:
+        """Process ids of the server's ffmpeg children."""
+        children = set()
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                except OSError:
+                    continue
+                name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+                if name == "ffmpeg" and int(fields[1]) == self.process.pid:
+                    children.add(int(entry.name))
+        return children
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+class WriteLoad:
+    """Threads sending plate reads and CAD calls as devices do, each id remembered once a 2xx accepted it."""
+
+    def __init__(self, token: str):
+        self.headers = {"authorization": f"Bearer {token}"}
+        self.url = ""
+        self.accepted_reads: set[str] = set()
+        self.accepted_calls: set[str] = set()
+        self.refused: list[int] = []
+        self._stopping = threading.Event()
+        self._threads = [threading.Thread(target=self._send, args=(kind,), daemon=True) for kind in ("read", "call")]
+
+    def start(self, url: str) -> None:
+        self.url = url
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+    def _send(self, kind: str) -> None:
+        with httpx.Client(headers=self.headers, timeout=10) as client:
+            while not self._stopping.is_set():
+                identifier = uuid.uuid4().hex[:16]
+                try:
+                    if kind == "read":
+                        response = client.post(f"{self.url}/api/v1/alpr/reads", json={"reads": [{
+                            "plate": f"7C{identifier[:5].upper()}", "read_at": clock.iso(clock.utcnow()),
+                            "confidence": 0.9, "device_id": "chaos-gateway", "read_id": identifier}]})
+                        accepted = self.accepted_reads
+                    else:
+                        response = client.post(f"{self.url}/api/v1/cad/calls", json={
+                            "call_id": f"C{identifier}", "type": "suspicious person", "priority": 3,
+                            "latitude": 34.09, "longitude": -118.36, "received_at": clock.iso(clock.utcnow())})
+                        accepted = self.accepted_calls
+                        identifier = f"C{identifier}"
+                except httpx.HTTPError:
+                    self._stopping.wait(0.1)  # the server is down (killed, restarting): a device resends later
+                    continue
+                if response.is_success:
+                    accepted.add(identifier)
+                else:
+                    self.refused.append(response.status_code)
+
+
+def database_file(data_dir: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{data_dir / 'rtcc.sqlite3'}?mode=ro", uri=True)
+
+
+def stored_ids(data_dir: Path, query: str) -> set[str]:
+    with database_file(data_dir) as connection:
+        return {row[0] for row in connection.execute(query)}
+
+
+def indexed_names(data_dir: Path) -> set[str]:
+    """Original ffmpeg names of the indexed segments (placing one prefixes its start time: 142501.250_<name>)."""
+    return {Path(path).name.split("_", 1)[1] for path in stored_ids(data_dir, "SELECT path FROM recording_segments")}
+
+
+def segment_files_on_disk(data_dir: Path) -> set[str]:
+    """Original names of every segment file under media/, being written or not."""
+    names = set()
+    for path in (data_dir / "media").glob("cam*/*/*.mp4"):
+        names.add(path.name if path.parent.name in ("incoming", "unreadable") else path.name.split("_", 1)[1])
+    return names
+
+
+def test_a_server_killed_mid_recording_under_write_load_loses_nothing_it_accepted(tmp_path, clip):
+    data_dir, port = tmp_path / "data", free_port()
+    token = prepare(data_dir, clip)
+    load = WriteLoad(token)
+    first = Server(data_dir, port, tmp_path / "server.log")
+    second, recorders = None, set()
+    try:
+        started = clock.utcnow()
+        load.start(first.url)
+        wait_until(lambda: len(stored_ids(data_dir, "SELECT path FROM recording_segments")) >= 3 * CAMERAS
+                   and len(load.accepted_reads) >= 10 and len(load.accepted_calls) >= 5,
+                   timeout=60, what="segments indexed and writes accepted before the kill")
+        recorders = first.ffmpeg_children()
+        assert len(recorders) == CAMERAS
+        killed_at = clock.utcnow()
+        first.stop(signal.SIGKILL)
+        # The recorders must not outlive the server: an orphan would keep writing into incoming/ for ever.
+        wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in recorders), timeout=15,
+                   what="the killed server's ffmpeg children to end")
+        on_disk_at_kill = segment_files_on_disk(data_dir)
+        left_unindexed = on_disk_at_kill - indexed_names(data_dir)
+        assert left_unindexed, "the kill left no segment unindexed: the test proved nothing"
+
+        second = Server(data_dir, port, tmp_path / "server.log")
+        load.url = second.url
+        accepted_before = len(load.accepted_reads)
+        wait_until(lambda: len(load.accepted_reads) > accepted_before, timeout=30, what="writes accepted after restart")
+        load.stop()
+
+        wait_until(lambda: on_disk_at_kill <= indexed_names(data_dir), timeout=60,
+                   what=lambda: f"segments on disk at the kill to be indexed: {sorted(on_disk_at_kill - indexed_names(data_dir))}")
+        assert load.accepted_reads <= stored_ids(data_dir, "SELECT source_read_id FROM plate_reads"), "an accepted read is lost"
+        assert load.accepted_calls <= stored_ids(data_dir, "SELECT call_id FROM cad_calls"), "an accepted call is lost"
+        assert set(load.refused) <= {503}, f"writes refused other than 'busy, resend': {set(load.refused)}"
+        assert not list((data_dir / "media").glob("cam*/unreadable/*"))
+
+        # What the start-up salvage did shows in health once it has finished.
+        salvage = wait_until(lambda: httpx.get(f"{second.url}/healthz").json()["writes"].get("recording_salvage"),
+                             timeout=30, what="the salvage report in /healthz")
+        assert salvage["salvaged"] >= len(left_unindexed) and salvage["unreadable"] == 0
+        # Playback: the recording up to the kill is one span per camera, no gap where video exists.
+        with httpx.Client(base_url=second.url, headers=load.headers, timeout=10) as client:
+            camera_ids = sorted({int(path.split("/")[0][3:]) for path in stored_ids(data_dir, "SELECT path FROM recording_segments")})
+            assert len(camera_ids) == CAMERAS
+            for camera_id in camera_ids:
+                recorded = client.get(f"/api/v1/cameras/{camera_id}/recordings",
+                                      params={"start": clock.iso(started), "end": clock.iso(killed_at)})
+                assert recorded.status_code == 200, recorded.text
+                assert len(recorded.json()["spans"]) == 1, f"camera {camera_id}: gaps before the kill: {recorded.json()}"
+    finally:
+        load.stop()
+        first.stop(signal.SIGKILL)
+        if second is not None:
+            second.stop()
+        for pid in recorders:  # orphans, if the recorders failed to end with their server: leave none running
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
