@@ -6,7 +6,6 @@ import re
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -104,7 +103,7 @@ def _demo_account(output: str, username: str):
 def test_rtcc_demo_serves_health_and_prints_how_to_sign_in(tmp_path):
     """A real `rtcc demo` process on a fresh data dir (start-up time is measured in bench/): the analyst it
     creates signs in and sees the simulated city's calls open incidents with cameras docked."""
-    from support import sign_in
+    from support import sign_in, wait_until
 
     port = free_port()
     process = subprocess.Popen(
@@ -116,15 +115,15 @@ def test_rtcc_demo_serves_health_and_prints_how_to_sign_in(tmp_path):
     reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
     reader.start()
     try:
-        deadline = time.monotonic() + 60
-        while True:
+        def health():
+            if process.poll() is not None:
+                pytest.fail(f"demo did not come up: {''.join(lines)}")
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
+                return [httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)]
             except httpx.HTTPError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"demo did not come up: {''.join(lines)}")
-                time.sleep(0.2)
+                return None
+
+        [response] = wait_until(health, timeout=60, poll=0.2, what=lambda: f"the demo to answer: {''.join(lines)}")
         assert response.status_code == 200 and response.json()["status"] == "ok"
         cameras = httpx.get(f"http://127.0.0.1:{port}/api/v1/cameras")
         assert cameras.status_code == 401
@@ -134,10 +133,8 @@ def test_rtcc_demo_serves_health_and_prints_how_to_sign_in(tmp_path):
             person = sign_in(analyst, _demo_account("".join(lines), "analyst"))
             analyst.headers["x-csrf-token"] = person.csrf_token
             assert analyst.get("/api/v1/auth/me").json()["role"] == "analyst"
-            deadline = time.monotonic() + 30
-            while not (incidents := analyst.get("/api/v1/incidents").json()) and time.monotonic() < deadline:
-                time.sleep(0.5)
-            assert incidents, "no simulated call opened an incident"
+            incidents = wait_until(lambda: analyst.get("/api/v1/incidents").json(), timeout=30, poll=0.5,
+                                   what="a simulated call to open an incident")
             first = analyst.get(f"/api/v1/incidents/{incidents[-1]['id']}").json()
             assert first["call_id"].startswith("SIM-") and first["cameras"], first
     finally:

@@ -3,11 +3,11 @@
 import asyncio
 import json
 import subprocess
-import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from support import wait_until, wait_until_async
 from typer.testing import CliRunner
 
 from rtcc.cameras.models import Camera
@@ -31,18 +31,32 @@ def clip(tmp_path_factory) -> Path:
     return path
 
 
-def record_for(runtime, seconds: float) -> None:
-    """Run the recording supervisor as `rtcc serve` does, for a while, then stop it cleanly."""
+def segments_of(runtime, camera_id: int) -> int:
+    """How many segments of a camera are indexed."""
+    with runtime.database.session() as db:
+        return db.query(RecordingSegment).filter_by(camera_id=camera_id).count()
+
+
+def record_until(runtime, done, *, what: str, timeout: float = 40) -> None:
+    """Run the recording supervisor as `rtcc serve` does until done(supervisor) holds, then stop it cleanly."""
     async def scenario():
         await runtime.bus.start()
         supervisor = RecordingSupervisor(runtime)
         task = asyncio.create_task(supervisor.run())
-        await asyncio.sleep(seconds)
-        await supervisor.stop()
-        task.cancel()
-        await runtime.bus.stop()
+        try:
+            await wait_until_async(lambda: done(supervisor), timeout=timeout, poll=0.25, what=what)
+        finally:
+            await supervisor.stop()
+            task.cancel()
+            await runtime.bus.stop()
 
     asyncio.run(scenario())
+
+
+def record_segments(runtime, camera_id: int, count: int) -> None:
+    """Record until `count` segments of the camera are indexed."""
+    record_until(runtime, lambda _: segments_of(runtime, camera_id) >= count,
+                 what=f"{count} segments of camera {camera_id} indexed")
 
 
 def add_camera(admin, name, url):
@@ -70,7 +84,12 @@ def test_one_bad_camera_never_stops_the_others(recording_runtime, signed_in_as, 
     garbage_file.write_bytes(bytes(range(256)) * 400)
     garbage = add_camera(admin, "garbage", f"file://{garbage_file}")
     started = clock.utcnow()
-    record_for(runtime, 7)
+
+    def good_recorded_and_bad_ones_failed(supervisor) -> bool:
+        failed = [supervisor.recorders.get(camera_id) for camera_id in (refused, garbage)]
+        return segments_of(runtime, good) >= 3 and all(entry and entry[1].status.state == "offline" for entry in failed)
+
+    record_until(runtime, good_recorded_and_bad_ones_failed, what="3 segments of the good camera while the bad ones fail")
     with runtime.database.session() as db:
         segments = db.query(RecordingSegment).order_by(RecordingSegment.started_at).all()
         cameras = {camera.id: camera for camera in db.query(Camera)}
@@ -99,17 +118,21 @@ def test_failures_are_reported_in_the_camera_status(recording_runtime, signed_in
         await runtime.bus.start()
         supervisor = RecordingSupervisor(runtime)
         task = asyncio.create_task(supervisor.run())
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and len(seen) < 2:
-            await asyncio.sleep(0.3)
+
+        def both_offline() -> bool:
             for camera_id in (refused, garbage):
                 entry = supervisor.recorders.get(camera_id)
                 if entry and entry[1].status.state == "offline":
                     seen[camera_id] = entry[1].status.detail
-        with runtime.database.session() as db:
-            seen["stored"] = db.get(Camera, refused).status_detail
-        await supervisor.stop()
-        task.cancel()
+            return refused in seen and garbage in seen
+
+        try:
+            await wait_until_async(both_offline, timeout=20, poll=0.3, what="both failing cameras to show offline")
+            with runtime.database.session() as db:
+                seen["stored"] = db.get(Camera, refused).status_detail
+        finally:
+            await supervisor.stop()
+            task.cancel()
 
     asyncio.run(scenario())
     assert "connection refused" in seen[refused]
@@ -122,7 +145,7 @@ def test_recordings_play_back_as_spans_clips_and_stills(recording_runtime, signe
     admin, _ = signed_in_as("admin")
     camera_id = add_camera(admin, "street", f"file://{clip}")
     before = clock.utcnow()
-    record_for(runtime, 7)
+    record_segments(runtime, camera_id, 3)
     after = clock.utcnow()
     analyst, _ = signed_in_as("analyst")
     window = {"start": before.isoformat(), "end": after.isoformat()}
@@ -154,7 +177,7 @@ def test_an_exported_clip_is_an_evidence_bag_that_verifies(recording_runtime, si
     admin, _ = signed_in_as("admin")
     camera_id = add_camera(admin, "street", f"file://{clip}")
     before = clock.utcnow()
-    record_for(runtime, 7)
+    record_segments(runtime, camera_id, 3)
     analyst, person = signed_in_as("analyst")
     body = {"start": before.isoformat(), "end": clock.utcnow().isoformat(), "case_number": "HOM-2026-0117",
             "purpose": "homicide investigation, suspect vehicle"}
@@ -196,7 +219,7 @@ def test_a_masked_camera_never_writes_the_masked_pixels(recording_runtime, signe
     camera_id = add_camera(admin, "overlooks a yard", f"file://{clip}")
     top_left_quarter = [[[0, 0], [0.5, 0], [0.5, 0.5], [0, 0.5]]]
     assert admin.patch(f"/api/v1/cameras/{camera_id}", json={"privacy_masks": top_left_quarter}).status_code == 200
-    record_for(runtime, 6)
+    record_segments(runtime, camera_id, 1)
     with runtime.database.session() as db:
         segment = db.query(RecordingSegment).filter_by(camera_id=camera_id).first()
     capture = cv2.VideoCapture(str(media_store(runtime).absolute(segment.path)))
@@ -224,15 +247,12 @@ def test_a_camera_added_with_a_simulated_rtsp_url_records_within_15_seconds_and_
         client.headers["x-csrf-token"] = admin.csrf_token
         added_at = clock.utcnow()
         camera_id = add_camera(client, "sim 1", simulated.urls[0])
-        deadline = time.monotonic() + 15
-        first = None
-        while time.monotonic() < deadline and first is None:
-            time.sleep(0.5)
-            with runtime.database.session() as db:
-                first = db.query(RecordingSegment).filter_by(camera_id=camera_id).first()
-        assert first is not None, "no segment indexed within 15 s of adding the camera"
+        # The promise in the name: 15 s from adding the camera to its first segment in the index.
+        wait_until(lambda: segments_of(runtime, camera_id), timeout=15, poll=0.5,
+                   what="a segment indexed within 15 s of adding the camera")
         assert client.get(f"/api/v1/cameras/{camera_id}").json()["status"] == "recording"
-        time.sleep(3)
+        wait_until(lambda: segments_of(runtime, camera_id) >= 2, timeout=15, poll=0.5,
+                   what="a second segment, so playback crosses a segment boundary")
         client.post("/api/v1/auth/sign-out")
         client.cookies.clear()
         client.headers.pop("x-csrf-token")
@@ -257,9 +277,9 @@ def test_a_stopped_supervisor_stays_stopped(recording_runtime, signed_in_as, cli
     async def scenario():
         supervisor = RecordingSupervisor(runtime)
         loop_task = asyncio.create_task(supervisor.run())
-        await asyncio.sleep(3)
-        assert len(supervisor.recorders) == 1
+        await wait_until_async(lambda: len(supervisor.recorders) == 1, timeout=10, what="the camera's recorder to start")
         await supervisor.stop()
+        # About time: two reconcile periods and more pass, in which a loop still scheduled would start it again.
         await asyncio.sleep(2 * runtime.settings.recorder_reconcile_seconds + 1)
         return supervisor.recorders, loop_task.done()
 
