@@ -188,13 +188,15 @@ function onEvent(event) {
   }
 }
 
+function soundIfWaiting() {
+  if (soundOn && [...items.values()].some((item) => !item.acknowledged && item.priority <= SOUND_PRIORITY)) beep();
+}
+
 async function start() {
   document.addEventListener("rtcc-event", (event) => onEvent(event.detail));
   const sound = document.getElementById("sound-toggle");
   sound.addEventListener("click", () => { soundOn = !soundOn; sound.textContent = soundOn ? "Sound on" : "Sound off"; });
-  setInterval(() => {
-    if (soundOn && [...items.values()].some((item) => !item.acknowledged && item.priority <= SOUND_PRIORITY)) beep();
-  }, SOUND_REPEAT_MS);
+  setInterval(soundIfWaiting, SOUND_REPEAT_MS);
   await camerasReady;
   for (const status of PLATE_STATUSES_SHOWN) {
     for (const alert of await api(`/api/v1/alpr/alerts?status=${status}&limit=50`).catch(() => [])) {
@@ -204,4 +206,5 @@ async function start() {
     }
   }
   draw();
+  soundIfWaiting();  // an urgent alert nobody has taken in hand sounds as the console opens, not a repeat later
 }
