@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import grp
+import logging
+import os
+import stat
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import event as sqlalchemy_event
 
@@ -11,6 +16,64 @@ from rtcc.core.config import Settings
 from rtcc.core.database import Database
 from rtcc.core.events import take_pending
 from rtcc.core.keys import KeyRing
+
+log = logging.getLogger(__name__)
+OWNER_ONLY = ("keys",)  # signing keys stay the server's own, even for the data group (they could forge audit heads)
+
+
+def data_dir_umask(settings: Settings) -> int:
+    """The umask the server runs under: nothing for other accounts; read for the data group if one is named."""
+    return 0o027 if settings.data_group else 0o077
+
+
+def apply_data_dir_umask(settings: Settings) -> None:
+    """Set the process umask (rtcc serve and demo): files made later, by us or our ffmpeg children, inherit it."""
+    os.umask(data_dir_umask(settings))
+
+
+def protect_data_dir(settings: Settings) -> None:
+    """Create the data dir, then take from every file and folder in it what other accounts could read or enter.
+
+    With data_group, the tree belongs to that group, readable by it (folders setgid, so new files join it).
+    """
+    gid = _data_group_id(settings.data_group)
+    root = settings.data_dir
+    root.mkdir(parents=True, exist_ok=True)
+    for folder, folders, files in os.walk(root):
+        here = Path(folder)
+        owner_only = gid is None or any(part in OWNER_ONLY for part in here.relative_to(root).parts)
+        _tighten(here, directory=True, gid=None if owner_only else gid)
+        for name in files:
+            path = here / name
+            if not path.is_symlink():
+                _tighten(path, directory=False, gid=None if owner_only else gid)
+
+
+def _data_group_id(name: str | None) -> int | None:
+    if not name:
+        return None
+    try:
+        return grp.getgrnam(name).gr_gid
+    except KeyError:
+        raise ValueError(f"RTCC_DATA_GROUP names a group that does not exist: {name!r}") from None
+
+
+def _tighten(path: Path, *, directory: bool, gid: int | None) -> None:
+    try:
+        info = os.lstat(path)
+        if gid is None:
+            mode = stat.S_IMODE(info.st_mode) & ~0o077
+        else:
+            if info.st_gid != gid:
+                os.chown(path, -1, gid)
+            readable = 0o050 if directory else 0o040
+            mode = (stat.S_IMODE(info.st_mode) & ~0o027) | readable | (stat.S_ISGID if directory else 0)
+        if mode != stat.S_IMODE(info.st_mode):
+            os.chmod(path, mode)
+    except FileNotFoundError:  # removed while we walked (a segment purged, a temp file renamed)
+        pass
+    except PermissionError:  # not ours: say so rather than stop the server
+        log.warning("cannot restrict %s (not owned by this account)", path)
 
 
 @dataclass
@@ -28,7 +91,7 @@ class Runtime:
 
 def build_runtime(settings: Settings, *, bus: EventBus | None = None) -> Runtime:
     """Wire the adapters named by the settings; events leave only after their transaction commits."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    protect_data_dir(settings)
     database = Database(settings)
     runtime = Runtime(settings=settings, database=database, keys=KeyRing(settings.keys_dir), bus=bus or create_bus(settings))
 
