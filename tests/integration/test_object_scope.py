@@ -222,3 +222,13 @@ def test_everyone_who_sees_an_alert_sees_its_own_priority(client, runtime, signe
         [("plate.alert", 1, "A stolen")] * 2
     listed = [reader.get("/api/v1/alpr/alerts").json() for reader in (client, officer)]
     assert [[(alert["priority"], alert["hotlist"]) for alert in alerts] for alerts in listed] == [[(1, "A stolen")]] * 2
+
+
+def test_the_plate_search_page_shows_the_crops_it_found_under_its_purpose(agency_a):
+    import html
+    import re
+
+    page = agency_a["analyst"].get("/console/plates", params={"plate": "5PLAIN5", "mode": "exact", **BOUND})
+    source = re.search(r'<img class="crop small" src="([^"]+)"', page.text).group(1)
+    crop = agency_a["analyst"].get(html.unescape(source))
+    assert crop.status_code == 200 and crop.content == CROP_BYTES  # a read behind no alert: through the search's purpose
