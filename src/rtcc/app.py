@@ -15,6 +15,7 @@ from rtcc.alpr.api import hotlist_cache
 from rtcc.alpr.api import router as alpr_router
 from rtcc.alpr.video_worker import PlateReadingSupervisor
 from rtcc.audit.api import router as audit_router
+from rtcc.audit.checkpoint_job import CheckpointPublisher
 from rtcc.auth import service as accounts
 from rtcc.auth.api import router as auth_router
 from rtcc.auth.guard import RULE_KEY, authorize
@@ -55,7 +56,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         await run_in_threadpool(read_partitions.maintain, runtime.database)  # PostgreSQL: months ahead exist
         await runtime.bus.start()
         background = [asyncio.create_task(_sweep_accounts_periodically(runtime)),
-                      asyncio.create_task(_purge_recordings_periodically(runtime))]
+                      asyncio.create_task(_purge_recordings_periodically(runtime)),
+                      asyncio.create_task(CheckpointPublisher(runtime).run())]  # anchors the audit chain outside the database
         # Recorded cameras feed live view from the recorder's own ffmpeg: one upstream per camera.
         app.state.live_relays = live_registry(runtime.settings)
         recorder = (RecordingSupervisor(runtime, live_relays=app.state.live_relays)

@@ -48,7 +48,11 @@ def serve(
     port: Optional[int] = typer.Option(None, help="Listen port (default from settings)."),
 ) -> None:
     """Run the API and console server."""
+    from rtcc.core.keys import key_dir_warnings
+
     settings = settings_for(data_dir, host=host, port=port)
+    for warning in key_dir_warnings(settings.key_dir, settings.data_dir):  # the demo may keep its keys there
+        err.print(f"[bold red]WARNING:[/bold red] {warning}")
     _protect_data(settings)
     _run_server(settings)
 
@@ -136,24 +140,29 @@ def config_docs() -> None:
 # --- audit ---------------------------------------------------------------------------------
 
 @audit_app.command("verify")
-def audit_verify(data_dir: Optional[Path] = DataDir) -> None:
-    """Walk the chain; exit 1 naming the first record altered, removed or inserted."""
-    from rtcc.audit import service as audit
-    from rtcc.core.actor import cli_actor
+def audit_verify(
+    data_dir: Optional[Path] = DataDir,
+    checkpoint: list[str] = typer.Option(
+        [], "--checkpoint", help="A checkpoint published elsewhere (URL of /api/v1/audit/checkpoint, or a file); repeatable."),
+) -> None:
+    """Walk the chain and check it against its checkpoints; exit 1 naming the first fault."""
+    from rtcc.audit.commands import verify_command
 
     with runtime_for(data_dir) as runtime:
-        with runtime.database.read_session() as db:
-            result = audit.verify_chain(db, keys=runtime.keys)
-        with runtime.database.session() as db:
-            audit.record(db, keys=runtime.keys, actor=cli_actor(), action="audit.verify",
-                         outcome="success" if result.ok else "failure",
-                         details={"records_checked": result.records_checked, "problem": result.problem, "via": "cli"})
-    if result.ok:
-        out.print(f"audit chain intact: {result.records_checked} records verified")
-        return
-    err.print(f"[red]audit chain BROKEN at record {result.first_bad_seq}:[/red] {result.problem}")
-    err.print(f"({result.records_checked} records verified before it)")
-    raise typer.Exit(1)
+        code = verify_command(runtime, checkpoint_sources=checkpoint, out=out, err=err)
+    if code:
+        raise typer.Exit(code)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(data_dir: Optional[Path] = DataDir) -> None:
+    """Append a signed checkpoint of the chain head to the checkpoint log now (the server does it periodically)."""
+    from rtcc.audit.commands import checkpoint_command
+
+    with runtime_for(data_dir) as runtime:
+        code = checkpoint_command(runtime, out=out, err=err)
+    if code:
+        raise typer.Exit(code)
 
 
 @audit_app.command("export")

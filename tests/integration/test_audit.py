@@ -6,9 +6,9 @@ import json
 
 import pytest
 from sqlalchemy import text
+from support import create_person, sign_in
 from typer.testing import CliRunner
 
-from support import create_person, sign_in
 from rtcc.audit import service as audit
 from rtcc.cli import app as cli
 
@@ -212,3 +212,257 @@ def test_concurrent_writers_keep_one_unbroken_chain(runtime):
         result = audit.verify_chain(db, keys=runtime.keys)
     assert result.ok, result.problem
     assert result.records_checked >= 80
+
+
+# --- anchoring the chain outside the database (checkpoints, key dir) ---------------------------
+
+def checkpoint_cli(runtime):
+    return runner.invoke(cli, ["audit", "checkpoint", "--data-dir", str(runtime.settings.data_dir)], env=cli_env(runtime))
+
+
+def head_row(connection):
+    return connection.execute(text("SELECT seq, record_hash, signature, updated_at FROM audit_chain_head WHERE id = 1")).one()
+
+
+def last_seq(connection):
+    return connection.execute(text("SELECT max(seq) FROM audit_records")).scalar_one()
+
+
+def roll_back_to(runtime, old_head):
+    """The attack of finding 6: delete every record after the kept head, then put the kept head back."""
+    with runtime.database.engine.connect() as connection:
+        allow_tampering(connection)
+        connection.execute(text("DELETE FROM audit_records WHERE seq > :seq"), {"seq": old_head.seq})
+        connection.execute(text("UPDATE audit_chain_head SET seq = :seq, record_hash = :hash, signature = :signature, "
+                                "updated_at = :updated_at WHERE id = 1"),
+                           {"seq": old_head.seq, "hash": old_head.record_hash, "signature": old_head.signature,
+                            "updated_at": old_head.updated_at})
+        connection.commit()
+
+
+def kept_head_then_checkpoint(client, runtime):
+    """Activity; the intruder keeps a copy of the signed head; more activity; then a checkpoint is taken."""
+    some_activity(client, runtime)
+    with runtime.database.engine.connect() as connection:
+        old_head = head_row(connection)
+    for _ in range(3):  # more than the verifications a test runs after the rollback append
+        client.get("/api/v1/users")
+        client.get("/api/v1/cameras")
+    taken = checkpoint_cli(runtime)
+    assert taken.exit_code == 0, taken.output
+    with runtime.database.engine.connect() as connection:
+        checkpointed = last_seq(connection)
+    assert checkpointed > old_head.seq
+    return old_head, checkpointed
+
+
+def test_a_rollback_to_a_kept_signed_head_is_named_against_the_checkpoint(client, runtime):
+    old_head, checkpointed = kept_head_then_checkpoint(client, runtime)
+    roll_back_to(runtime, old_head)
+    result = verify_cli(runtime)
+    assert result.exit_code == 1, result.output
+    assert "rolled back" in result.output
+    assert f"checkpoint {checkpointed}" in result.output and f"ends at record {old_head.seq}" in result.output
+
+
+def test_the_public_checkpoint_and_a_copy_kept_elsewhere_still_reveal_the_rollback(client, runtime, tmp_path):
+    import http.server
+    import threading
+
+    assert client.get("/api/v1/audit/checkpoint").json()["code"] == "checkpoint_not_found"
+    old_head, checkpointed = kept_head_then_checkpoint(client, runtime)
+    from fastapi.testclient import TestClient
+
+    anonymous = TestClient(client.app, base_url="http://testserver").get("/api/v1/audit/checkpoint")  # no session
+    assert anonymous.status_code == 200
+    published = anonymous.json()
+    assert set(published) == {"seq", "head_hash", "created_at", "key_id", "signature", "public_key"}
+    assert published["seq"] == checkpointed and "PUBLIC KEY" in published["public_key"]
+    kept_copy = tmp_path / "published-checkpoint.json"
+    kept_copy.write_text(json.dumps(published))
+    # The intruder rolls back and also empties the local checkpoint log; copies published elsewhere remain.
+    roll_back_to(runtime, old_head)
+    runtime.settings.effective_audit_checkpoint_log.write_text("")
+    assert verify_cli(runtime).exit_code == 0  # the local log alone no longer knows
+
+    body = kept_copy.read_bytes()
+
+    class PublishedCheckpoint(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), PublishedCheckpoint)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for source in (str(kept_copy), f"http://127.0.0.1:{server.server_address[1]}/api/v1/audit/checkpoint"):
+            result = runner.invoke(cli, ["audit", "verify", "--data-dir", str(runtime.settings.data_dir),
+                                         "--checkpoint", source], env=cli_env(runtime))
+            assert result.exit_code == 1 and "rolled back" in result.output, result.output
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_forged_or_garbled_checkpoint_log_is_named_and_one_bad_line_hides_nothing(client, runtime):
+    old_head, _ = kept_head_then_checkpoint(client, runtime)
+    roll_back_to(runtime, old_head)
+    log_path = runtime.settings.effective_audit_checkpoint_log
+    genuine = json.loads(log_path.read_text().splitlines()[-1])
+    # A garbage line before the genuine checkpoint: the rollback is still caught, the garbage named.
+    log_path.write_text("{not json\n" + json.dumps(genuine) + "\n")
+    result = verify_cli(runtime)
+    assert result.exit_code == 1 and "rolled back" in result.output and "line 1 unreadable" in result.output
+    # The intruder rewrites the checkpoint to match the rolled-back chain, but cannot sign it.
+    forged = {**genuine, "seq": old_head.seq, "head_hash": old_head.record_hash}
+    log_path.write_text(json.dumps(forged) + "\n")
+    result = verify_cli(runtime)
+    assert result.exit_code == 1 and "forged" in result.output, result.output
+
+
+def test_a_deleted_head_row_is_named_not_reported_as_a_failed_write(client, runtime, signed_in_as):
+    some_activity(client, runtime)
+    auditor, _ = signed_in_as("auditor")
+    with runtime.database.engine.connect() as connection:
+        connection.execute(text("DELETE FROM audit_chain_head"))
+        connection.commit()
+    result = verify_cli(runtime)
+    assert result.exit_code == 1
+    assert "chain head missing" in result.output and "could not be written" not in result.output
+    verified = auditor.get("/api/v1/audit/verify")  # the auditor learns what broke, not "audit unavailable"
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["ok"] is False and "chain head missing" in verified.json()["problem"]
+    refused = client.post("/api/v1/users", json={"username": "ghost", "role": "analyst", "agency_ori": "CA0199900"})
+    assert refused.status_code == 503 and "head is missing" in refused.json()["message"]
+
+
+def test_a_record_appended_after_the_head_is_named(client, runtime):
+    from rtcc.audit.chain import record_hash
+    from rtcc.audit.models import AuditRecord
+    from rtcc.core import clock
+
+    some_activity(client, runtime)
+    with runtime.database.session() as db:  # written straight into the table, past the audit service
+        last = db.query(AuditRecord).order_by(AuditRecord.seq.desc()).first()
+        appended = AuditRecord(seq=last.seq + 1, occurred_at=clock.utcnow(), username="intruder", action="user.list",
+                               outcome="success", prev_hash=last.record_hash)
+        appended.record_hash = record_hash(appended)
+        db.add(appended)
+        appended_seq = appended.seq
+    result = verify_cli(runtime)
+    assert result.exit_code == 1
+    assert f"record {appended_seq} appended after the signed head (record {appended_seq - 1})" in result.output
+    assert "could not be written" not in result.output
+
+
+@pytest.fixture
+def keyed_runtime(tmp_path, database_url):
+    """A runtime whose keys (and checkpoint log) live in a key dir beside, not inside, the data dir."""
+    from rtcc.core.config import Settings
+    from rtcc.core.runtime import build_runtime
+
+    settings = Settings(data_dir=tmp_path / "data", key_dir=tmp_path / "keyring", database_url=database_url,
+                        recording_enabled=False)
+    runtime = build_runtime(settings)
+    runtime.database.upgrade()
+    yield runtime
+    runtime.close()
+
+
+def keyed_cli(runtime, *arguments):
+    env = {**cli_env(runtime), "RTCC_KEY_DIR": str(runtime.settings.key_dir)}
+    return runner.invoke(cli, ["audit", *arguments, "--data-dir", str(runtime.settings.data_dir)], env=env)
+
+
+@pytest.mark.parametrize("checkpointed", [True, False], ids=["checkpointed", "no-checkpoint"])
+def test_a_chain_rewritten_and_re_signed_from_a_stolen_database_fails_without_the_key_dir(keyed_runtime, checkpointed):
+    """The intruder holds the database and the data dir, and signs with a key of their own."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from rtcc.audit.chain import head_message, record_hash
+    from rtcc.audit.models import AuditChainHead, AuditRecord
+    from rtcc.core.actor import SYSTEM
+
+    runtime = keyed_runtime
+    for number in range(6):
+        with runtime.database.session() as db:
+            audit.record(db, keys=runtime.keys, actor=SYSTEM, action="test.append", object_id=number)
+    assert (runtime.settings.key_dir / "audit-signing.pem").exists()
+    assert not (runtime.settings.data_dir / "keys" / "audit-signing.pem").exists()
+    if checkpointed:
+        assert keyed_cli(runtime, "checkpoint").exit_code == 0
+
+    intruder_key = Ed25519PrivateKey.generate()
+    intruder_dir = runtime.settings.data_dir / "keys"  # all the intruder can write; it must not be trusted
+    intruder_dir.mkdir(parents=True, exist_ok=True)
+    (intruder_dir / "audit-signing.pem").write_bytes(intruder_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    with runtime.database.engine.connect() as connection:
+        allow_tampering(connection)
+        connection.commit()
+    with runtime.database.session() as db:
+        records = list(db.query(AuditRecord).order_by(AuditRecord.seq))
+        records[2].object_id = "nothing happened"
+        previous = records[1].record_hash
+        for entry in records[2:]:
+            entry.prev_hash = previous
+            entry.record_hash = record_hash(entry)
+            previous = entry.record_hash
+        head = db.get(AuditChainHead, 1)
+        head.seq, head.record_hash = records[-1].seq, previous
+        head.signature = intruder_key.sign(head_message(head.seq, head.record_hash)).hex()
+
+    result = keyed_cli(runtime, "verify")
+    assert result.exit_code == 1, result.output
+    if checkpointed:
+        assert "record 6 rewritten" in result.output
+    else:
+        assert "signature invalid" in result.output
+
+
+def test_a_periodic_checkpoint_reaches_the_peer_centre_once_it_answers(runtime):
+    """An unreachable peer is retried at the next round; audit writes never wait for it."""
+    import http.server
+    import threading
+
+    from rtcc.audit.checkpoint_job import CheckpointPublisher
+    from rtcc.core.actor import SYSTEM
+
+    received, answers = [], [503, 200]
+
+    class PeerCentre(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+            status = answers.pop(0) if answers else 200
+            if status == 200:
+                received.append(body)
+            self.send_response(status)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), PeerCentre)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    runtime.settings = runtime.settings.model_copy(
+        update={"audit_checkpoint_peer_url": f"http://127.0.0.1:{server.server_address[1]}/checkpoints"})
+    try:
+        with runtime.database.session() as db:
+            audit.record(db, keys=runtime.keys, actor=SYSTEM, action="test.append")
+        publisher = CheckpointPublisher(runtime)
+        publisher.tick()  # checkpoint written; the peer answers 503
+        assert received == [] and publisher.checkpoint_log.latest(publisher.signer) is not None
+        publisher.tick()  # nothing new to checkpoint, but the unsent one goes out now
+        with runtime.database.read_session() as db:
+            head_seq = db.execute(text("SELECT seq FROM audit_chain_head")).scalar_one()
+        assert [body["seq"] for body in received] == [head_seq]
+        assert "PUBLIC KEY" in received[0]["public_key"] and len(received[0]["signature"]) == 128
+    finally:
+        server.shutdown()
+        server.server_close()

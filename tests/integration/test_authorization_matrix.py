@@ -42,6 +42,7 @@ EXPECTED = {
     ("GET", "/api/v1/audit/records"): {"auditor"},
     ("GET", "/api/v1/audit/export"): {"auditor"},
     ("GET", "/api/v1/audit/verify"): {"admin", "auditor"},
+    ("GET", "/api/v1/audit/checkpoint"): PUBLIC,  # the transparency page: seq, hash, time, signature only
     ("GET", "/api/v1/cameras"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
     ("GET", "/api/v1/cameras/{camera_id}"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
     ("POST", "/api/v1/cameras"): {"admin"},

@@ -11,11 +11,17 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from rtcc.audit import service
-from rtcc.audit.schemas import AuditPage, AuditRecordOut, VerifyOut
+from rtcc.audit.checkpoints import CheckpointLog
+from rtcc.audit.schemas import AuditPage, AuditRecordOut, CheckpointOut, VerifyOut
+from rtcc.audit.signing import signer_for
 from rtcc.auth.guard import authorize, get_runtime, needs
+from rtcc.auth.permissions import PUBLIC
 from rtcc.core import clock
 from rtcc.core.actor import Actor
+from rtcc.core.errors import AuditUnavailable, NotFound
 from rtcc.core.http import MAX_RECORD_ID
+from rtcc.core.keys import public_key_pem
+from rtcc.core.openapi import error_responses
 
 router = APIRouter(tags=["audit"])
 
@@ -109,12 +115,27 @@ def _json_lines(rows):
 
 @router.get("/audit/verify", response_model=VerifyOut, openapi_extra=needs("audit.verify"))
 def verify(request: Request, actor: Actor = Depends(authorize)):
-    """Walk the whole chain and report the first record altered, removed or inserted."""
+    """Walk the whole chain and its checkpoints; report the first record altered, removed or inserted."""
     runtime = get_runtime(request)
+    checkpoints = [CheckpointLog(runtime.settings.effective_audit_checkpoint_log).read()]
     with runtime.database.read_session() as db:
-        result = service.verify_chain(db, keys=runtime.keys)
-    with runtime.database.session() as db:
-        service.record(db, keys=runtime.keys, actor=actor, action="audit.verify",
-                       outcome="success" if result.ok else "failure",
-                       details={"records_checked": result.records_checked, "problem": result.problem})
+        result = service.verify_chain(db, keys=runtime.keys, checkpoints=checkpoints)
+    try:
+        with runtime.database.session() as db:
+            service.record_verification(db, keys=runtime.keys, actor=actor, result=result)
+    except AuditUnavailable:
+        if result.ok:
+            raise  # an intact chain that cannot be appended to: fail closed as every action does
+        # A broken chain often refuses appends too; the auditor must still learn what broke.
     return VerifyOut(**result.__dict__)
+
+
+@router.get("/audit/checkpoint", responses=error_responses(404), response_model=CheckpointOut, openapi_extra=needs(PUBLIC))
+def latest_checkpoint(request: Request):
+    """The newest signed checkpoint of the chain (sequence, head hash, time), for anyone to keep a copy of."""
+    runtime = get_runtime(request)
+    signer = signer_for(runtime.keys)
+    checkpoint = CheckpointLog(runtime.settings.effective_audit_checkpoint_log).latest(signer)
+    if checkpoint is None:
+        raise NotFound("No audit checkpoint has been written yet.", code="checkpoint_not_found")
+    return CheckpointOut(**checkpoint.as_json(), public_key=public_key_pem(signer.public_key()))

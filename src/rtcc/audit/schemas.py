@@ -35,3 +35,17 @@ class VerifyOut(BaseModel):
     records_checked: int
     first_bad_seq: int | None
     problem: str | None
+    checkpoints_checked: int = 0
+    latest_checkpoint_seq: int | None = None
+    checkpoint_problems: list[str] = []
+
+
+class CheckpointOut(BaseModel):
+    """The latest signed checkpoint of the audit chain, for the transparency page and peer centres."""
+
+    seq: int
+    head_hash: str
+    created_at: str
+    key_id: str
+    signature: str
+    public_key: str

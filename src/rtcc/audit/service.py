@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from rtcc.audit.chain import GENESIS_HASH, canonical_json, head_message, record_hash
 from rtcc.audit.models import AuditChainHead, AuditRecord
+from rtcc.audit.signing import signer_for
+from rtcc.audit.verification import VerifyResult, verify_chain  # noqa: F401 (the service's public face)
 from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import AuditUnavailable
@@ -45,6 +46,10 @@ def record(
         raise ValueError(f"outcome must be one of {OUTCOMES}")
     try:
         head = _lock_head(session)
+        if head is None and session.execute(select(func.count()).select_from(AuditRecord)).scalar_one():
+            # Appending seq 1 again would fail as a duplicate key and hide the real fault.
+            log.error("audit chain head missing while records exist: refusing to append %s", action)
+            raise AuditUnavailable("The audit chain head is missing, so the action was not performed; run rtcc audit verify.")
         entry = AuditRecord(
             seq=(head.seq + 1) if head else 1,
             occurred_at=clock.utcnow(),
@@ -63,7 +68,7 @@ def record(
         )
         entry.record_hash = record_hash(entry)
         session.add(entry)
-        signature = keys.audit_signing_key().sign(head_message(entry.seq, entry.record_hash)).hex()
+        signature = signer_for(keys).sign(head_message(entry.seq, entry.record_hash)).hex()
         if head is None:
             session.add(
                 AuditChainHead(
@@ -89,65 +94,23 @@ def record(
     return entry
 
 
+def record_verification(session: Session, *, keys: KeyRing, actor: Actor, result: VerifyResult,
+                        via: str | None = None) -> AuditRecord:
+    """Append the audit.verify record of a finished verification (its outcome and what it found)."""
+    details = {"records_checked": result.records_checked, "problem": result.problem,
+               "checkpoints_checked": result.checkpoints_checked}
+    if via:
+        details["via"] = via
+    return record(session, keys=keys, actor=actor, action="audit.verify",
+                  outcome="success" if result.ok else "failure", details=details)
+
+
 def _lock_head(session: Session) -> AuditChainHead | None:
     # PostgreSQL: the head row lock serialises appenders. SQLite: BEGIN IMMEDIATE already did.
     statement = select(AuditChainHead).where(AuditChainHead.id == HEAD_ID)
     if session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update()
     return session.execute(statement).scalar_one_or_none()
-
-
-@dataclass
-class VerifyResult:
-    """The outcome of walking the chain."""
-
-    ok: bool
-    records_checked: int
-    first_bad_seq: int | None = None
-    problem: str | None = None
-
-
-def verify_chain(session: Session, *, keys: KeyRing, batch_size: int = 2000) -> VerifyResult:
-    """Walk every record in order; name the first one altered, removed or inserted."""
-    expected_seq, previous_hash, checked = 1, GENESIS_HASH, 0
-    rows = session.execute(select(AuditRecord).order_by(AuditRecord.seq).execution_options(yield_per=batch_size))
-    for entry in rows.scalars():
-        if entry.seq != expected_seq:
-            missing = f"{expected_seq}" if entry.seq == expected_seq + 1 else f"{expected_seq}-{entry.seq - 1}"
-            return VerifyResult(False, checked, expected_seq, f"record {missing} missing: removed from the chain")
-        if entry.prev_hash != previous_hash:
-            return VerifyResult(
-                False, checked, entry.seq,
-                f"record {entry.seq} does not follow record {entry.seq - 1}: "
-                f"a record was inserted or record {entry.seq - 1} was altered",
-            )
-        if record_hash(entry) != entry.record_hash:
-            return VerifyResult(False, checked, entry.seq, f"record {entry.seq} altered: its content does not match its hash")
-        previous_hash, expected_seq, checked = entry.record_hash, expected_seq + 1, checked + 1
-        session.expunge(entry)
-    return _verify_head(session, keys, checked, previous_hash)
-
-
-def _verify_head(session: Session, keys: KeyRing, checked: int, last_hash: str) -> VerifyResult:
-    head = session.get(AuditChainHead, HEAD_ID)
-    if head is None:
-        if checked == 0:
-            return VerifyResult(True, 0)
-        return VerifyResult(False, checked, None, "chain head missing: it was deleted")
-    if head.seq != checked or head.record_hash != last_hash:
-        if head.seq > checked:
-            return VerifyResult(
-                False, checked, checked + 1, f"records {checked + 1}-{head.seq} missing: removed from the end of the chain"
-            )
-        return VerifyResult(False, checked, head.seq + 1, "chain head does not match the last record: records were added or altered outside the audit service")
-    public_key = keys.audit_public_key()
-    if public_key is None:
-        return VerifyResult(False, checked, None, "audit signing key missing from the data dir: cannot check the chain head")
-    try:
-        public_key.verify(bytes.fromhex(head.signature), head_message(head.seq, head.record_hash))
-    except (InvalidSignature, ValueError):
-        return VerifyResult(False, checked, head.seq, "chain head signature invalid: the chain was rewritten")
-    return VerifyResult(True, checked)
 
 
 @dataclass

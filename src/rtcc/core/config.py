@@ -305,6 +305,36 @@ class Settings(BaseSettings):
                     "https://tiles.city.gov/{z}/{x}/{y}.png). Empty: vector streets only, nothing fetched.",
     )
 
+    # --- keys and audit integrity (docs/security.md, Audit trail) ---
+    key_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Directory of the audit signing key and the secret-encryption key; in production outside the data dir "
+            "and owned by another account. Empty: DATA_DIR/keys (demo). While it holds no keys, DATA_DIR/keys is used."
+        ),
+    )
+    audit_checkpoint_log: Path | None = Field(
+        default=None,
+        description=(
+            "Append-only JSON-lines log of signed audit checkpoints (sequence, head hash, time); keep it outside the "
+            "data dir (chattr +a). Empty: KEY_DIR/audit-checkpoints.jsonl."
+        ),
+    )
+    audit_checkpoint_minutes: float = Field(
+        default=5.0, ge=0.1, le=1440,
+        description="How often the server checkpoints the audit chain head; a rollback to after the latest checkpoint goes unseen.",
+    )
+    audit_checkpoint_peer_url: str = Field(
+        default="", max_length=500,
+        description=(
+            "HTTPS URL of a peer centre that receives each checkpoint (POST JSON); empty: off. Plain http:// only to "
+            "the loopback address. Failures are logged and retried at the next checkpoint."
+        ),
+    )
+    audit_checkpoint_peer_timeout_seconds: float = Field(
+        default=10.0, ge=1, le=120, description="How long one POST of a checkpoint to the peer centre may take."
+    )
+
     # --- demo ---
     demo_agency_ori: str = Field(
         default="CA0199900", pattern=r"^[A-Z0-9]{9}$",
@@ -334,6 +364,18 @@ class Settings(BaseSettings):
         lanes = info.data.get("password_hash_parallelism", 1)
         if value < 8 * lanes:
             raise ValueError(f"must be at least 8 x RTCC_PASSWORD_HASH_PARALLELISM ({8 * lanes} KiB)")
+        return value
+
+    @field_validator("audit_checkpoint_peer_url")
+    @classmethod
+    def _peer_over_https(cls, value: str) -> str:
+        # Checkpoints are public, but a peer reached over plain HTTP could be impersonated on the way.
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if value and not ((parts.scheme == "https" and parts.hostname) or loopback):
+            raise ValueError("must be an https:// URL (http:// only to the loopback address)")
         return value
 
     @field_validator("cad_watch_dir", mode="before")
@@ -366,8 +408,15 @@ class Settings(BaseSettings):
 
     @property
     def keys_dir(self) -> Path:
-        """Where signing and encryption keys live (created 0700)."""
-        return self.data_dir / "keys"
+        """Where signing and encryption keys live (created 0700): KEY_DIR, or DATA_DIR/keys until it is moved."""
+        from rtcc.core.keys import effective_key_dir
+
+        return effective_key_dir(self.key_dir, self.data_dir)
+
+    @property
+    def effective_audit_checkpoint_log(self) -> Path:
+        """The checkpoint log file to append to and verify against."""
+        return self.audit_checkpoint_log or (self.keys_dir / "audit-checkpoints.jsonl")
 
     @classmethod
     def settings_customise_sources(

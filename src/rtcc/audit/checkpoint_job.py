@@ -1,0 +1,76 @@
+"""The periodic checkpoint job: checkpoint the audit head, then hand the latest checkpoint to the peer centre.
+
+It runs beside the requests, never inside them: an unreachable peer or a full checkpoint disk is
+logged and retried at the next tick, and no audit write ever waits for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import httpx
+from starlette.concurrency import run_in_threadpool
+
+from rtcc.audit.checkpoints import Checkpoint, CheckpointLog, take_checkpoint
+from rtcc.audit.signing import signer_for
+from rtcc.core.errors import AuditUnavailable
+from rtcc.core.keys import public_key_pem
+
+log = logging.getLogger(__name__)
+
+
+class CheckpointPublisher:
+    """Takes checkpoints of one runtime's chain and sends the newest to the peer centre until it accepts it."""
+
+    def __init__(self, runtime):
+        self.runtime = runtime
+        self.signer = signer_for(runtime.keys)
+        self.checkpoint_log = CheckpointLog(runtime.settings.effective_audit_checkpoint_log)
+        self.peer_sent_seq: int | None = None
+
+    def checkpoint_now(self) -> Checkpoint | None:
+        """Checkpoint the head (None when unchanged since the last checkpoint)."""
+        with self.runtime.database.read_session() as db:
+            return take_checkpoint(db, signer=self.signer, checkpoint_log=self.checkpoint_log)
+
+    def send_to_peer(self) -> bool:
+        """POST the newest checkpoint to the peer centre if it has not accepted it yet; whether it has now."""
+        settings = self.runtime.settings
+        latest = self.checkpoint_log.latest(self.signer)
+        if not settings.audit_checkpoint_peer_url or latest is None or latest.seq == self.peer_sent_seq:
+            return True
+        body = {**latest.as_json(), "public_key": public_key_pem(self.signer.public_key())}
+        try:
+            response = httpx.post(settings.audit_checkpoint_peer_url, json=body,
+                                  timeout=settings.audit_checkpoint_peer_timeout_seconds)
+            response.raise_for_status()
+        except httpx.HTTPError as error:
+            log.warning("audit checkpoint %s not accepted by the peer centre (retried next tick): %s",
+                        latest.seq, type(error).__name__)
+            return False
+        self.peer_sent_seq = latest.seq
+        log.info("audit checkpoint %s sent to the peer centre", latest.seq)
+        return True
+
+    def tick(self) -> None:
+        """One round: checkpoint, then publish; each failure logged on its own."""
+        try:
+            checkpoint = self.checkpoint_now()
+            if checkpoint:
+                log.info("audit checkpoint %s written", checkpoint.seq)
+        except AuditUnavailable as error:  # the chain itself is in question: say so loudly, every tick
+            log.error("audit checkpoint refused: %s", error.message)
+        except OSError as error:
+            log.error("audit checkpoint could not be written to %s: %s", self.checkpoint_log.path, error)
+        self.send_to_peer()
+
+    async def run(self) -> None:
+        """Every audit_checkpoint_minutes until cancelled (the first one interval after start)."""
+        while True:
+            # Sleep first: a checkpoint anchors what came before, and a restart adds nothing to anchor.
+            await asyncio.sleep(self.runtime.settings.audit_checkpoint_minutes * 60)
+            try:
+                await run_in_threadpool(self.tick)
+            except Exception:  # a failed round must not stop the next one
+                log.exception("audit checkpoint round failed")
