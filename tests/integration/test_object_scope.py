@@ -232,3 +232,31 @@ def test_the_plate_search_page_shows_the_crops_it_found_under_its_purpose(agency
     source = re.search(r'<img class="crop small" src="([^"]+)"', page.text).group(1)
     crop = agency_a["analyst"].get(html.unescape(source))
     assert crop.status_code == 200 and crop.content == CROP_BYTES  # a read behind no alert: through the search's purpose
+
+
+def test_alert_events_reach_only_those_who_may_see_the_alert(client, agency_a, signed_in_as):
+    """Each feed's first plate event is the one meant for it: nothing of agency A's north camera came before."""
+    supervisor_b, _ = signed_in_as("supervisor", agency=OTHER_AGENCY)
+    operator_b, _ = signed_in_as("operator", agency=OTHER_AGENCY)
+    analyst_b, _ = signed_in_as("analyst", agency=OTHER_AGENCY)
+    south_officer, _ = signed_in_as("field_officer", camera_groups=["south"])
+    south_camera = agency_a["admin"].post("/api/v1/cameras", json={"name": "Fountain & La Brea", "kind": "city_fixed",
+                                                                   "latitude": 34.09, "longitude": -118.34,
+                                                                   "groups": ["south"]}).json()["id"]
+    hotlist_b = supervisor_b.post("/api/v1/alpr/hotlists", json={"name": "B stolen", "source": "NCIC", "priority": 2}).json()
+    supervisor_b.post(f"/api/v1/alpr/hotlists/{hotlist_b['id']}/import", content="LIC,LIS,OFF\n6BBB666,NY,STOLEN VEHICLE\n",
+                      headers={"content-type": "text/csv"})
+    agency_a["supervisor"].post(f"/api/v1/alpr/hotlists/{agency_a['hotlist']}/import", content="LIC,LIS,OFF\n8NRTH88,CA,WARRANT\n",
+                                headers={"content-type": "text/csv"})
+    with analyst_b.websocket_connect("/api/v1/events?types=plate.") as feed_b, \
+            south_officer.websocket_connect("/api/v1/events?types=plate.") as feed_south:
+        feed_b.receive_json(), feed_south.receive_json()  # hello
+        agency_a["operator"].post(f"/api/v1/alpr/alerts/{agency_a['alert']}/acknowledge")  # A's north alert changes
+        assert agency_a["operator"].post("/api/v1/alpr/reads", json=_reads(agency_a["camera"], "8NRTH88")).json()["alerts"] == 1
+        # What each may see, after the rest: B's own hit; A's hit on a south camera.
+        assert operator_b.post("/api/v1/alpr/reads", json=_reads(55, "6BBB666")).json()["alerts"] == 1
+        assert agency_a["operator"].post("/api/v1/alpr/reads", json=_reads(south_camera, "7ABC123")).json()["alerts"] == 1
+        first_b, first_south = feed_b.receive_json(), feed_south.receive_json()
+    assert (first_b["type"], first_b["data"].get("plate")) == ("plate.alert", "6BBB666")
+    assert (first_south["type"], first_south["data"].get("plate"), first_south["data"]["camera_id"]) == \
+        ("plate.alert", "7ABC123", south_camera)
