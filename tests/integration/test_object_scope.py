@@ -260,3 +260,16 @@ def test_alert_events_reach_only_those_who_may_see_the_alert(client, agency_a, s
     assert (first_b["type"], first_b["data"].get("plate")) == ("plate.alert", "6BBB666")
     assert (first_south["type"], first_south["data"].get("plate"), first_south["data"]["camera_id"]) == \
         ("plate.alert", "7ABC123", south_camera)
+
+
+def test_live_view_of_another_agencys_camera_closes_as_for_a_missing_one(agency_a, signed_in_as):
+    from starlette.websockets import WebSocketDisconnect
+
+    outsider, _ = signed_in_as("analyst", agency=OTHER_AGENCY)
+    closes = []
+    for camera_id in (agency_a["camera"], MISSING):  # the camera has a stream: only scope keeps the outsider out
+        with pytest.raises(WebSocketDisconnect) as closed:
+            with outsider.websocket_connect(f"/api/v1/cameras/{camera_id}/live") as feed:
+                feed.receive_json()
+        closes.append((closed.value.code, closed.value.reason))
+    assert closes == [(4404, "camera_not_found")] * 2
