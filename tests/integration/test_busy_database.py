@@ -216,3 +216,27 @@ def test_a_write_that_meets_a_lock_or_a_deadlock_is_tried_again_and_succeeds(run
     with runtime.database.read_session() as db:
         names = db.execute(text("SELECT name FROM cameras WHERE id IN (:a, :b)"), {"a": first, "b": second}).scalars().all()
     assert names == ["Main St!!", "Main St!!"]
+
+
+def test_a_read_or_call_the_locked_database_cannot_store_is_refused_503_retry_after_and_its_resend_stored_once(
+        runtime, signed_in_as):
+    device, _ = signed_in_as("operator")
+    read = {"reads": [{"plate": "7BUSY01", "read_at": clock.iso(clock.utcnow()), "confidence": 0.9,
+                       "device_id": "gate-1", "read_id": "busy-1"}]}
+    call = {"call_id": "BUSY-1", "type": "shots fired", "priority": 1, "latitude": 34.09, "longitude": -118.36,
+            "received_at": clock.iso(clock.utcnow())}
+    with database_locked(runtime, "plate_reads", "seen_plates", "cad_calls", "incidents", "audit_records",
+                         "audit_chain_head"):
+        refused = [device.post("/api/v1/alpr/reads", json=read), device.post("/api/v1/cad/calls", json=call)]
+    for answer in refused:
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["retry-after"] == str(runtime.settings.busy_retry_after_seconds)
+    with runtime.database.read_session() as db:
+        assert db.execute(select(StoredRead.id).where(StoredRead.plate == "7BUSY01")).first() is None
+
+    # The device resends as told: stored now, and once however often it resends.
+    assert device.post("/api/v1/alpr/reads", json=read).json()["stored"] == 1
+    assert device.post("/api/v1/alpr/reads", json=read).json()["duplicates"] == 1
+    assert device.post("/api/v1/cad/calls", json=call).status_code in (200, 201, 202)
+    with runtime.database.read_session() as db:
+        assert len(db.execute(select(StoredRead.id).where(StoredRead.plate == "7BUSY01")).all()) == 1

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     database_write_backoff_max_ms: int = Field(
         default=2_000, ge=10, le=60_000, description="Longest pause between two tries of a busy database write."
     )
+    busy_retry_after_seconds: int = Field(
+        default=2, ge=1, le=3600,
+        description="Retry-After of a 503 answer (database busy or audit unavailable: nothing was stored; resend).",
+    )
     data_group: str | None = Field(
         default=None, max_length=64,
         description=(

@@ -108,18 +108,19 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int, *, begin: str = "BEG
 
 def is_busy_error(error: BaseException) -> bool:
     """Whether a database error is contention or a passing outage that the same write may survive on another try."""
-    if not isinstance(error, DBAPIError):
-        return False
-    if error.connection_invalidated:
-        return True
-    original = error.orig
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        original = error.orig
+    else:  # a driver's own error, raised bare where SQLAlchemy is bypassed (the plate-read COPY)
+        original = error
     sqlite_code = getattr(original, "sqlite_errorcode", None)
     if sqlite_code is not None:
         return sqlite_code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)
     sqlstate = getattr(original, "sqlstate", None)
     if sqlstate:
         return sqlstate in RETRYABLE_SQLSTATES or sqlstate.startswith("08")  # 08: the connection failed
-    return "database is locked" in str(original)
+    return isinstance(error, DBAPIError) and "database is locked" in str(original)
 
 
 def busy_cause(error: BaseException) -> BaseException | None:

@@ -9,6 +9,7 @@ import uuid
 from typing import Annotated, Any
 
 import numpy as np
+import psycopg
 from fastapi import FastAPI, Path, Request
 from pydantic import Field
 from fastapi.exceptions import RequestValidationError
@@ -54,7 +55,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RTCCError)
     async def _rtcc_error(request: Request, error: RTCCError):
-        return JSONResponse(error_body(error.code, error.message, **error.details), status_code=error.status_code)
+        return JSONResponse(error_body(error.code, error.message, **error.details), status_code=error.status_code,
+                            headers=_retry_after(request) if error.status_code == 503 else None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, error: RequestValidationError):
@@ -74,10 +76,13 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body(code, message), status_code=error.status_code, headers=getattr(error, "headers", None))
 
     @app.exception_handler(OperationalError)
-    async def _database_unavailable(request: Request, error: OperationalError):
-        log.error("database unavailable on %s %s: %s", request.method, request.url.path, type(error.orig).__name__)
+    @app.exception_handler(psycopg.OperationalError)  # raised bare by the plate-read COPY (a lock timeout, a deadlock)
+    async def _database_unavailable(request: Request, error: Exception):
+        log.error("database unavailable on %s %s: %s", request.method, request.url.path,
+                  type(getattr(error, "orig", None) or error).__name__)
         return JSONResponse(
-            error_body("database_unavailable", "The database is unavailable or busy. Try again shortly."), status_code=503
+            error_body("database_unavailable", "The database is unavailable or busy. Try again shortly."), status_code=503,
+            headers=_retry_after(request),
         )
 
     @app.exception_handler(Exception)
@@ -197,6 +202,11 @@ class JsonBodyLimits:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+def _retry_after(request: Request) -> dict[str, str]:
+    # Nothing was stored: a device that resends after this (ingest is idempotent) loses nothing.
+    return {"Retry-After": str(request.app.state.runtime.settings.busy_retry_after_seconds)}
 
 
 class BodySizeLimit:
