@@ -134,3 +134,27 @@ def test_a_deep_mqtt_message_is_counted_as_rejected_and_the_subscriber_reads_on(
     assert (subscriber.stats.messages, subscriber.stats.rejected, subscriber.stats.stored) == (2, 1, 1)
     with runtime.database.session() as db:
         assert [read.plate for read in db.query(PlateRead)] == ["7BAD005"]
+
+
+def test_a_null_for_a_camera_field_that_must_hold_a_value_gets_422_and_changes_nothing(signed_in_as):
+    admin, _ = signed_in_as("admin")
+    camera = admin.post("/api/v1/cameras", json={"external_id": "N-1", "name": "Null probe", "kind": "city_fixed",
+                                                 "latitude": 34.09, "longitude": -118.36}).json()
+    for field in ("record_mode", "rtsp_transport", "latitude"):
+        response = admin.patch(f"/api/v1/cameras/{camera['id']}", json={"name": "Renamed", field: None})
+        assert response.status_code == 422, (field, response.status_code, response.text)  # was 503 audit_unavailable
+        assert response.json()["code"] == "field_required" and field in response.json()["message"]
+    assert admin.get(f"/api/v1/cameras/{camera['id']}").json()["name"] == "Null probe"
+
+
+def test_an_external_id_already_taken_gets_409_on_create_and_on_change(signed_in_as):
+    admin, _ = signed_in_as("admin")
+    site = {"name": "Taken probe", "kind": "city_fixed", "latitude": 34.09, "longitude": -118.36}
+    for external_id in ("", "T-1"):  # an empty id is an id too: the second one collided in the database (500)
+        assert admin.post("/api/v1/cameras", json={**site, "external_id": external_id}).status_code == 201
+        again = admin.post("/api/v1/cameras", json={**site, "external_id": external_id})
+        assert again.status_code == 409 and again.json()["code"] == "camera_exists", again.text
+    other = admin.post("/api/v1/cameras", json={**site, "external_id": "T-2"}).json()
+    moved = admin.patch(f"/api/v1/cameras/{other['id']}", json={"external_id": "T-1"})
+    assert moved.status_code == 409 and moved.json()["code"] == "camera_exists", moved.text  # was 503
+    assert admin.get(f"/api/v1/cameras/{other['id']}").json()["external_id"] == "T-2"

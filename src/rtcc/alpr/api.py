@@ -27,6 +27,7 @@ from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput, NotFound, PermissionDenied
 from rtcc.core.http import MAX_RECORD_ID, BoundedId, RecordId, load_json, read_text_upload
+from rtcc.core.openapi import error_responses
 
 router = APIRouter(tags=["plates"])
 IMPORT_TYPES = {"text/csv": "csv", "application/json": "json"}
@@ -90,7 +91,7 @@ def search_reads(
         return [ReadOut.of(read) for read in found]
 
 
-@router.post("/alpr/hotlists", response_model=HotlistOut, status_code=201, openapi_extra=needs("hotlists.manage"))
+@router.post("/alpr/hotlists", responses=error_responses(404, 409), response_model=HotlistOut, status_code=201, openapi_extra=needs("hotlists.manage"))
 def create_hotlist(body: HotlistCreate, request: Request, actor: Actor = Depends(authorize)):
     """A new, empty hotlist of the caller's agency (an admin may name another)."""
     if body.agency_ori and not actor.sees_agency(body.agency_ori):
@@ -126,7 +127,7 @@ def _own_hotlist(db, *, actor: Actor, hotlist_id: int) -> Hotlist:
     return hotlist
 
 
-@router.post("/alpr/hotlists/{hotlist_id}/import", response_model=HotlistImportOut, openapi_extra=needs("hotlists.manage"))
+@router.post("/alpr/hotlists/{hotlist_id}/import", responses=error_responses(415), response_model=HotlistImportOut, openapi_extra=needs("hotlists.manage"))
 async def import_hotlist(hotlist_id: RecordId, request: Request, replace: bool = Query(False, description="The file is a full extract: remove entries not in it."),
                          actor: Actor = Depends(authorize)):
     """Entries from an NCIC-style CSV (LIC, LIS, OFF, VMA, VMO, VCO, NIC, EXP columns or plain names) or JSON."""
@@ -167,7 +168,7 @@ def list_alerts(request: Request, status: str | None = Query(None, description="
         return [_alert_out(db, alert) for alert in found]
 
 
-@router.post("/alpr/alerts/{alert_id}/acknowledge", response_model=AlertOut, openapi_extra=needs("alerts.verify"))
+@router.post("/alpr/alerts/{alert_id}/acknowledge", responses=error_responses(409), response_model=AlertOut, openapi_extra=needs("alerts.verify"))
 def acknowledge_alert(alert_id: RecordId, request: Request, actor: Actor = Depends(authorize)):
     """Take an alert in hand (it stops sounding on every console); verification comes next."""
     runtime = get_runtime(request)
@@ -175,7 +176,7 @@ def acknowledge_alert(alert_id: RecordId, request: Request, actor: Actor = Depen
         return _alert_out(db, alerts.acknowledge(db, runtime=runtime, actor=actor, alert_id=alert_id))
 
 
-@router.post("/alpr/alerts/{alert_id}/verify", response_model=AlertOut, openapi_extra=needs("alerts.verify"))
+@router.post("/alpr/alerts/{alert_id}/verify", responses=error_responses(409), response_model=AlertOut, openapi_extra=needs("alerts.verify"))
 def verify_alert(alert_id: RecordId, body: VerifyRequest, request: Request, actor: Actor = Depends(authorize)):
     """A person checks crop, vehicle and entry; only then is the alert actionable."""
     runtime = get_runtime(request)
@@ -183,7 +184,7 @@ def verify_alert(alert_id: RecordId, body: VerifyRequest, request: Request, acto
         return _alert_out(db, alerts.verify(db, runtime=runtime, actor=actor, alert_id=alert_id, **body.model_dump()))
 
 
-@router.post("/alpr/alerts/{alert_id}/disposition", response_model=AlertOut, openapi_extra=needs("alerts.verify"))
+@router.post("/alpr/alerts/{alert_id}/disposition", responses=error_responses(409), response_model=AlertOut, openapi_extra=needs("alerts.verify"))
 def dispose_alert(alert_id: RecordId, body: DispositionRequest, request: Request, actor: Actor = Depends(authorize)):
     runtime = get_runtime(request)
     with runtime.database.session() as db:

@@ -32,6 +32,7 @@ from rtcc.auth.schemas import (
 from rtcc.core.actor import Actor
 from rtcc.core.errors import NotFound, RTCCError
 from rtcc.core.http import RecordId
+from rtcc.core.openapi import error_responses
 
 router = APIRouter()
 SIGN_IN_FAILURES = (RTCCError,)
@@ -49,7 +50,7 @@ def get_banner(request: Request):
     return BannerOut(text=get_runtime(request).settings.system_use_banner)
 
 
-@router.post("/auth/sign-in", response_model=SignInResponse, openapi_extra=needs(PUBLIC), tags=["sign-in"])
+@router.post("/auth/sign-in", responses=error_responses(401, 423), response_model=SignInResponse, openapi_extra=needs(PUBLIC), tags=["sign-in"])
 def sign_in(body: SignInRequest, request: Request, response: Response):
     """Step 1: acknowledge the banner and give the password; returns what to do next."""
     runtime = get_runtime(request)
@@ -72,7 +73,7 @@ def sign_in(body: SignInRequest, request: Request, response: Response):
     )
 
 
-@router.post("/auth/mfa", response_model=SignInResponse, openapi_extra=needs(SIGN_IN_MFA), tags=["sign-in"])
+@router.post("/auth/mfa", responses=error_responses(423), response_model=SignInResponse, openapi_extra=needs(SIGN_IN_MFA), tags=["sign-in"])
 def verify_mfa(body: MfaRequest, request: Request, response: Response, actor: Actor = Depends(authorize)):
     """Step 2: the current TOTP code (the first one also completes enrolment)."""
     runtime = get_runtime(request)
@@ -90,7 +91,7 @@ def verify_mfa(body: MfaRequest, request: Request, response: Response, actor: Ac
     return SignInResponse(next_step=step.next_step, csrf_token=user_session.csrf_token)
 
 
-@router.post("/auth/password", response_model=SignInResponse, openapi_extra=needs(SIGN_IN_PASSWORD), tags=["sign-in"])
+@router.post("/auth/password", responses=error_responses(423), response_model=SignInResponse, openapi_extra=needs(SIGN_IN_PASSWORD), tags=["sign-in"])
 def change_password(body: PasswordChangeRequest, request: Request, response: Response, actor: Actor = Depends(authorize)):
     """Set a new password: required after a one-time password, allowed any time after."""
     runtime = get_runtime(request)
@@ -148,7 +149,7 @@ def list_users(request: Request, role: str | None = None, actor: Actor = Depends
         return [UserOut.of(user) for user in users]
 
 
-@router.post("/users", response_model=NewCredentialsOut, status_code=201, openapi_extra=needs("users.manage"), tags=["accounts"])
+@router.post("/users", responses=error_responses(404, 409), response_model=NewCredentialsOut, status_code=201, openapi_extra=needs("users.manage"), tags=["accounts"])
 def create_user(body: UserCreate, request: Request, actor: Actor = Depends(authorize)):
     """Create an account; the one-time password and TOTP secret are in this response only."""
     runtime = get_runtime(request)
@@ -219,7 +220,7 @@ def list_agencies(request: Request, actor: Actor = Depends(authorize)):
         return [AgencyOut(ori=a.ori, name=a.name, created_at=a.created_at) for a in service.list_agencies(db)]
 
 
-@router.post("/agencies", response_model=AgencyOut, status_code=201, openapi_extra=needs("agencies.manage"), tags=["agencies"])
+@router.post("/agencies", responses=error_responses(409), response_model=AgencyOut, status_code=201, openapi_extra=needs("agencies.manage"), tags=["agencies"])
 def create_agency(body: AgencyCreate, request: Request, actor: Actor = Depends(authorize)):
     runtime = get_runtime(request)
     with runtime.database.session() as db:
@@ -237,7 +238,7 @@ def list_tokens(request: Request, actor: Actor = Depends(authorize)):
         return [TokenOut.of(token) for token in found]
 
 
-@router.post("/tokens", response_model=IssuedTokenOut, status_code=201, openapi_extra=needs("tokens.manage"), tags=["tokens"])
+@router.post("/tokens", responses=error_responses(404), response_model=IssuedTokenOut, status_code=201, openapi_extra=needs("tokens.manage"), tags=["tokens"])
 def create_token(body: TokenCreate, request: Request, actor: Actor = Depends(authorize)):
     """Issue a token; its secret value is in this response only."""
     runtime = get_runtime(request)

@@ -25,6 +25,7 @@ from rtcc.cameras.schemas import (
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput, RTCCError
 from rtcc.core.http import RecordId, read_text_upload
+from rtcc.core.openapi import error_responses
 
 router = APIRouter(tags=["cameras"])
 IMPORT_TYPES = {"text/csv": "csv", "application/geo+json": "geojson", "application/json": "geojson"}
@@ -49,7 +50,7 @@ def list_cameras(request: Request, kind: str | None = None, actor: Actor = Depen
         return [CameraOut.of(camera, ori) for camera, ori in rows]
 
 
-@router.post("/cameras", response_model=CameraOut, status_code=201, openapi_extra=needs("cameras.manage"))
+@router.post("/cameras", responses=error_responses(404, 409), response_model=CameraOut, status_code=201, openapi_extra=needs("cameras.manage"))
 def create_camera(body: CameraCreate, request: Request, actor: Actor = Depends(authorize)):
     """Register a camera; credentials in the URL or given apart are stored encrypted."""
     runtime = get_runtime(request)
@@ -60,7 +61,7 @@ def create_camera(body: CameraCreate, request: Request, actor: Actor = Depends(a
         return CameraOut.of(camera, body.agency_ori or actor.agency_ori)
 
 
-@router.post("/cameras/discover", response_model=OnvifDiscoveryOut, openapi_extra=needs("cameras.manage"))
+@router.post("/cameras/discover", responses=error_responses(502), response_model=OnvifDiscoveryOut, openapi_extra=needs("cameras.manage"))
 async def discover_camera_streams(body: OnvifDiscoverIn, request: Request, actor: Actor = Depends(authorize)):
     """Ask an ONVIF device for its stream URIs; the credentials are used once, never stored or logged."""
     runtime = get_runtime(request)
@@ -84,7 +85,7 @@ async def discover_camera_streams(body: OnvifDiscoverIn, request: Request, actor
                                       for stream in streams], main_stream_url=main, sub_stream_url=sub)
 
 
-@router.post("/cameras/import", response_model=ImportReportOut, openapi_extra=needs("cameras.manage"))
+@router.post("/cameras/import", responses=error_responses(404, 415), response_model=ImportReportOut, openapi_extra=needs("cameras.manage"))
 async def import_cameras(request: Request, agency_ori: str | None = Query(None, min_length=9, max_length=9),
                          actor: Actor = Depends(authorize)):
     """Bulk import (body: text/csv or GeoJSON); cameras with a known external_id are updated."""
@@ -162,7 +163,7 @@ def get_camera(camera_id: RecordId, request: Request, actor: Actor = Depends(aut
         return CameraOut.of(camera, ori)
 
 
-@router.patch("/cameras/{camera_id}", response_model=CameraOut, openapi_extra=needs("cameras.manage"))
+@router.patch("/cameras/{camera_id}", responses=error_responses(409), response_model=CameraOut, openapi_extra=needs("cameras.manage"))
 def update_camera(camera_id: RecordId, body: CameraPatch, request: Request, actor: Actor = Depends(authorize)):
     """Change fields; only the fields sent are touched."""
     runtime = get_runtime(request)

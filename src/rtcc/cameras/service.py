@@ -171,7 +171,7 @@ def create_camera(session: Session, *, runtime: Runtime, actor: Actor, agency_or
     """Register a camera, audited."""
     agency = get_agency(session, ori=agency_ori or actor.agency_ori or "")
     require_manageable(actor, agency)
-    if values.get("external_id") and _by_external_id(session, agency.id, values["external_id"]):
+    if values.get("external_id") is not None and _by_external_id(session, agency.id, values["external_id"]):
         raise Conflict(f"Agency {agency.ori} already has a camera with id {values['external_id']}.", code="camera_exists")
     camera = new_camera(runtime=runtime, agency_id=agency.id, values=values, credentials=credentials)
     session.add(camera)
@@ -194,6 +194,14 @@ def update_camera(session: Session, *, runtime: Runtime, actor: Actor, camera_id
     camera, ori = get_visible_camera(session, actor=actor, camera_id=camera_id)
     require_manageable(actor, session.get(Agency, camera.agency_id))
     _validate({**{"kind": camera.kind}, **values})
+    # A null sent for a column that must hold a value would fail at the audit record's flush (503).
+    emptied = sorted(field for field, value in values.items()
+                     if value is None and field in Camera.__table__.c and not Camera.__table__.c[field].nullable)
+    if emptied:
+        raise InvalidInput(f"{', '.join(emptied)} cannot be null; leave a field out to keep it.", code="field_required")
+    taken = values.get("external_id")
+    if taken is not None and taken != camera.external_id and _by_external_id(session, camera.agency_id, taken):
+        raise Conflict(f"Agency {ori} already has a camera with id {taken}.", code="camera_exists")
     changed = _apply(camera, values, runtime=runtime, credentials=credentials)
     if changed:
         camera.updated_at = clock.utcnow()

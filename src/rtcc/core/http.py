@@ -11,9 +11,9 @@ from typing import Annotated, Any
 import numpy as np
 import psycopg
 from fastapi import FastAPI, Path, Request
-from pydantic import Field
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import Field
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-
 ERROR_SCHEMA = {
     "title": "Error",
     "type": "object",
@@ -27,6 +26,7 @@ _ERROR_DESCRIPTIONS = {
     415: "Content-Type not accepted here (unsupported_media_type).",
     422: "Invalid input: validation_error (with errors), json_too_deep, json_number_out_of_range, invalid_input.",
     423: "Account locked after too many failed sign-ins (account_locked).",
+    502: "The device asked (e.g. an ONVIF camera) could not be reached or answered wrongly.",
     503: "The database is unavailable, or the audit record could not be written so nothing was done "
          "(database_unavailable, audit_unavailable).",
 }
@@ -47,6 +47,7 @@ def document_error_responses(document: dict, *, rule_key: str, public_rule: str)
     for schema_name in ("HTTPValidationError", "ValidationError"):  # FastAPI's shape, not ours
         document["components"]["schemas"].pop(schema_name, None)
     error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    _homogeneous_tuples_as_items(document["components"]["schemas"])
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
@@ -70,6 +71,21 @@ def document_error_responses(document: dict, *, rule_key: str, public_rule: str)
                 elif status[:1] in ("4", "5") and not response.get("content"):
                     response["content"] = error_content
     return document
+
+
+def _homogeneous_tuples_as_items(node) -> None:
+    # Pydantic writes a (float, float) pair as prefixItems, which several OpenAPI 3.x tools (schemathesis
+    # among them) misread; items plus min/maxItems says the same and every tool reads it.
+    if isinstance(node, dict):
+        prefix = node.get("prefixItems")
+        if isinstance(prefix, list) and prefix and all(item == prefix[0] for item in prefix):
+            del node["prefixItems"]
+            node.update(items=prefix[0], minItems=len(prefix), maxItems=len(prefix))
+        for value in node.values():
+            _homogeneous_tuples_as_items(value)
+    elif isinstance(node, list):
+        for value in node:
+            _homogeneous_tuples_as_items(value)
 
 
 def install_error_responses(app: FastAPI, *, rule_key: str, public_rule: str) -> None:

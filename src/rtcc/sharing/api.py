@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends, Request
 from rtcc.auth.guard import authorize, get_runtime, needs
 from rtcc.core.actor import Actor
 from rtcc.core.http import RecordId
+from rtcc.core.openapi import error_responses
 from rtcc.sharing import service
 from rtcc.sharing.schemas import ShareCreatedOut, ShareIn, ShareOut
 
@@ -16,7 +17,7 @@ def field_link(request: Request, raw_token: str) -> str:
     return str(request.base_url).rstrip("/") + f"/field/{raw_token}"
 
 
-@router.post("/shares", response_model=ShareCreatedOut, status_code=201, openapi_extra=needs("shares.send"))
+@router.post("/shares", responses=error_responses(404), response_model=ShareCreatedOut, status_code=201, openapi_extra=needs("shares.send"))
 def create_share(body: ShareIn, request: Request, actor: Actor = Depends(authorize)):
     """Send a snapshot, a clip or a time-limited live link to a field officer (purpose and case number required).
 

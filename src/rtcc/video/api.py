@@ -12,6 +12,7 @@ from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput, NotFound
 from rtcc.core.http import RecordId
+from rtcc.core.openapi import error_responses
 from rtcc.video import export as exports
 from rtcc.video import marks, playback, uptime
 from rtcc.video.bag_verify import verify_bag
@@ -103,7 +104,7 @@ def snapshot(camera_id: RecordId, request: Request, at: datetime, actor: Actor =
     return Response(image, media_type="image/jpeg")
 
 
-@router.post("/cameras/{camera_id}/exports", response_model=ExportOut, status_code=201, openapi_extra=needs("video.export"))
+@router.post("/cameras/{camera_id}/exports", responses=error_responses(409), response_model=ExportOut, status_code=201, openapi_extra=needs("video.export"))
 def export_clip(camera_id: RecordId, body: ExportRequest, request: Request, actor: Actor = Depends(authorize)):
     """Export a clip for a case as an evidence bag; needs a case number and a purpose."""
     runtime = get_runtime(request)

@@ -1,0 +1,92 @@
+"""Schemathesis against the whole API, in process: no input a client can send makes the server fail (5xx),
+and every status, content type and body it answers with is the one its OpenAPI document declares."""
+
+from __future__ import annotations
+
+import os
+
+import hypothesis
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase
+from schemathesis import GenerationMode, checks
+from schemathesis.python.asgi import shutdown_lifespans
+from support import sign_in
+
+CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,
+          checks.response_schema_conformance]
+# Examples per operation, caller and generation mode: 2-4 minutes for the whole API on 2 busy cores.
+EXAMPLES = int(os.environ.get("RTCC_FUZZ_EXAMPLES", "30"))
+# ONVIF discovery connects to the host it is given: no network here (tests/integration/test_onvif_discovery.py).
+SKIPPED = {"POST /api/v1/cameras/discover"}
+
+
+class Caller:
+    """A signed-in person as the fuzzer sends them: session cookie and CSRF header, renewed when the fuzzer ended it.
+
+    Fuzzing /auth/password or /auth/mfa with wrong codes locks the account, as it should: then a new account
+    of the same role takes over."""
+
+    def __init__(self, signed_in_as, role: str):
+        self.signed_in_as, self.role, self.accounts = signed_in_as, role, 0
+        self._new_account()
+
+    def _new_account(self) -> None:
+        self.accounts += 1
+        self.client, self.person = self.signed_in_as(self.role, f"fuzz{self.role.replace('_', '')}{self.accounts}")
+
+    def credentials(self) -> dict:
+        """Headers and cookies of a live session."""
+        if self.client.get("/api/v1/auth/me").status_code != 200:
+            self.client.cookies.clear()
+            try:
+                sign_in(self.client, self.person)
+                self.client.headers["x-csrf-token"] = self.person.csrf_token
+            except AssertionError:  # locked out, or its password changed
+                self._new_account()
+        return {"headers": {"x-csrf-token": self.person.csrf_token}, "cookies": dict(self.client.cookies)}
+
+
+def _fuzz_operation(operation, caller: Caller, mode: GenerationMode) -> str | None:
+    """The first failure this operation shows in EXAMPLES generated cases, or None."""
+    credentials = caller.credentials()
+
+    @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
+    @hypothesis.settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
+                         phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck),
+                         print_blob=False)
+    def run(case):
+        response = case.call(headers=credentials["headers"], cookies=credentials["cookies"])
+        case.validate_response(response, checks=CHECKS)
+
+    try:
+        run()
+    except hypothesis.errors.Unsatisfiable:  # nothing to negate: an operation without inputs
+        return None
+    except BaseException as failure:  # schemathesis raises a FailureGroup: collect them all, report together
+        if isinstance(failure, (KeyboardInterrupt, SystemExit)):
+            raise
+        return f"{mode.value} {operation.label}: {str(failure).strip()[:1500]}"
+    return None
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_no_input_makes_the_api_fail_or_answer_undocumented(signed_in_as):
+    admin, analyst, auditor = Caller(signed_in_as, "admin"), Caller(signed_in_as, "analyst"), Caller(signed_in_as, "auditor")
+    schema = schemathesis.openapi.from_asgi("/api/openapi.json", admin.client.app)
+    failures = []
+    try:
+        for result in schema.get_all_operations():
+            operation = result.ok()
+            if operation.label in SKIPPED:
+                continue
+            # Between them the three reach every route; admin also sends what the schema forbids.
+            for caller, mode in ((admin, GenerationMode.POSITIVE), (admin, GenerationMode.NEGATIVE),
+                                 (analyst, GenerationMode.POSITIVE), (auditor, GenerationMode.POSITIVE)):
+                failure = _fuzz_operation(operation, caller, mode)
+                if failure:
+                    failures.append(f"[{caller.role}] {failure}")
+    finally:
+        shutdown_lifespans()
+    assert not failures, "\n\n".join(failures)
