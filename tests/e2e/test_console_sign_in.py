@@ -12,7 +12,7 @@ import pytest
 from rtcc.core.config import Settings
 from rtcc.core.runtime import build_runtime
 from rtcc.sim.city import seed_city
-from browser_support import chromium
+from browser_support import chromium, wait_until, watch_for_problems
 from support import create_person
 
 pytestmark = pytest.mark.browser
@@ -50,12 +50,13 @@ def server(tmp_path):
 
 @pytest.fixture
 def page():
-    with chromium() as browser:
-        yield browser.new_page(bypass_csp=True)  # Playwright polls wait_for_function with eval
+    with chromium() as browser:  # under the console's real CSP: waits poll through page.evaluate, never eval
+        yield browser.new_page()
 
 
 def test_first_sign_in_through_the_console(server, page, tmp_path):
     base, person = server
+    problems = watch_for_problems(page)
     page.goto(f"{base}/console")
     assert page.url.endswith("/sign-in")  # not signed in: sent to sign in
     assert "monitored" in page.locator("#banner").inner_text()
@@ -85,11 +86,12 @@ def test_first_sign_in_through_the_console(server, page, tmp_path):
     page.click("button[type=submit]")
     page.wait_for_url("**/console**")
     assert "casey" in page.get_by_test_id("who").inner_text()
-    page.wait_for_function("document.querySelectorAll('[data-list-camera-id]').length === 36")
-    page.wait_for_function("document.getElementById('feed-state').textContent.includes('connected')")
+    wait_until(page, "document.querySelectorAll('[data-list-camera-id]').length === 36")
+    wait_until(page, "document.getElementById('feed-state').textContent.includes('connected')")
     page.screenshot(path=str(tmp_path / "console.png"), full_page=True)
 
     page.click("text=Sign out")
     page.wait_for_url("**/sign-in**")
     page.goto(f"{base}/console")
     assert page.url.endswith("/sign-in")
+    assert not problems, problems  # the sign-in pages and the console ran without a CSP violation or a script error
