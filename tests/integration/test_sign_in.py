@@ -37,6 +37,7 @@ def test_first_sign_in_enrols_mfa_then_forces_a_new_password(client, runtime):
     assert client.get("/api/v1/cameras").status_code == 403
     wrong = client.post("/api/v1/auth/mfa", json={"code": "000000"}, headers=csrf)
     assert wrong.status_code == 401 and wrong.json()["code"] == "invalid_mfa_code"
+    assert wrong.json()["tries_left"] == 4 and "4 tries left" in wrong.json()["message"]
 
     step = client.post("/api/v1/auth/mfa", json={"code": current_code(person)}, headers=csrf)
     assert step.json()["next_step"] == "change_password"
