@@ -252,3 +252,57 @@ def test_a_server_killed_mid_recording_under_write_load_loses_nothing_it_accepte
         for pid in recorders:  # orphans, if the recorders failed to end with their server: leave none running
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+def fragmented_mp4(path: Path, seconds: int) -> Path:
+    """A segment as the recorder writes one: fragmented MP4, a keyframe a second."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=10",
+                             "-t", str(seconds), "-c:v", "libx264", "-g", "10", "-pix_fmt", "yuv420p", "-movflags",
+                             "+frag_keyframe+empty_moov+default_base_moof", "-f", "mp4", str(path)], capture_output=True)
+    assert result.returncode == 0, result.stderr[-300:]
+    return path
+
+
+def test_salvage_indexes_what_the_index_lacks_plays_a_truncated_one_and_sets_aside_what_cannot_play(
+        runtime, signed_in_as):
+    """What a crash leaves (a closed segment in incoming/, the one being written cut short, one placed but not
+    indexed, a file of garbage) is indexed and playable, or set aside and reported; a second pass changes nothing."""
+    from rtcc.video.models import RecordingSegment
+    from rtcc.video.salvage import SegmentIndexer
+    from rtcc.video.supervisor import media_store
+
+    admin, _ = signed_in_as("admin")
+    camera_id = admin.post("/api/v1/cameras", json={"name": "Salvaged", "kind": "city_fixed", "latitude": 34.09,
+                                                    "longitude": -118.36}).json()["id"]
+    store = media_store(runtime)
+    incoming = store.camera_dir(camera_id) / "incoming"
+    closed = fragmented_mp4(incoming / "20261201T100000-abcdef_000000.mp4", 3)
+    cut_short = fragmented_mp4(incoming / "20261201T100000-abcdef_000001.mp4", 3)
+    cut_short.write_bytes(cut_short.read_bytes()[: cut_short.stat().st_size * 2 // 3])  # killed mid-fragment
+    now = clock.utcnow()
+    os.utime(closed, (now.timestamp() - 3, now.timestamp() - 3))  # it closed 3 s before the one after it
+    day = store.camera_dir(camera_id) / now.strftime("%Y-%m-%d")
+    placed = fragmented_mp4(day / f"{(now.replace(microsecond=0)).strftime('%H%M%S')}.000_20261201T090000-123456_000009.mp4", 2)
+    (incoming / "20261201T100000-abcdef_000002.mp4").write_bytes(b"not video" * 100)
+    (incoming / "20261201T100000-abcdef_000003.mp4").write_bytes(b"")  # opened, never written: nothing to keep
+
+    report = SegmentIndexer(runtime, store).salvage()
+    assert len(report.salvaged) == 3 and report.failed == []
+    assert report.unreadable == [f"cam{camera_id}/unreadable/20261201T100000-abcdef_000002.mp4"]
+    assert not list(incoming.glob("*.mp4"))
+    with runtime.database.read_session() as db:
+        segments = db.execute(select(RecordingSegment.path, RecordingSegment.duration_s, RecordingSegment.sha256,
+                                     RecordingSegment.started_at, RecordingSegment.ended_at)
+                              .where(RecordingSegment.camera_id == camera_id)).all()
+    assert {Path(segment.path).name.split("_", 1)[1] for segment in segments} == {
+        closed.name, cut_short.name, placed.name.split("_", 1)[1]}
+    assert all(segment.duration_s > 0 and len(segment.sha256) == 64 for segment in segments)
+    truncated = next(segment for segment in segments if segment.path.endswith(cut_short.name))
+    analyst, _ = signed_in_as("analyst")
+    movie = analyst.get(f"/api/v1/cameras/{camera_id}/playback",
+                        params={"start": clock.iso(truncated.started_at), "end": clock.iso(truncated.ended_at)})
+    assert movie.status_code == 200 and len(movie.content) > 1000
+
+    again = SegmentIndexer(runtime, store).salvage()
+    assert (again.salvaged, again.unreadable, again.failed) == ([], [], [])

@@ -212,6 +212,10 @@ class Settings(BaseSettings):
         default=120, ge=10, le=86_400,
         description="Unmarked video of event-only cameras waits this long for a late mark before it is purged.",
     )
+    recording_salvage_days: int = Field(
+        default=2, ge=0, le=3650,
+        description="On start, segment files of the last this many days that the index lacks are salvaged (incoming/ always).",
+    )
     retention_sweep_minutes: float = Field(
         default=10, ge=0.1, le=1440, description="How often expired and over-quota recordings are purged."
     )

@@ -86,14 +86,12 @@ class SegmentIndexer:
     def salvage(self) -> SalvageReport:
         """Index every segment file under the media root that the index lacks; move aside the unplayable ones."""
         report = SalvageReport()
-        with self.runtime.database.read_session() as db:
-            known = set(db.execute(select(RecordingSegment.path)).scalars())
         for camera_dir in sorted(self.store.root.iterdir()) if self.store.root.exists() else []:
             match = CAMERA_DIR.match(camera_dir.name)
             if not match or not camera_dir.is_dir():
                 continue
             camera_id = int(match.group(1))
-            for found in self._orphans(camera_id, camera_dir, known, report):
+            for found in self._orphans(camera_id, camera_dir, report):
                 (report.salvaged if self.index(found) else report.failed).append(found.path)
         self.last_salvage = report
         self.runtime.database.write_health.set_report("recording_salvage", report.as_dict())
@@ -104,7 +102,7 @@ class SegmentIndexer:
         return report
 
     # --- inside ---
-    def _orphans(self, camera_id: int, camera_dir: Path, known: set[str], report: SalvageReport):
+    def _orphans(self, camera_id: int, camera_dir: Path, report: SalvageReport):
         incoming = camera_dir / INCOMING
         if incoming.is_dir():
             for path in sorted(incoming.glob("*.mp4")):
@@ -120,9 +118,13 @@ class SegmentIndexer:
             for listing in incoming.glob("*.csv"):
                 if not any(incoming.glob(f"{listing.stem}_*.mp4")):
                     listing.unlink(missing_ok=True)  # its session's segments are all placed now
+        # Only the last few days: a crash leaves unindexed files where it was recording, and a month of
+        # folders (hundreds of thousands of segments a camera) must not slow every start.
+        first_day = (clock.utcnow() - timedelta(days=self.runtime.settings.recording_salvage_days)).strftime("%Y-%m-%d")
         for day in sorted(camera_dir.iterdir()):
-            if not DAY_DIR.match(day.name) or not day.is_dir():
+            if not DAY_DIR.match(day.name) or day.name < first_day or not day.is_dir():
                 continue
+            known = self._indexed_on(camera_id, day.name)
             for path in sorted(day.glob("*.mp4")):
                 relative = str(path.relative_to(self.store.root))
                 if relative in known or any(relative == entry.path for entry in self.pending):
@@ -134,6 +136,14 @@ class SegmentIndexer:
                     continue
                 started = datetime.strptime(f"{day.name} {name.group(1)}", "%Y-%m-%d %H%M%S.%f").replace(tzinfo=timezone.utc)
                 yield self.store.describe(camera_id, path, started, duration)
+
+    def _indexed_on(self, camera_id: int, day_name: str) -> set[str]:
+        """Indexed paths of a camera's segments that start on that UTC day (its day folder's)."""
+        day = datetime.strptime(day_name, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        with self.runtime.database.read_session() as db:
+            return set(db.execute(select(RecordingSegment.path).where(
+                RecordingSegment.camera_id == camera_id, RecordingSegment.started_at >= day - timedelta(hours=1),
+                RecordingSegment.started_at < day + timedelta(hours=25))).scalars())
 
     def _set_aside(self, camera_dir: Path, path: Path, report: SalvageReport) -> None:
         if path.stat().st_size == 0:
