@@ -318,6 +318,10 @@ def test_a_forged_or_garbled_checkpoint_log_is_named_and_one_bad_line_hides_noth
     log_path.write_text("{not json\n" + json.dumps(genuine) + "\n")
     result = verify_cli(runtime)
     assert result.exit_code == 1 and "rolled back" in result.output and "line 1 unreadable" in result.output
+    # A line nobody could sign claiming the chain reached further: named, and the genuine one still counts.
+    log_path.write_text(json.dumps(genuine) + "\n" + json.dumps({**genuine, "seq": genuine["seq"] + 5}) + "\n")
+    result = verify_cli(runtime)
+    assert result.exit_code == 1 and "rolled back" in result.output and "line 2 forged" in result.output, result.output
     # The intruder rewrites the checkpoint to match the rolled-back chain, but cannot sign it.
     forged = {**genuine, "seq": old_head.seq, "head_hash": old_head.record_hash}
     log_path.write_text(json.dumps(forged) + "\n")

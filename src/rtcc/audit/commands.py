@@ -33,7 +33,8 @@ def verify_command(runtime, *, checkpoint_sources: list[str], out: Console, err:
             raise
         recorded = False  # a broken chain refuses appends too: the verdict below matters more
     if result.ok:
-        reach = (f", consistent with {result.checkpoints_checked} checkpoints (latest: record {result.latest_checkpoint_seq})"
+        reach = (f", consistent with the latest checkpoint (record {result.latest_checkpoint_seq}; "
+                 f"{result.checkpoints_checked} source{'s' if result.checkpoints_checked > 1 else ''})"
                  if result.checkpoints_checked else ", no checkpoint to compare with yet")
         out.print(f"audit chain intact: {result.records_checked} records verified{reach}")
         return 0
