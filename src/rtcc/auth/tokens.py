@@ -85,9 +85,9 @@ def create_token(
 def _check_minter(actor: Actor, username: str, requested: set[str], *, own: bool) -> None:
     """Refuse a minting that would let someone act as another person beyond administering (finding: admins watched
     video and searched plates through tokens minted for analysts)."""
+    if actor.via != "session":  # a token minting tokens would outlive its own expiry and revocation
+        raise PermissionDenied("Mint API tokens from a signed-in session.", code="token_needs_session")
     if own:
-        if actor.via != "session":  # a token minting tokens would outlive its own expiry and revocation
-            raise PermissionDenied("Mint API tokens from a signed-in session.", code="token_needs_session")
         return
     if not actor.can("tokens.manage"):
         raise PermissionDenied("You may mint API tokens only for your own account.", code="token_not_yours")
