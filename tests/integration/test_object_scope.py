@@ -179,6 +179,16 @@ def test_refused_crops_are_audited_and_seen_crops_carry_their_purpose(agency_a, 
         (outsider_person.username, str(agency_a["plain_read"]), BOUND["case_number"])]
     seen = [r for r in records if r.outcome == "success"]
     assert [(r.purpose, r.case_number) for r in seen] == [(BOUND["purpose"], BOUND["case_number"])]
+    # So is an attempt on another agency's alert or hotlist.
+    assert outsider.post(f"/api/v1/alpr/alerts/{agency_a['alert']}/acknowledge").status_code == 404
+    supervisor_b, supervisor_b_person = signed_in_as("supervisor", agency=OTHER_AGENCY)
+    assert supervisor_b.post(f"/api/v1/alpr/hotlists/{agency_a['hotlist']}/import", content=HOTLIST_CSV,
+                             headers={"content-type": "text/csv"}).status_code == 404
+    with runtime.database.session() as db:
+        attempts = audit.search(db, query=audit.AuditQuery(outcome="denied"))
+    assert {(r.username, r.action, r.object_id) for r in attempts} >= {
+        (outsider_person.username, "alert.acknowledge", str(agency_a["alert"])),
+        (supervisor_b_person.username, "hotlist.import", str(agency_a["hotlist"]))}
 
 
 def test_lists_hold_only_what_their_objects_allow(agency_a, signed_in_as):

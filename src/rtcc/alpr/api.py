@@ -1,6 +1,7 @@
 """Plates over HTTP: device ingestion, hotlists, alerts with verification, and purpose-bound search."""
 
 import json
+from contextlib import contextmanager
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -26,7 +27,7 @@ from rtcc.auth.models import Agency
 from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput, NotFound, PermissionDenied
-from rtcc.core.http import MAX_RECORD_ID, BoundedId, RecordId, load_json, read_text_upload
+from rtcc.core.http import MAX_BIGINT, BoundedId, ReadId, RecordId, load_json, read_text_upload
 from rtcc.core.openapi import error_responses
 
 router = APIRouter(tags=["plates"])
@@ -73,7 +74,7 @@ def search_reads(
     case_number: str = Query("", max_length=64, description="The case this search serves: required."),
     start: datetime | None = None, end: datetime | None = None,
     camera_id: list[BoundedId] | None = Query(None), area: str | None = Query(None, description="lon,lat;lon,lat;... polygon"),
-    limit: int = Query(100, ge=1, le=1000), before_id: int | None = Query(None, ge=1, le=MAX_RECORD_ID),
+    limit: int = Query(100, ge=1, le=1000), before_id: int | None = Query(None, ge=1, le=MAX_BIGINT),
     actor: Actor = Depends(authorize),
 ):
     """Reads of a plate, newest first; every search is audited with its purpose, case number and terms."""
@@ -119,6 +120,18 @@ def list_hotlists(request: Request, actor: Actor = Depends(authorize)):
                 for h, ori in rows if actor.sees_agency(ori)]
 
 
+@contextmanager
+def _refusal_audited(runtime, actor: Actor, *, action: str, object_type: str, object_id: int):
+    """An id outside the caller's scope answers 404; the attempt is still on record (its own transaction)."""
+    try:
+        yield
+    except NotFound as refusal:
+        with runtime.database.session() as db:
+            audit.record(db, keys=runtime.keys, actor=actor, action=action, outcome="denied", object_type=object_type,
+                         object_id=object_id, details={"code": refusal.code})
+        raise
+
+
 def _own_hotlist(db, *, actor: Actor, hotlist_id: int) -> Hotlist:
     """A hotlist of the actor's agency; another agency's answers as a missing one does."""
     hotlist = db.get(Hotlist, hotlist_id)
@@ -135,7 +148,8 @@ async def import_hotlist(hotlist_id: RecordId, request: Request, replace: bool =
     text, format = await read_text_upload(request, IMPORT_TYPES)
 
     def run():
-        with runtime.database.session() as db:
+        with _refusal_audited(runtime, actor, action="hotlist.import", object_type="hotlist", object_id=hotlist_id), \
+                runtime.database.session() as db:
             _own_hotlist(db, actor=actor, hotlist_id=hotlist_id)
             return hotlists.import_entries(db, runtime=runtime, actor=actor, hotlist_id=hotlist_id, text=text,
                                            format=format, replace=replace)
@@ -172,7 +186,8 @@ def list_alerts(request: Request, status: str | None = Query(None, description="
 def acknowledge_alert(alert_id: RecordId, request: Request, actor: Actor = Depends(authorize)):
     """Take an alert in hand (it stops sounding on every console); verification comes next."""
     runtime = get_runtime(request)
-    with runtime.database.session() as db:
+    with _refusal_audited(runtime, actor, action="alert.acknowledge", object_type="plate_alert", object_id=alert_id), \
+            runtime.database.session() as db:
         return _alert_out(db, alerts.acknowledge(db, runtime=runtime, actor=actor, alert_id=alert_id))
 
 
@@ -180,14 +195,16 @@ def acknowledge_alert(alert_id: RecordId, request: Request, actor: Actor = Depen
 def verify_alert(alert_id: RecordId, body: VerifyRequest, request: Request, actor: Actor = Depends(authorize)):
     """A person checks crop, vehicle and entry; only then is the alert actionable."""
     runtime = get_runtime(request)
-    with runtime.database.session() as db:
+    with _refusal_audited(runtime, actor, action="alert.verify", object_type="plate_alert", object_id=alert_id), \
+            runtime.database.session() as db:
         return _alert_out(db, alerts.verify(db, runtime=runtime, actor=actor, alert_id=alert_id, **body.model_dump()))
 
 
 @router.post("/alpr/alerts/{alert_id}/disposition", responses=error_responses(409), response_model=AlertOut, openapi_extra=needs("alerts.verify"))
 def dispose_alert(alert_id: RecordId, body: DispositionRequest, request: Request, actor: Actor = Depends(authorize)):
     runtime = get_runtime(request)
-    with runtime.database.session() as db:
+    with _refusal_audited(runtime, actor, action="alert.dispose", object_type="plate_alert", object_id=alert_id), \
+            runtime.database.session() as db:
         return _alert_out(db, alerts.dispose(db, runtime=runtime, actor=actor, alert_id=alert_id,
                                              disposition=body.disposition, note=body.note))
 
@@ -201,7 +218,7 @@ def false_hits(request: Request, actor: Actor = Depends(authorize)):
 
 
 @router.get("/alpr/reads/{read_id}/crop", openapi_extra=needs("alerts.view"), responses={200: {"content": {"image/jpeg": {}}}})
-def read_crop(read_id: RecordId, request: Request,
+def read_crop(read_id: ReadId, request: Request,
               purpose: str | None = Query(None, max_length=500, description="For a read behind no alert you see: why (alpr.search)."),
               case_number: str | None = Query(None, max_length=64, description="With purpose: the case it serves."),
               actor: Actor = Depends(authorize)):
