@@ -79,7 +79,10 @@ def _reset_clock():
 @pytest.fixture
 def settings(tmp_path, database_url) -> Settings:
     # Recording is switched on only by the tests about it (it starts ffmpeg for every camera with a URL).
-    return Settings(data_dir=tmp_path / "data", database_url=database_url, recording_enabled=False)
+    # Simulated cameras stream on loopback and from files, which production refuses (tests/integration/
+    # test_stream_url_policy.py checks the defaults).
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, recording_enabled=False,
+                    camera_network_allowlist=["127.0.0.0/8"], allow_file_streams=True)
 
 
 @pytest.fixture

@@ -86,10 +86,11 @@ def demo(
     port: Optional[int] = typer.Option(None, help="Listen port."),
 ) -> None:
     """Run on embedded defaults with a simulated city sending calls; creates admin, analyst and officer once."""
-    from rtcc.sim.demo import attach_live_cameras, prepare_demo, start_simulated_cameras
+    from rtcc.sim.demo import allow_simulated_cameras, attach_live_cameras, prepare_demo, start_simulated_cameras
 
     settings = settings_for(data_dir, host=host, port=port)
     _protect_data(settings)
+    allow_simulated_cameras(settings)
     with runtime_for(settings.data_dir) as runtime:
         runtime.settings = settings
         message = prepare_demo(runtime)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import copy
 import gc
 import http.server
@@ -23,7 +24,6 @@ from lxml import etree
 from rtcc.cameras.adapters.onvif import (
     DeviceAuthFailed,
     DeviceProtocolError,
-    DeviceTimeout,
     DeviceUnreachable,
     OnvifStream,
     discover_streams,
@@ -88,16 +88,20 @@ def test_refused_credentials_are_device_auth_failed(device, username, password):
     assert "wrong" not in str(raised.value) and f":{device.port}" in str(raised.value)
 
 
-def test_nothing_listening_is_device_unreachable_at_once():
+def free_port() -> int:
     with socket.socket() as probe:  # a port that was free a moment ago
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+        return probe.getsockname()[1]
+
+
+def test_nothing_listening_is_device_unreachable_at_once():
+    port = free_port()
     started = time.monotonic()
     with pytest.raises(DeviceUnreachable) as raised:
         discover(port, timeout_s=10)
     assert time.monotonic() - started < 3, "a refused connection must not wait for the timeout"
     assert raised.value.code == "device_unreachable" and raised.value.status_code == 502
-    assert "refused" in str(raised.value).lower()
+    assert str(raised.value) == f"No ONVIF device answered at 127.0.0.1:{port}. Check the address and the device's ONVIF port."
 
 
 def test_a_device_that_hangs_times_out_within_the_limit_and_the_client_is_closed():
@@ -108,26 +112,109 @@ def test_a_device_that_hangs_times_out_within_the_limit_and_the_client_is_closed
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             started = time.monotonic()
-            with pytest.raises(DeviceTimeout) as raised:
+            with pytest.raises(DeviceUnreachable) as raised:
                 discover(hung.getsockname()[1], timeout_s=1.5)
             elapsed = time.monotonic() - started
             gc.collect()
     assert 1.4 < elapsed < 3.5
-    assert raised.value.code == "device_timeout" and "1.5 s" in str(raised.value)
+    # The same words as a closed port: discovery must not tell a filtered port from a closed one.
+    assert raised.value.code == "device_unreachable" and str(raised.value).startswith("No ONVIF device answered at")
     unclosed = [str(warning.message) for warning in caught if "nclosed" in str(warning.message)]
     assert not unclosed, unclosed
 
 
-def test_a_web_server_that_is_not_onvif_is_a_protocol_error():
+def test_a_web_server_that_is_not_onvif_reads_like_a_closed_port():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)  # 501 to all
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        with pytest.raises(DeviceProtocolError) as raised:
+        with pytest.raises(DeviceUnreachable) as raised:
             discover(server.server_address[1])
     finally:
         server.shutdown()
         server.server_close()
-    assert raised.value.code == "device_protocol_error" and "not with ONVIF SOAP" in str(raised.value)
+    assert str(raised.value) == (f"No ONVIF device answered at 127.0.0.1:{server.server_address[1]}. "
+                                 "Check the address and the device's ONVIF port.")
+
+
+class BrokenDevice:
+    """A real socket on loopback that answers every request with the same bytes (or closes), then hangs up."""
+
+    def __init__(self, reply: bytes):
+        self.reply = reply
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.settimeout(2)
+                with contextlib.suppress(OSError):
+                    connection.recv(65536)
+                    connection.sendall(self.reply)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def soap_answer(body: str) -> bytes:
+    envelope = (f'<env:Envelope xmlns:env="{SOAP_ENV}" xmlns:tds="http://www.onvif.org/ver10/device/wsdl">'
+                f"<env:Body>{body}</env:Body></env:Envelope>").encode()
+    return (b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/soap+xml\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(envelope)) + envelope
+
+
+BROKEN_ANSWERS = {
+    "accepts and closes": b"",
+    "garbage": b"\x00\xff\x13 not http at all\r\n\r\n",
+    "an empty SOAP body": soap_answer(""),  # IndexError inside zeep
+    "empty responses": soap_answer("<tds:GetSystemDateAndTimeResponse/>"),  # TypeError inside the client
+    "an empty 200": b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+}
+
+
+def test_a_device_that_answers_nonsense_is_a_clear_502_never_a_500(runtime, signed_in_as):
+    """Finding 8: a missing or broken answer crashed discovery with a 500; now it reads like any dead address."""
+    admin, _ = signed_in_as("admin")
+    answers = {}
+    for what, reply in BROKEN_ANSWERS.items():
+        device = BrokenDevice(reply)
+        try:
+            answers[what] = admin.post("/api/v1/cameras/discover", json={"host": "127.0.0.1", "port": device.port})
+        finally:
+            device.close()
+        assert answers[what].status_code == 502, (what, answers[what].text)
+        assert answers[what].json() == {"code": "device_unreachable", "message": (
+            f"No ONVIF device answered at 127.0.0.1:{device.port}. Check the address and the device's ONVIF port.")}
+    closed = admin.post("/api/v1/cameras/discover", json={"host": "127.0.0.1", "port": free_port()})
+    assert closed.status_code == 502 and closed.json()["code"] == "device_unreachable"
+
+
+def test_the_service_addresses_a_device_names_are_held_to_the_same_rule(device):
+    """The device names its own service addresses (XAddrs), and they are checked before they are called."""
+    from rtcc.cameras.stream_urls import StreamSourcePolicy
+    from rtcc.core.config import Settings
+
+    strict = StreamSourcePolicy.of(Settings())  # the shipped defaults: loopback refused
+    asked: list[tuple[str, int]] = []
+
+    async def address_check(host: str, port: int) -> None:
+        asked.append((host, port))
+        strict.check_address(host, port, field="host")
+
+    before = device.requests.get("GetProfiles", 0)
+    with pytest.raises(DeviceProtocolError) as raised:
+        asyncio.run(discover_streams("127.0.0.1", device.port, "admin", "s3cret!", address_check=address_check))
+    assert ("127.0.0.1", device.port) in asked
+    assert "names a service address the server does not open" in str(raised.value)
+    assert "127.0.0.1 is a loopback address" in str(raised.value)
+    assert device.requests.get("GetProfiles", 0) == before  # the media service was never called
 
 
 # --- the simulated device's answers are what the ONVIF schemas allow ---

@@ -22,6 +22,7 @@ from rtcc.cameras.schemas import (
     OnvifDiscoveryOut,
     OnvifStreamOut,
 )
+from rtcc.cameras.stream_urls import StreamSourcePolicy
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput, RTCCError
 from rtcc.core.http import RecordId, read_text_upload
@@ -65,10 +66,18 @@ def create_camera(body: CameraCreate, request: Request, actor: Actor = Depends(a
 async def discover_camera_streams(body: OnvifDiscoverIn, request: Request, actor: Actor = Depends(authorize)):
     """Ask an ONVIF device for its stream URIs; the credentials are used once, never stored or logged."""
     runtime = get_runtime(request)
+    policy = StreamSourcePolicy.of(runtime.settings)
+
+    async def address_check(host: str, port: int, field: str = "host") -> None:
+        # Resolving a name blocks: off the event loop.
+        await run_in_threadpool(lambda: policy.check_address(host, port, field=field))
+
     streams, failure = [], None
     try:
+        await address_check(body.host, body.port)  # the device's own address, before anything is sent to it
         streams = await onvif.discover_streams(body.host, body.port, body.username, body.password,
-                                               timeout_s=runtime.settings.onvif_timeout_seconds)
+                                               timeout_s=runtime.settings.onvif_timeout_seconds,
+                                               address_check=address_check)
     except RTCCError as error:
         failure = error.code
         raise

@@ -110,7 +110,8 @@ def import_cameras(session: Session, *, runtime: Runtime, actor: Actor, agency_o
             else:
                 report.unchanged += 1
         except RTCCError as error:
-            report.errors.append({label: position, "message": error.message})
+            named = {"field": error.field} if getattr(error, "field", None) else {}  # a refused stream URL names its field
+            report.errors.append({label: position, **named, "message": error.message})
     _insert(session, pending, report, label)
     report.errors.sort(key=lambda error: error[label])
     audit.record(session, keys=runtime.keys, actor=actor, action="camera.import", object_type="agency", object_id=agency.ori,

@@ -13,6 +13,7 @@ from rtcc.audit import service as audit
 from rtcc.auth.models import Agency
 from rtcc.auth.service import get_agency
 from rtcc.cameras.models import CAMERA_KINDS, RECORD_MODES, Camera
+from rtcc.cameras.stream_urls import StreamSourcePolicy, parse_stream_url
 from rtcc.cameras.streams import with_transport
 from rtcc.core import clock
 from rtcc.core.actor import Actor
@@ -20,7 +21,6 @@ from rtcc.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from rtcc.core.events import emit, make_event
 from rtcc.core.runtime import Runtime
 
-STREAM_SCHEMES = ("rtsp", "rtsps", "http", "https", "file")
 # Fields a caller may set; everything else is the system's.
 EDITABLE_FIELDS = (
     "external_id", "name", "kind", "owner_name", "groups", "latitude", "longitude", "mounting_height_m",
@@ -86,15 +86,14 @@ def cameras_by_ids(session: Session, ids: list[int]) -> list[tuple[Camera, str]]
     ).all())
 
 
-def split_credentials(url: str | None) -> tuple[str | None, dict[str, str] | None]:
-    """A stream URL without its user:password, and the credentials it carried (if any)."""
+def split_credentials(url: str | None, *, policy: StreamSourcePolicy | None = None,
+                      field: str = "stream URL") -> tuple[str | None, dict[str, str] | None]:
+    """A stream URL without its user:password, and the credentials it carried (if any); checked by `policy`."""
     if not url:
         return None, None
-    parts = urlsplit(url.strip())
-    if parts.scheme.lower() not in STREAM_SCHEMES:
-        raise InvalidInput(f"Stream URL scheme must be one of {', '.join(STREAM_SCHEMES)}.", code="invalid_stream_url")
-    if parts.scheme.lower() != "file" and not parts.hostname:
-        raise InvalidInput("Stream URL has no host.", code="invalid_stream_url")
+    if policy is not None:
+        policy.check_url(url, field=field)
+    parts = parse_stream_url(url, field=field, allow_file=True)
     credentials = None
     if parts.username is not None:
         credentials = {"username": unquote(parts.username), "password": unquote(parts.password or "")}
@@ -105,11 +104,18 @@ def split_credentials(url: str | None) -> tuple[str | None, dict[str, str] | Non
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), credentials
 
 
-def stream_url_for_ingest(camera: Camera, *, runtime: Runtime, sub_stream: bool = False) -> str | None:
-    """The URL with credentials put back (and the RTSP transport), for ingest only; never returned by the API."""
-    url = camera.sub_stream_url if sub_stream and camera.sub_stream_url else camera.main_stream_url
+def stream_url_for_ingest(camera: Camera, *, runtime: Runtime, sub_stream: bool = False,
+                          resolve_hosts: bool = True) -> str | None:
+    """The URL with credentials put back (and the RTSP transport), for ingest only; never returned by the API.
+
+    Checked again here, right before a worker opens it: a camera stored before the rule, or a name that
+    now resolves to loopback, raises StreamSourceRefused rather than being opened.
+    """
+    field = "sub_stream_url" if sub_stream and camera.sub_stream_url else "main_stream_url"
+    url = getattr(camera, field)
     if not url:
         return url
+    StreamSourcePolicy.of(runtime.settings).check_url(url, field=field, resolve=resolve_hosts)
     url = with_transport(url, camera.rtsp_transport or "tcp")
     if not camera.stream_credentials_encrypted:
         return url
@@ -135,9 +141,10 @@ def _apply(camera: Camera, values: dict[str, Any], *, runtime: Runtime, credenti
     """Set fields on a camera; returns the names changed (credentials reported, never shown)."""
     changed = []
     found_credentials = credentials
+    policy = StreamSourcePolicy.of(runtime.settings)
     for field in ("main_stream_url", "sub_stream_url"):
         if field in values:
-            clean, embedded = split_credentials(values[field])
+            clean, embedded = split_credentials(values[field], policy=policy, field=field)
             values[field] = clean
             found_credentials = found_credentials or embedded
     for field, value in values.items():

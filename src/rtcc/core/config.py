@@ -118,6 +118,17 @@ class Settings(BaseSettings):
     camera_import_max_rows: int = Field(
         default=100_000, ge=1, le=10_000_000, description="Most camera lines one import reads; the rest is reported."
     )
+    camera_network_allowlist: list[str] = Field(
+        default_factory=list, max_length=1000,
+        description="Networks (CIDR) that camera stream and ONVIF discovery addresses may reach although they are "
+                    "loopback, link-local, cloud-metadata or the server's own addresses (127.0.0.0/8 for simulated "
+                    "cameras); the server's own HTTP port stays refused. Private ranges (10/8, 172.16/12, 192.168/16) "
+                    'need no entry. Environment: a JSON list, e.g. ["127.0.0.0/8"].',
+    )
+    allow_file_streams: bool = Field(
+        default=False,
+        description="Let cameras take file:// sources (tests and demos only): a file URL reads the server's own disk.",
+    )
     tls: bool = Field(
         default=False,
         description="Set when served over TLS (directly or behind a proxy): session cookies get the Secure flag.",
@@ -385,6 +396,16 @@ class Settings(BaseSettings):
         if value and not ((parts.scheme == "https" and parts.hostname) or loopback):
             raise ValueError("must be an https:// URL (http:// only to the loopback address)")
         return value
+
+    @field_validator("camera_network_allowlist")
+    @classmethod
+    def _networks_in_cidr(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        try:
+            return [str(ipaddress.ip_network(entry.strip(), strict=False)) for entry in value]
+        except ValueError as error:
+            raise ValueError(f"not a network in CIDR notation: {error}") from None
 
     @field_validator("cad_watch_dir", mode="before")
     @classmethod

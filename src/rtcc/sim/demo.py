@@ -168,3 +168,13 @@ def plant_demo_hotlist(runtime: Runtime, plate: str) -> None:
                                           description="A planted plate for the demo's alert story.")
         hotlists.import_entries(db, runtime=runtime, actor=SYSTEM, hotlist_id=hotlist.id, format="json", text=(
             f'[{{"plate": "{plate}", "state": "CA", "reason": "STOLEN VEHICLE (demo)", "make": "SIM", "colour": "see crop"}}]'))
+
+
+SIMULATED_CAMERA_NETWORK = "127.0.0.0/8"
+
+
+def allow_simulated_cameras(settings) -> None:
+    """The demo's cameras stream on loopback, which stream URLs may not reach unless allow-listed; the
+    server's own HTTP port stays refused all the same (rtcc.cameras.stream_urls)."""
+    if SIMULATED_CAMERA_NETWORK not in settings.camera_network_allowlist:
+        settings.camera_network_allowlist = [*settings.camera_network_allowlist, SIMULATED_CAMERA_NETWORK]

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import random
 import signal
 import time
 from collections import deque
@@ -42,11 +43,17 @@ FAILURE_PATTERNS = (
 )
 
 
+RTSP_PROTOCOLS = "rtsp,rtsps,rtp,srtp,udp,tcp,tls,crypto"
+HTTP_PROTOCOLS = "http,https,tcp,tls,crypto"
+# A source check: why the URL may not be opened now (None: it may).
+SourceCheck = Callable[[str], Awaitable[str | None]]
+
+
 @dataclass
 class RecorderStatus:
     """What a recorder is doing, for the camera's status field."""
 
-    state: str  # connecting | recording | offline | stale | stopped
+    state: str  # connecting | recording | offline | stale | source_refused | stopped
     detail: str | None = None
 
 
@@ -73,13 +80,15 @@ def ffmpeg_command(*, ffmpeg: str, url: str, pattern: Path, segment_list: Path, 
     scheme = urlsplit(url).scheme.lower()
     timeout_us = str(io_timeout_s * 1_000_000)
     source: list[str]
+    # Each source may open only the protocols its scheme needs: a playlist or redirect inside a camera's
+    # stream cannot make ffmpeg read a local file, nor a file camera reach the network.
     if scheme in ("rtsp", "rtsps"):
-        source = ["-rtsp_transport", transport, "-timeout", timeout_us, "-i", url]
+        source = ["-rtsp_transport", transport, "-timeout", timeout_us, "-protocol_whitelist", RTSP_PROTOCOLS, "-i", url]
     elif scheme == "file":
         # A file plays as if live (-re), looping, so a file camera behaves like a real one.
-        source = ["-re", "-stream_loop", "-1", "-i", urlsplit(url).path]
+        source = ["-re", "-stream_loop", "-1", "-protocol_whitelist", "file", "-i", urlsplit(url).path]
     else:
-        source = ["-rw_timeout", timeout_us, "-i", url]
+        source = ["-rw_timeout", timeout_us, "-protocol_whitelist", HTTP_PROTOCOLS, "-i", url]
     extra_inputs, stream_arguments = (
         masking_arguments(mask_png, fps_hint=fps_hint) if mask_png else ([], list(STREAM_COPY_ARGUMENTS))
     )
@@ -103,7 +112,8 @@ class CameraRecorder:
                  on_segment: Callable[[ClosedSegment], Awaitable[None]],
                  on_status: Callable[[int, RecorderStatus], Awaitable[None]],
                  ffmpeg: str = "ffmpeg", io_timeout_s: int = 10, max_backoff_s: float = 60.0,
-                 mask_png: Path | None = None, live_feed: RecorderLiveFeed | None = None, live_fragment_ms: int = 100):
+                 mask_png: Path | None = None, live_feed: RecorderLiveFeed | None = None, live_fragment_ms: int = 100,
+                 source_check: SourceCheck | None = None):
         self.camera_id = camera_id
         self.url = url
         self.store = store
@@ -117,6 +127,8 @@ class CameraRecorder:
         # Live view of a recorded camera comes from this recorder's ffmpeg: one upstream for both.
         self.live_feed = live_feed
         self.live_fragment_ms = live_fragment_ms
+        # Asked before every ffmpeg start: a name may resolve to a refused address since the camera was stored.
+        self.source_check = source_check
         self.status = RecorderStatus("connecting")
         self.segments_indexed = 0
         self._stopping = asyncio.Event()
@@ -133,21 +145,35 @@ class CameraRecorder:
         """Record until stop(); a failure is a status and a retry, never an exception."""
         backoff = 1.0
         while not self._stopping.is_set():
-            started = time.monotonic()
-            try:
-                kind, detail = await self._record_once()
-            except Exception as error:  # anything unexpected must not end the camera's recording
-                log.exception("recorder for camera %s failed", self.camera_id)
-                kind, detail = "error", type(error).__name__
-            if self._stopping.is_set():
-                break
-            await self._set_status("offline", f"{kind}: {detail}")
-            if time.monotonic() - started > 60:
-                backoff = 1.0  # it had been recording a while: retry promptly
+            started, indexed_before = time.monotonic(), self.segments_indexed
+            refusal = await self._source_refusal()
+            if refusal:
+                await self._set_status("source_refused", f"source refused: {refusal}"[:300])  # and no ffmpeg
+            else:
+                try:
+                    kind, detail = await self._record_once()
+                except Exception as error:  # anything unexpected must not end the camera's recording
+                    log.exception("recorder for camera %s failed", self.camera_id)
+                    kind, detail = "error", type(error).__name__
+                if self._stopping.is_set():
+                    break
+                await self._set_status("offline", f"{kind}: {detail}")
+                if self.segments_indexed > indexed_before or time.monotonic() - started > 60:
+                    backoff = 1.0  # it had been recording: retry promptly, whatever failed before
+            # Jittered, so cameras that failed together (a switch rebooting) do not all retry in the same instant.
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=backoff)
+                await asyncio.wait_for(self._stopping.wait(), timeout=backoff * random.uniform(0.75, 1.25))
             backoff = min(backoff * 2, self.max_backoff_s)
         await self._set_status("stopped", None)
+
+    async def _source_refusal(self) -> str | None:
+        if self.source_check is None:
+            return None
+        try:
+            return await self.source_check(self.url)
+        except Exception as error:  # a check that cannot answer refuses: the source is opened only when cleared
+            log.exception("source check for camera %s failed", self.camera_id)
+            return f"the address could not be checked ({type(error).__name__})"
 
     async def _record_once(self) -> tuple[str, str]:
         session = self.store.new_session(self.camera_id)

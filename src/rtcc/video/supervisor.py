@@ -8,11 +8,12 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from rtcc.auth.models import Agency
 from rtcc.cameras.models import Camera
 from rtcc.cameras.service import stream_url_for_ingest
+from rtcc.cameras.stream_urls import StreamSourcePolicy, StreamSourceRefused
 from rtcc.core import clock
 from rtcc.core.database import run_write
 from rtcc.core.events import emit, make_event
@@ -28,6 +29,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+RECORDED_MODES = ("continuous", "events")  # event-only cameras record too: retention keeps the video around marks
+# Cameras that cannot be recorded get a settled status once, and no recorder: nothing retries them.
+NO_SOURCE = ("no_source", "no stream URL")
+SOURCE_REFUSED = "source_refused"
 
 HEALTH_DETAILS = {
     "black": "the picture is black",
@@ -61,6 +66,9 @@ class RecordingSupervisor:
         self._masks: dict[int, list] = {}
         self._wake = asyncio.Event()
         self._stopped = False
+        # Recorders report statuses here; one writer stores them, so no recorder waits on the database to retry.
+        self._status_queue: dict[int, RecorderStatus] = {}
+        self._status_writer: asyncio.Task | None = None
 
     def wake(self) -> None:
         """Reconcile now rather than at the next tick (a camera was just added)."""
@@ -86,34 +94,73 @@ class RecordingSupervisor:
         return mask_file_for(camera.id, camera.privacy_masks, self.runtime.settings.data_dir / "masks")
 
     def _wanted(self) -> dict[int, tuple[str, Path | None]]:
+        refused: dict[int, str] = {}
         with self.runtime.database.read_session() as db:
             cameras = db.execute(
-                # Event-only cameras record too: retention keeps only the video around their marks.
-                select(Camera).where(Camera.record_mode.in_(("continuous", "events")), Camera.main_stream_url.is_not(None),
-                                     Camera.kind != "private_registered")
+                select(Camera).where(Camera.record_mode.in_(RECORDED_MODES), Camera.main_stream_url.is_not(None),
+                                     Camera.main_stream_url != "", Camera.kind != "private_registered")
             ).scalars().all()
-            self._health_sources = {
-                camera.id: (stream_url_for_ingest(camera, runtime=self.runtime, sub_stream=True), tuple(map(str, camera.privacy_masks or [])))
-                for camera in cameras if camera.sub_stream_url
-            }
-            self._masks = {camera.id: camera.privacy_masks or [] for camera in cameras}
-            return {camera.id: (stream_url_for_ingest(camera, runtime=self.runtime), self._mask_file(camera))
-                    for camera in cameras}
+            wanted, self._health_sources, self._masks = {}, {}, {}
+            for camera in cameras:
+                try:
+                    # Names are resolved by each recorder right before it starts ffmpeg, not here for every camera.
+                    url = stream_url_for_ingest(camera, runtime=self.runtime, resolve_hosts=False)
+                except StreamSourceRefused as error:
+                    refused[camera.id] = f"source refused: {error.message}"[:300]
+                    continue
+                self._masks[camera.id] = camera.privacy_masks or []
+                wanted[camera.id] = (url, self._mask_file(camera))
+                if camera.sub_stream_url:
+                    with contextlib.suppress(StreamSourceRefused):  # a refused sub-stream only goes unwatched
+                        self._health_sources[camera.id] = (
+                            stream_url_for_ingest(camera, runtime=self.runtime, sub_stream=True, resolve_hosts=False),
+                            tuple(map(str, camera.privacy_masks or [])))
+            settled = {camera.id: (SOURCE_REFUSED, refused[camera.id]) for camera in cameras
+                       if camera.id in refused and (camera.status, camera.status_detail) != (SOURCE_REFUSED, refused[camera.id])}
+            settled.update({camera_id: NO_SOURCE for camera_id in db.execute(select(Camera.id).where(
+                Camera.record_mode.in_(RECORDED_MODES), Camera.kind != "private_registered",
+                or_(Camera.main_stream_url.is_(None), Camera.main_stream_url == ""),
+                or_(Camera.status.is_(None), Camera.status != NO_SOURCE[0]))).scalars()})
+        if settled:
+            try:
+                self._settle_statuses(settled)
+            except Exception:  # advisory: the next reconcile finds the same cameras and tries again
+                log.exception("status of %d cameras without a usable source not stored", len(settled))
+        return wanted
+
+    def _settle_statuses(self, settled: dict[int, tuple[str, str]]) -> None:
+        """Store the status of cameras that get no recorder (no URL, refused URL), once, in one transaction."""
+        now = clock.utcnow()
+        with self.runtime.database.session() as db:
+            rows = db.execute(select(Camera.id, Camera.groups, Agency.ori).join(Agency, Camera.agency_id == Agency.id)
+                              .where(Camera.id.in_(list(settled)))).all()
+            by_status: dict[tuple[str, str], list[int]] = {}
+            for camera_id, *_ in rows:
+                by_status.setdefault(settled[camera_id], []).append(camera_id)
+            for (state, detail), ids in by_status.items():
+                for start in range(0, len(ids), 900):
+                    db.execute(update(Camera).where(Camera.id.in_(ids[start:start + 900]))
+                               .values(status=state, status_detail=detail, status_changed_at=now))
+            for camera_id, groups, ori in rows:
+                state, detail = settled[camera_id]
+                emit(db, make_event("camera.status", agency_ori=ori, camera_groups=groups, camera_id=camera_id,
+                                    status=state, detail=detail))
+        log.info("%d cameras without a usable source: status settled, no recorder", len(rows))
 
     async def reconcile(self) -> None:
         wanted = await asyncio.to_thread(self._wanted)
         if self._stopped:  # stop() ran while the registry was read: start nothing
             return
-        for camera_id, (source, recorder, task) in list(self.recorders.items()):
-            if wanted.get(camera_id) != source or task.done():
-                await self._stop_one(camera_id)
+        # Stopped together: each may take seconds to close its segment, and the others must not wait in line.
+        await asyncio.gather(*(self._stop_one(camera_id) for camera_id, (source, _, task) in list(self.recorders.items())
+                               if wanted.get(camera_id) != source or task.done()), return_exceptions=True)
         for camera_id, source in wanted.items():
             if camera_id not in self.recorders:
                 url, mask_png = source
                 feed = self.live_relays.new_recorder_feed(camera_id, url, mask_png) if self.live_relays else None
                 recorder = CameraRecorder(
                     camera_id=camera_id, url=url, store=self.store, segment_seconds=self.runtime.settings.segment_seconds,
-                    on_segment=self._index_segment, on_status=self._record_status,
+                    on_segment=self._index_segment, on_status=self._queue_status, source_check=self._source_refusal,
                     ffmpeg=self.runtime.settings.ffmpeg_path, io_timeout_s=self.runtime.settings.stream_io_timeout_seconds,
                     mask_png=mask_png, live_feed=feed,
                     live_fragment_ms=self.live_relays.settings.fragment_ms if self.live_relays else 100,
@@ -137,6 +184,11 @@ class RecordingSupervisor:
 
     async def _watch_health(self, camera_id: int, url: str) -> None:
         """Black, frozen or tampered pictures become the camera's status (and an event) until they clear."""
+        refusal = await self._source_refusal(url)
+        if refusal:  # its name resolves to a refused address now: watch nothing; the next reconcile looks again
+            log.warning("camera %s: health sub-stream not opened: %s", camera_id, refusal)
+            await asyncio.sleep(60)
+            return
         analyser = FrameHealthAnalyser()
         motion = MotionDetector(min_interval_s=self.runtime.settings.motion_event_min_seconds)
         sampler = SubStreamSampler(url, ffmpeg=self.runtime.settings.ffmpeg_path,
@@ -185,6 +237,29 @@ class RecordingSupervisor:
         await asyncio.gather(*(task for _, task in self.health_watchers.values()), return_exceptions=True)
         self.health_watchers.clear()
         await asyncio.gather(*(self._stop_one(camera_id) for camera_id in list(self.recorders)), return_exceptions=True)
+        while self._status_writer is not None and not self._status_writer.done():  # the recorders' last words
+            await self._status_writer
+
+    async def _source_refusal(self, url: str) -> str | None:
+        """Why `url` may not be opened now (its host resolved afresh), or None; checked before every ffmpeg start."""
+        policy = StreamSourcePolicy.of(self.runtime.settings)
+        return await asyncio.to_thread(policy.refusal, url, resolve=True)
+
+    async def _queue_status(self, camera_id: int, status: RecorderStatus) -> None:
+        """A recorder's new status, stored soon by the one status writer; only the latest per camera is kept."""
+        self._status_queue.pop(camera_id, None)  # re-inserted at the end: cameras are written in the order they changed
+        self._status_queue[camera_id] = status
+        if self._status_writer is None or self._status_writer.done():
+            self._status_writer = asyncio.create_task(self._write_statuses(), name="camera-status-writer")
+
+    async def _write_statuses(self) -> None:
+        while self._status_queue:
+            camera_id = next(iter(self._status_queue))
+            status = self._status_queue.pop(camera_id)
+            try:
+                await self._record_status(camera_id, status)
+            except Exception:  # one status the database would not take must not stop the others being stored
+                log.exception("status of camera %s not stored", camera_id)
 
     async def _index_segment(self, segment: ClosedSegment) -> None:
         await self.indexer.index_async(segment)  # retried while the database is busy, kept if it stays so

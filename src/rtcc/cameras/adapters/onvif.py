@@ -1,8 +1,9 @@
 """ONVIF Profile S discovery: ask a device for its media profiles and their RTSP stream URIs.
 
 Built on onvif-zeep-async, with the WSDLs that ship inside that package: nothing is fetched
-from the network but the device's own answers. Every failure becomes one of the specific
-errors below, whose messages name the device but never the credentials.
+from the network but the device's own answers. Every failure becomes one of the three errors
+below, whose messages name the device but never the credentials; a closed port, a silent one and
+one where something else answers read the same, so discovery does not map a host's open ports.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from rtcc.core.errors import RTCCError
 
@@ -21,13 +24,20 @@ log = logging.getLogger(__name__)
 # The device-side error subcode (ONVIF Core, "ter:NotAuthorized") for refused credentials.
 NOT_AUTHORIZED = "NotAuthorized"
 UNICAST_RTSP_SETUP = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
+AddressCheck = Callable[[str, int], Awaitable[None]]
 
 
 class DeviceUnreachable(RTCCError):
-    """Nothing answered at the device's address (refused, no route, name not found)."""
+    """No ONVIF device answered: refused, closed, timed out, or something that is not ONVIF answered.
+
+    One message for all of them, so discovery cannot be used to learn which ports of a host are open.
+    """
 
     code = "device_unreachable"
     status_code = 502
+
+    def __init__(self, where: str):
+        super().__init__(f"No ONVIF device answered at {where}. Check the address and the device's ONVIF port.")
 
 
 class DeviceAuthFailed(RTCCError):
@@ -37,15 +47,8 @@ class DeviceAuthFailed(RTCCError):
     status_code = 502
 
 
-class DeviceTimeout(RTCCError):
-    """The device accepted the connection but did not finish answering in time."""
-
-    code = "device_timeout"
-    status_code = 504
-
-
 class DeviceProtocolError(RTCCError):
-    """The device answered, but not as an ONVIF Profile S device would."""
+    """An ONVIF device answered in SOAP, but is not a usable Profile S media device."""
 
     code = "device_protocol_error"
     status_code = 502
@@ -69,8 +72,12 @@ class OnvifStream:
 
 
 async def discover_streams(host: str, port: int, username: str | None, password: str | None, *,
-                           timeout_s: float = 10) -> list[OnvifStream]:
-    """The device's media profiles with their RTSP URIs, in the device's order; raises a Device* error."""
+                           timeout_s: float = 10, address_check: AddressCheck | None = None) -> list[OnvifStream]:
+    """The device's media profiles with their RTSP URIs, in the device's order; raises a Device* error.
+
+    `address_check(host, port)` raises for an address the server must not open: the device names the
+    addresses of its services itself, and those are checked before they are called.
+    """
     where = f"{host}:{port}"
     camera = None
     try:
@@ -79,6 +86,8 @@ async def discover_streams(host: str, port: int, username: str | None, password:
             # the library cannot build a token from None.
             camera = _new_camera(host, port, username or "", password or "")
             await camera.update_xaddrs()
+            if address_check is not None:
+                await _check_service_addresses(camera, where, address_check)
             media = await camera.create_media_service()
             profiles = await media.GetProfiles()
             streams = []
@@ -89,13 +98,26 @@ async def discover_streams(host: str, port: int, username: str | None, password:
     except RTCCError:
         raise
     except Exception as error:
-        translated = translate_error(error, where, timeout_s)
+        translated = translate_error(error, where)
         if translated is None:
-            raise
+            # The library met an answer it did not expect (an empty SOAP body, a missing element): no device
+            # that can be used answered. The type goes to the log; the request details stay out of it.
+            log.warning("ONVIF discovery at %s: unexpected %s from the client library", where, type(error).__name__)
+            translated = DeviceUnreachable(where)
         raise translated from None  # the library's chain can quote request details; keep it out of responses
     finally:
         if camera is not None:
             await camera.close()
+
+
+async def _check_service_addresses(camera: Any, where: str, address_check: AddressCheck) -> None:
+    for xaddr in dict(getattr(camera, "xaddrs", None) or {}).values():
+        parts = urlsplit(str(xaddr))
+        try:
+            await address_check(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
+        except RTCCError as refused:
+            raise DeviceProtocolError(f"The device at {where} names a service address the server does not open: "
+                                      f"{_short(refused.message)}") from None
 
 
 def pick_main_and_sub(streams: list[OnvifStream]) -> tuple[str | None, str | None]:
@@ -108,36 +130,24 @@ def pick_main_and_sub(streams: list[OnvifStream]) -> tuple[str | None, str | Non
     return main.uri, sub.uri
 
 
-def translate_error(error: BaseException, where: str, timeout_s: float) -> RTCCError | None:
-    """The specific error a failure of the ONVIF client means, or None for one that is not the device's doing."""
+def translate_error(error: BaseException, where: str) -> RTCCError | None:
+    """The specific error a failure of the ONVIF client means, or None for one the client did not expect."""
     import aiohttp
     import zeep.exceptions
     from onvif.exceptions import ONVIFAuthError, ONVIFError, ONVIFTimeoutError
 
-    if isinstance(error, TimeoutError | ONVIFTimeoutError):
-        return DeviceTimeout(f"The device at {where} did not answer within {timeout_s:g} s.")
     if isinstance(error, ONVIFAuthError) or _is_not_authorized(error):
         return DeviceAuthFailed(f"The device at {where} refused the username or password.")
-    if isinstance(error, zeep.exceptions.Fault) and error.code is None and not error.subcodes:
-        # zeep's stand-in when the body parsed as XML but held no SOAP envelope (an HTML error page).
-        return DeviceProtocolError(f"The device at {where} answered, but not with ONVIF SOAP.")
-    if isinstance(error, zeep.exceptions.Fault):
+    if isinstance(error, zeep.exceptions.Fault) and (error.code is not None or error.subcodes):
         return DeviceProtocolError(f"The device at {where} answered with a SOAP fault: {_short(error.message)}")
-    if isinstance(error, zeep.exceptions.TransportError):
-        return DeviceProtocolError(f"The device at {where} answered HTTP {error.status_code}, not ONVIF SOAP.")
-    if isinstance(error, zeep.exceptions.Error):
-        return DeviceProtocolError(f"The device at {where} sent an answer that is not valid ONVIF: {_short(error)}")
-    if isinstance(error, aiohttp.ClientConnectorError | aiohttp.ServerDisconnectedError | aiohttp.ClientOSError):
-        errno = getattr(getattr(error, "os_error", None), "errno", None)
-        reason = os.strerror(errno).lower() if errno else error  # asyncio's own text names no reason
-        return DeviceUnreachable(f"Nothing answered at {where}: {_short(reason)}")
-    if isinstance(error, aiohttp.ClientError | OSError):
-        return DeviceUnreachable(f"The connection to {where} failed: {_short(error)}")
+    if isinstance(error, TimeoutError | ONVIFTimeoutError | zeep.exceptions.Error | aiohttp.ClientError | OSError):
+        # Refused, closed, silent, an HTML page or garbage: to the caller these are all "nothing usable there".
+        return DeviceUnreachable(where)
     if isinstance(error, ONVIFError):
         # The library wraps what it raised itself: unwrap once, else it is the device lacking a service.
         cause = error.__cause__
         if cause is not None and not isinstance(cause, ONVIFError):
-            return translate_error(cause, where, timeout_s)
+            return translate_error(cause, where)
         return DeviceProtocolError(f"The device at {where} is not a usable ONVIF media device: {_short(error)}")
     return None
 
