@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -195,3 +196,94 @@ def test_a_camera_set_to_rtsp_over_udp_records_over_udp(tmp_path):
 
         asyncio.run(scenario())
     assert len(segments) >= 2
+
+
+REGISTRY_SIZE = 2000
+RESTART_WITHIN_S = 10  # what the brief promises: one bad camera never delays the restart of the others beyond this
+
+
+def ffmpeg_children() -> list[int]:
+    """Pids of the ffmpeg processes this test process started (read from /proc, as `ps` would)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)
+            name, ppid = fields[0].split("(", 1)[1], int(fields[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if name == "ffmpeg" and ppid == os.getpid():
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_a_killed_recorder_records_again_at_once_among_2000_cameras_that_cannot_record(runtime, tmp_path):
+    """Finding 12: 2,000 cameras, nearly all without a usable source; SIGKILL a good camera's ffmpeg."""
+    from sqlalchemy import func, insert, select
+
+    from rtcc.auth.service import get_agency
+    from rtcc.cameras.models import Camera
+    from rtcc.core import clock
+    from rtcc.video.supervisor import RecordingSupervisor
+    from support import TEST_AGENCY
+
+    clip = tmp_path / "street.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=15", "-t", "8",
+                    "-c:v", "libx264", "-g", "15", "-pix_fmt", "yuv420p", str(clip)], check=True, timeout=60)
+    refused_urls = ["http://169.254.169.254/latest/meta-data/", f"rtsp://127.0.0.1:{runtime.settings.port}/",
+                    "rtsp://[::1]:554/cam", "http://0.0.0.0/", "rtsp://224.1.1.1/cam"]
+    good_count, refused_count = 3, 95
+    with runtime.database.session() as db:
+        agency_id = get_agency(db, ori=TEST_AGENCY).id
+        rows = [{"agency_id": agency_id, "name": f"cam {n}", "kind": "city_fixed", "latitude": 34.09 + n / 1e5,
+                 "longitude": -118.36, "groups": [], "privacy_masks": [], "record_mode": "continuous", "status": "unknown",
+                 "created_at": clock.utcnow(),
+                 "main_stream_url": (f"file://{clip}" if n < good_count else
+                                     refused_urls[(n - good_count) % len(refused_urls)] if n < good_count + refused_count else None)}
+                for n in range(REGISTRY_SIZE)]
+        db.execute(insert(Camera), rows)
+    with runtime.database.session() as db:
+        ids = db.execute(select(Camera.id).order_by(Camera.id)).scalars().all()
+    goods, refused = set(ids[:good_count]), set(ids[good_count:good_count + refused_count])
+    runtime.settings.recording_enabled = True
+    runtime.settings.segment_seconds = SEGMENT_S
+    runtime.settings.recorder_reconcile_seconds = 0.5
+    runtime.settings.stream_io_timeout_seconds = IO_TIMEOUT_S
+
+    async def scenario():
+        await runtime.bus.start()
+        supervisor = RecordingSupervisor(runtime)
+        task = asyncio.create_task(supervisor.run())
+        try:
+            def recording(camera_id):
+                entry = supervisor.recorders.get(camera_id)
+                return entry is not None and entry[1].segments_indexed >= 2
+
+            all_recording = await wait_until(lambda: all(recording(camera_id) for camera_id in goods), 60)
+            started = set(supervisor.recorders)
+            children = ffmpeg_children()
+            victim = supervisor.recorders[min(goods)][1]
+            old_pid = victim._process.pid
+            os.kill(old_pid, signal.SIGKILL)
+            killed_at = time.monotonic()
+            new_process = await wait_until(lambda: victim._process is not None and victim._process.pid != old_pid,
+                                           RESTART_WITHIN_S + 10)
+            indexed_by_new = victim.segments_indexed  # the killed run's open segment is indexed on its way out
+            records_again = await wait_until(lambda: victim.segments_indexed > indexed_by_new, RESTART_WITHIN_S + 10)
+            return all_recording, started, children, new_process and records_again, time.monotonic() - killed_at
+        finally:
+            await supervisor.stop()
+            task.cancel()
+            await runtime.bus.stop()
+
+    all_recording, started, children, restarted, after_s = asyncio.run(scenario())
+    assert all_recording, "the good cameras did not record"
+    assert started == goods, f"recorders for {len(started - goods)} cameras without a usable source"
+    assert len(children) == good_count, f"{len(children)} ffmpeg processes for {good_count} good cameras"
+    assert restarted and after_s <= RESTART_WITHIN_S, f"the killed camera recorded again only after {after_s:.1f} s"
+    print(f"killed ffmpeg: a new one recorded again after {after_s:.1f} s, with {REGISTRY_SIZE} cameras in the registry")
+    with runtime.database.session() as db:
+        statuses = dict(db.execute(select(Camera.status, func.count()).where(Camera.id.not_in(goods))
+                                   .group_by(Camera.status)).all())
+        refused_detail = db.execute(select(Camera.status_detail).where(Camera.id == min(refused))).scalar_one()
+    assert statuses == {"no_source": REGISTRY_SIZE - good_count - refused_count, "source_refused": refused_count}
+    assert refused_detail.startswith("source refused: main_stream_url: 169.254.169.254 is a cloud metadata address")
