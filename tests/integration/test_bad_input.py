@@ -74,23 +74,24 @@ def test_numbers_no_column_holds_get_422_and_lose_nothing_else(runtime, signed_i
     assert admin.post("/api/v1/alpr/reads", json=a_read("7BAD004", "after-numbers")).json()["stored"] == 1
 
 
-@pytest.mark.parametrize("role, method, path", [
-    ("supervisor", "GET", "/api/v1/alpr/reads/{id}/crop"),
-    ("supervisor", "POST", "/api/v1/alpr/alerts/{id}/acknowledge"),
-    ("admin", "GET", "/api/v1/cameras/{id}"),
-    ("admin", "DELETE", "/api/v1/cameras/{id}"),
-    ("supervisor", "GET", "/api/v1/incidents/{id}"),
-    ("supervisor", "GET", "/api/v1/shares/{id}"),
-    ("supervisor", "GET", "/api/v1/exports/{id}/verify"),
-    ("admin", "DELETE", "/api/v1/tokens/{id}"),
+@pytest.mark.parametrize("role, method, path, largest", [
+    ("supervisor", "GET", "/api/v1/alpr/reads/{id}/crop", 2**63 - 1),  # plate reads have BIGINT ids
+    ("supervisor", "POST", "/api/v1/alpr/alerts/{id}/acknowledge", 2**31 - 1),  # the rest INTEGER
+    ("admin", "GET", "/api/v1/cameras/{id}", 2**31 - 1),
+    ("admin", "DELETE", "/api/v1/cameras/{id}", 2**31 - 1),
+    ("supervisor", "GET", "/api/v1/incidents/{id}", 2**31 - 1),
+    ("supervisor", "GET", "/api/v1/shares/{id}", 2**31 - 1),
+    ("supervisor", "GET", "/api/v1/exports/{id}/verify", 2**31 - 1),
+    ("admin", "DELETE", "/api/v1/tokens/{id}", 2**31 - 1),
 ])
-def test_an_id_past_64_bits_gets_422_not_a_server_error(signed_in_as, role, method, path):
+def test_an_id_past_what_its_column_holds_gets_422_not_a_server_error(signed_in_as, role, method, path, largest):
     caller, _ = signed_in_as(role)
-    response = caller.request(method, path.format(id=HUGE_ID))
-    assert response.status_code == 422, response.text
-    assert response.json()["code"] == "validation_error" and response.json()["errors"][0]["location"] == "path"
-    largest = caller.request(method, path.format(id=2**63 - 1))
-    assert largest.status_code == 404, largest.text  # the largest id a row can have is looked up like any other
+    for too_large in (HUGE_ID, largest + 1):
+        response = caller.request(method, path.format(id=too_large))
+        assert response.status_code == 422, (too_large, response.text)
+        assert response.json()["code"] == "validation_error" and response.json()["errors"][0]["location"] == "path"
+    found = caller.request(method, path.format(id=largest))
+    assert found.status_code == 404, found.text  # the largest id a row can have is looked up like any other
 
 
 def test_a_search_page_cursor_past_64_bits_gets_422(signed_in_as):
@@ -158,3 +159,14 @@ def test_an_external_id_already_taken_gets_409_on_create_and_on_change(signed_in
     moved = admin.patch(f"/api/v1/cameras/{other['id']}", json={"external_id": "T-1"})
     assert moved.status_code == 409 and moved.json()["code"] == "camera_exists", moved.text  # was 503
     assert admin.get(f"/api/v1/cameras/{other['id']}").json()["external_id"] == "T-2"
+
+
+def test_a_body_id_past_its_column_gets_a_4xx_naming_why_on_either_database(signed_in_as):
+    supervisor, _ = signed_in_as("supervisor")
+    share = {"kind": "snapshot", "camera_id": 2**40, "recipient": "officer@example.org", "purpose": "probe follow-up",
+             "case_number": "T-1"}
+    response = supervisor.post("/api/v1/shares", json=share)
+    # SQLite looks the camera up (64-bit keys); PostgreSQL's INTEGER key cannot take it (was 500 there).
+    assert (response.status_code, response.json()["code"]) in ((404, "camera_not_found"), (422, "value_out_of_range")), \
+        response.text
+    assert supervisor.get("/api/v1/shares").json() == []

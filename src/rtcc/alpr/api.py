@@ -27,7 +27,7 @@ from rtcc.auth.models import Agency
 from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput, NotFound, PermissionDenied
-from rtcc.core.http import MAX_RECORD_ID, BoundedId, RecordId, load_json, read_text_upload
+from rtcc.core.http import MAX_BIGINT, BoundedId, ReadId, RecordId, load_json, read_text_upload
 from rtcc.core.openapi import error_responses
 
 router = APIRouter(tags=["plates"])
@@ -74,7 +74,7 @@ def search_reads(
     case_number: str = Query("", max_length=64, description="The case this search serves: required."),
     start: datetime | None = None, end: datetime | None = None,
     camera_id: list[BoundedId] | None = Query(None), area: str | None = Query(None, description="lon,lat;lon,lat;... polygon"),
-    limit: int = Query(100, ge=1, le=1000), before_id: int | None = Query(None, ge=1, le=MAX_RECORD_ID),
+    limit: int = Query(100, ge=1, le=1000), before_id: int | None = Query(None, ge=1, le=MAX_BIGINT),
     actor: Actor = Depends(authorize),
 ):
     """Reads of a plate, newest first; every search is audited with its purpose, case number and terms."""
@@ -218,7 +218,7 @@ def false_hits(request: Request, actor: Actor = Depends(authorize)):
 
 
 @router.get("/alpr/reads/{read_id}/crop", openapi_extra=needs("alerts.view"), responses={200: {"content": {"image/jpeg": {}}}})
-def read_crop(read_id: RecordId, request: Request,
+def read_crop(read_id: ReadId, request: Request,
               purpose: str | None = Query(None, max_length=500, description="For a read behind no alert you see: why (alpr.search)."),
               case_number: str | None = Query(None, max_length=64, description="With purpose: the case it serves."),
               actor: Actor = Depends(authorize)):

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import Field
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,10 +22,12 @@ from rtcc.core.errors import JsonTooDeep, NumberOutOfRange, RTCCError
 
 log = logging.getLogger("rtcc.http")
 
-# The largest BIGINT (PostgreSQL) and INTEGER (SQLite): no row has a larger id, and the drivers
-# raise OverflowError on anything beyond it, so ids and JSON integers are bounded here.
-MAX_RECORD_ID = 2**63 - 1
+# Keys are INTEGER (2**31 - 1 on PostgreSQL), plate reads' BIGINT (2**63 - 1, also SQLite's INTEGER):
+# past these no row can exist and the drivers raise OverflowError or DataError, so ids are bounded here.
+MAX_RECORD_ID = 2**31 - 1
+MAX_BIGINT = 2**63 - 1
 RecordId = Annotated[int, Path(ge=1, le=MAX_RECORD_ID, description="The record's id.")]
+ReadId = Annotated[int, Path(ge=1, le=MAX_BIGINT, description="The plate read's id (BIGINT).")]
 BoundedId = Annotated[int, Field(ge=1, le=MAX_RECORD_ID)]  # an id in a query list or a body
 
 _HTTP_CODES = {
@@ -85,6 +87,15 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=_retry_after(request),
         )
 
+    @app.exception_handler(DataError)
+    async def _value_out_of_range(request: Request, error: DataError):
+        # A value the column type cannot take (an integer past PostgreSQL's INTEGER in a body field): the
+        # client's input, not a fault; the intake bounds catch most, this catches what they do not name.
+        log.warning("value refused by the database on %s %s: %s", request.method, request.url.path,
+                    type(error.orig).__name__)
+        return JSONResponse(error_body("value_out_of_range", "A value does not fit the field it is stored in."),
+                            status_code=422)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception):
         reference = uuid.uuid4().hex[:12]
@@ -123,7 +134,7 @@ def ensure_json_depth(raw: bytes | str, *, max_depth: int) -> None:
 
 def _bounded_int(text: str) -> int:
     # Length first: int() of thousands of digits is slow and raises ValueError past 4300 of them.
-    if len(text.lstrip("-")) > 19 or not -MAX_RECORD_ID - 1 <= (value := int(text)) <= MAX_RECORD_ID:
+    if len(text.lstrip("-")) > 19 or not -MAX_BIGINT - 1 <= (value := int(text)) <= MAX_BIGINT:
         raise NumberOutOfRange(f"The JSON number {text[:24]}{'...' if len(text) > 24 else ''} does not fit in 64 bits.")
     return value
 

@@ -24,7 +24,8 @@ _ERROR_DESCRIPTIONS = {
     409: "Conflicts with the current state (conflict and more specific codes).",
     413: "Request body over max_request_bytes, or an upload over max_import_bytes (payload_too_large).",
     415: "Content-Type not accepted here (unsupported_media_type).",
-    422: "Invalid input: validation_error (with errors), json_too_deep, json_number_out_of_range, invalid_input.",
+    422: "Invalid input: validation_error (with errors), json_too_deep, json_number_out_of_range, value_out_of_range, "
+         "invalid_input and more specific codes.",
     423: "Account locked after too many failed sign-ins (account_locked).",
     502: "The device asked (e.g. an ONVIF camera) could not be reached or answered wrongly.",
     503: "The database is unavailable, or the audit record could not be written so nothing was done "
