@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+import support
 
 from rtcc.cameras import service as cameras
 from rtcc.core.actor import SYSTEM
@@ -29,6 +31,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 LIVE_CAMERA = {"name": "Live corner", "kind": "city_fixed", "latitude": 34.0905, "longitude": -118.3700,
                "heading_deg": 90, "fov_deg": 70, "range_m": 120}
 SEEN_POINT = (34.0905, -118.3693)
+SIMULATED_CAMERA_NETWORK = "127.0.0.0/8"
 
 
 def free_port() -> int:
@@ -44,35 +47,44 @@ class City:
     camera_id: int
     agency_ori: str
     data_dir: Path
+    plates: list[str]  # the plates the live camera's vehicles carry
 
 
 @contextlib.contextmanager
-def recording_city(tmp_path: Path, *, min_segments: int = 3):
-    """`rtcc serve` recording one simulated RTSP camera placed in the simulated city (2 s segments)."""
+def recording_city(tmp_path: Path, *, min_segments: int = 3, read_plates: bool = False):
+    """`rtcc serve` recording one simulated RTSP camera placed in the simulated city (2 s segments).
+
+    read_plates: the camera also has its sub-stream and is in the "alpr" group, so the server reads its plates
+    (as `rtcc demo` sets up its first camera); it costs most of a core, so only the tests about plates ask."""
     data_dir = tmp_path / "data"
     with SimulatedCameras(1, 0, mode="live", cache_dir=tmp_path / "sim") as simulated:
-        runtime = build_runtime(Settings(data_dir=data_dir))
+        # The simulated camera streams on loopback, which a server opens only where the allow-list names it.
+        runtime = build_runtime(Settings(data_dir=data_dir, camera_network_allowlist=[SIMULATED_CAMERA_NETWORK]))
         runtime.database.upgrade()
+        values = {**LIVE_CAMERA, "main_stream_url": simulated.urls[0]}
+        if read_plates:
+            values |= {"sub_stream_url": simulated.sub_urls[0], "groups": ["alpr"]}
         with runtime.database.session() as db:
             agency, _ = seed_city(db, runtime=runtime)
-            camera = cameras.create_camera(db, runtime=runtime, actor=SYSTEM, agency_ori=agency.ori,
-                                           values={**LIVE_CAMERA, "main_stream_url": simulated.urls[0]})
+            camera = cameras.create_camera(db, runtime=runtime, actor=SYSTEM, agency_ori=agency.ori, values=values)
             camera_id, agency_ori = camera.id, agency.ori
         port = free_port()
-        env = {**os.environ, "RTCC_SEGMENT_SECONDS": "2", "RTCC_RECORDER_RECONCILE_SECONDS": "1"}
-        process = subprocess.Popen([sys.executable, "-m", "rtcc.cli", "serve", "--data-dir", str(data_dir), "--port", str(port)],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+        env = {**os.environ, "RTCC_SEGMENT_SECONDS": "2", "RTCC_RECORDER_RECONCILE_SECONDS": "1",
+               "RTCC_CAMERA_NETWORK_ALLOWLIST": json.dumps([SIMULATED_CAMERA_NETWORK])}
+        # The server's log goes to a file: a pipe nobody reads fills up and blocks the server mid-test.
+        server_log = tmp_path / "server.log"
+        with server_log.open("w") as log:
+            process = subprocess.Popen([sys.executable, "-m", "rtcc.cli", "serve", "--data-dir", str(data_dir),
+                                        "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
-            deadline = time.monotonic() + 60
-            while True:  # up, and a few seconds recorded
+            def recorded_enough() -> bool:  # up, and a few seconds recorded
+                if process.poll() is not None:
+                    pytest.fail("server did not record: " + server_log.read_text()[-3000:])
                 with runtime.database.session() as db:
-                    recorded = db.query(RecordingSegment).filter_by(camera_id=camera_id).count()
-                if recorded >= min_segments:
-                    break
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("server did not record: " + (process.stderr.read() if process.poll() is not None else "timeout"))
-                time.sleep(0.5)
-            yield City(f"http://127.0.0.1:{port}", runtime, camera_id, agency_ori, data_dir)
+                    return db.query(RecordingSegment).filter_by(camera_id=camera_id).count() >= min_segments
+
+            support.wait_until(recorded_enough, timeout=60, poll=0.5, what=f"{min_segments} segments recorded by the server")
+            yield City(f"http://127.0.0.1:{port}", runtime, camera_id, agency_ori, data_dir, simulated.plates(1))
         finally:
             process.terminate()
             process.wait(timeout=30)

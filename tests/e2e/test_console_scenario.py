@@ -1,10 +1,11 @@
 """The seed story in a real browser, with a screenshot of every step (test-results/console-scenario/):
 
 sign in with MFA -> a CAD call arrives -> the incident appears on the map -> cameras dock on the wall and a
-tile plays live video from a simulated RTSP camera -> a plate alert arrives -> the analyst verifies it ->
-shares a snapshot to a field officer, whose page opens it.
+tile plays live video from a simulated RTSP camera -> the server reads a hotlisted plate off that camera's video
+and the plate alert arrives -> the analyst verifies it -> shares a snapshot to a field officer, whose page opens it.
 """
 
+import json
 from datetime import UTC, datetime
 
 import pyotp
@@ -12,11 +13,15 @@ import pytest
 
 from browser_support import (SEEN_POINT, artifacts_dir, chromium, recording_city, sign_in_through_api, wait_until,
                              watch_for_problems)
-from rtcc.sim.demo import plant_demo_hotlist
+import support
+from sqlalchemy import select
+
+from rtcc.alpr import hotlists
+from rtcc.alpr.models import Hotlist, PlateAlert
+from rtcc.core.actor import SYSTEM
 from support import create_person
 
 pytestmark = pytest.mark.browser
-PLATE = "8HOM117"
 
 
 def sign_in_through_the_pages(page, base, person, new_password, shots):
@@ -39,13 +44,36 @@ def sign_in_through_the_pages(page, base, person, new_password, shots):
     page.wait_for_url("**/console**")
 
 
+def plant_the_cameras_plates(city) -> None:
+    """A priority-1 hotlist holding every plate the live camera's vehicles carry: whichever the reader reads
+    first raises the alert (on a loaded machine the reader skips frames, and one chosen plate can go unread)."""
+    with city.runtime.database.session() as db:
+        hotlist = hotlists.create_hotlist(db, runtime=city.runtime, actor=SYSTEM, name="Demo BOLO", source="simulated city",
+                                          priority=1, agency_ori=city.agency_ori)
+        hotlists.import_entries(db, runtime=city.runtime, actor=SYSTEM, hotlist_id=hotlist.id, format="json", text=json.dumps(
+            [{"plate": plate, "state": "CA", "reason": "STOLEN VEHICLE (demo)"} for plate in city.plates]))
+
+
+def keep_only(city, plate: str) -> None:
+    """The hotlist as a full extract holding one plate: the others' entries are removed."""
+    with city.runtime.database.session() as db:
+        hotlist_id = db.execute(select(Hotlist.id).where(Hotlist.name == "Demo BOLO")).scalar_one()
+        hotlists.import_entries(db, runtime=city.runtime, actor=SYSTEM, hotlist_id=hotlist_id, format="json", replace=True,
+                                text=json.dumps([{"plate": plate, "state": "CA", "reason": "STOLEN VEHICLE (demo)"}]))
+
+
+def alerts_raised(city) -> int:
+    with city.runtime.database.session() as db:
+        return db.query(PlateAlert).count()
+
+
 def test_call_to_field_share(tmp_path):
     shots = artifacts_dir("console-scenario")
-    with recording_city(tmp_path) as city, chromium() as browser:
+    with recording_city(tmp_path, read_plates=True) as city, chromium() as browser:
         analyst = create_person(city.runtime, "casey", "analyst", agency=city.agency_ori)
         dispatcher = create_person(city.runtime, "cad-link", "operator", agency=city.agency_ori)
         officer = create_person(city.runtime, "ofc.reyes", "field_officer", agency=city.agency_ori)
-        plant_demo_hotlist(city.runtime, PLATE)
+        plant_the_cameras_plates(city)
 
         page = browser.new_page(viewport={"width": 1500, "height": 1200})
         problems = watch_for_problems(page)
@@ -84,21 +112,30 @@ def test_call_to_field_share(tmp_path):
                                timeout=30)
         page.screenshot(path=str(shots / "05-wall-live.png"))
 
-        # A plate alert arrives: the live camera reads a planted hotlist plate.
-        read = cad.request.post(f"{city.base}/api/v1/alpr/reads", headers=cad_headers, data={"reads": [{
-            "plate": PLATE, "read_at": datetime.now(UTC).isoformat(), "confidence": 0.94, "camera_id": city.camera_id,
-            "read_id": "scenario-1"}]})
-        assert read.status == 200 and read.json()["alerts"] == 1, read.text()
-        item = page.locator("[data-testid=queue-item]", has_text=PLATE)
-        item.wait_for(timeout=10000)
+        # A plate alert arrives: the server's plate reader reads a hotlisted plate off the live camera's sub-stream
+        # (nothing posts a read); the queue shows the live camera and the crop the reader cut.
+        page.locator("[data-testid=queue-item][data-alert-id]").first.wait_for(timeout=60000)
+        alert_id = page.locator("[data-testid=queue-item][data-alert-id]").first.get_attribute("data-alert-id")
+        item = page.locator(f"[data-testid=queue-item][data-alert-id='{alert_id}']")
+        plate = item.locator("strong").inner_text()
+        assert plate in city.plates, (plate, city.plates)
+        # Keep that plate only, so no new alert redraws the queue while the analyst ticks the boxes; alerts raised
+        # meanwhile for the others are all shown first.
+        keep_only(city, plate)
+        support.wait_until(lambda: page.evaluate("document.querySelectorAll('[data-testid=queue-item][data-alert-id]')"
+                                                 ".length") == alerts_raised(city), timeout=15,
+                           what="the queue to show every alert raised")
         assert item.get_attribute("data-priority") == "1"
+        assert "Live corner" in item.inner_text()
+        wait_until(page, f"(() => {{ const img = document.querySelector(\"[data-alert-id='{alert_id}'] img.crop\");"
+                         " return img && img.complete && img.naturalWidth > 0; })()", timeout=15)
         page.screenshot(path=str(shots / "06-alert-arrives.png"))
 
         # The analyst verifies it: crop, vehicle and entry checked -> actionable.
         for name in ("crop_matches_plate", "vehicle_matches", "entry_still_active"):
             item.locator(f"input[name={name}]").check()
         item.locator("[data-testid=verify-form] button").click()
-        page.wait_for_selector(f"[data-testid=queue-item][data-status=actionable]:has-text('{PLATE}')", timeout=10000)
+        page.wait_for_selector(f"[data-testid=queue-item][data-alert-id='{alert_id}'][data-status=actionable]", timeout=10000)
         page.screenshot(path=str(shots / "07-alert-verified.png"))
 
         # Share a snapshot of the live camera to the field officer.
