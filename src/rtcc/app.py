@@ -55,9 +55,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         await run_in_threadpool(runtime.database.upgrade)
         await run_in_threadpool(read_partitions.maintain, runtime.database)  # PostgreSQL: months ahead exist
         await runtime.bus.start()
+        audit_checkpoints = CheckpointPublisher(runtime)  # anchors the audit chain outside the database
         background = [asyncio.create_task(_sweep_accounts_periodically(runtime)),
                       asyncio.create_task(_purge_recordings_periodically(runtime)),
-                      asyncio.create_task(CheckpointPublisher(runtime).run())]  # anchors the audit chain outside the database
+                      asyncio.create_task(audit_checkpoints.run())]
         # Recorded cameras feed live view from the recorder's own ffmpeg: one upstream per camera.
         app.state.live_relays = live_registry(runtime.settings)
         recorder = (RecordingSupervisor(runtime, live_relays=app.state.live_relays)
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                 task.cancel()
             if recorder:
                 await recorder.stop()
+            await run_in_threadpool(audit_checkpoints.checkpoint_at_shutdown)
             await runtime.bus.stop()
 
     app = FastAPI(

@@ -470,3 +470,23 @@ def test_a_periodic_checkpoint_reaches_the_peer_centre_once_it_answers(runtime):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_server_checkpoints_the_chain_as_it_stops(runtime):
+    """A stopped server is when the database is easiest to tamper with unseen: the chain is anchored first."""
+    from fastapi.testclient import TestClient
+
+    from rtcc.app import create_app
+
+    with TestClient(create_app(runtime=runtime), base_url="http://testserver") as server:
+        some_activity(server, runtime)
+        with runtime.database.engine.connect() as connection:
+            old_head = head_row(connection)
+        server.get("/api/v1/users")
+        server.get("/api/v1/cameras")
+    with runtime.database.engine.connect() as connection:
+        stopped_at = last_seq(connection)
+    assert json.loads(runtime.settings.effective_audit_checkpoint_log.read_text().splitlines()[-1])["seq"] == stopped_at
+    roll_back_to(runtime, old_head)
+    result = verify_cli(runtime)
+    assert result.exit_code == 1 and "rolled back" in result.output and f"checkpoint {stopped_at}" in result.output

@@ -2,7 +2,12 @@
 
 import json
 
-from rtcc.audit.checkpoints import Checkpoint, CheckpointLog, checkpoint_message, load_checkpoint_source
+from rtcc.audit.checkpoints import (
+    Checkpoint,
+    CheckpointLog,
+    checkpoint_message,
+    load_checkpoint_source,
+)
 from rtcc.audit.signing import FileKeySigner, signature_valid
 from rtcc.core.config import Settings
 from rtcc.core.keys import KeyRing, key_dir_warnings

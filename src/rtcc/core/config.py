@@ -340,8 +340,11 @@ class Settings(BaseSettings):
         ),
     )
     audit_checkpoint_minutes: float = Field(
-        default=5.0, ge=0.1, le=1440,
-        description="How often the server checkpoints the audit chain head; a rollback to after the latest checkpoint goes unseen.",
+        default=1.0, ge=0.1, le=1440,
+        description=(
+            "How often the server checkpoints the audit chain head (and once as it stops); a rollback to after the "
+            "latest checkpoint goes unseen."
+        ),
     )
     audit_checkpoint_peer_url: str = Field(
         default="", max_length=500,
