@@ -76,7 +76,8 @@ def agency_a(runtime, signed_in_as):
     share = analyst.post("/api/v1/shares", json={"kind": "live", "camera_id": camera["id"], "recipient": officer_person.username,
                                                  **BOUND, "minutes": 10})
     assert share.status_code == 201, share.text
-    return {"admin": admin, "supervisor": supervisor, "analyst": analyst, "operator": operator, "officer": officer,
+    token = analyst.post("/api/v1/auth/tokens", json={"name": "analyst's script", "permissions": ["cameras.view"]}).json()
+    return {"token": token["id"], "admin": admin, "supervisor": supervisor, "analyst": analyst, "operator": operator, "officer": officer,
             "supervisor_name": supervisor_person.username, "camera": camera["id"], "hotlist": hotlist["id"],
             "alert": alert["id"], "alert_read": alert["read_id"], "plain_read": plain_read, "incident": incident["id"],
             "export": _export_of(runtime, camera["id"]), "share": share.json()["id"]}
@@ -113,6 +114,7 @@ def _routes(a):
         ("share", "GET", "/api/v1/shares/{id}", a["share"], None, None, "analyst", ok),
         ("share revoke", "POST", "/api/v1/shares/{id}/revoke", a["share"], None, None, "analyst", ok),
         ("account", "GET", "/api/v1/users/{id}", a["supervisor_name"], None, None, "supervisor", ok),
+        ("own token revoke", "DELETE", "/api/v1/auth/tokens/{id}", a["token"], None, None, "analyst", ok),
         ("camera delete", "DELETE", camera, a["camera"], None, None, "admin", ok),  # last: the others need the camera
     ]
 
@@ -125,8 +127,9 @@ def _call(client, method, path, object_id, body, params):
 
 
 # Who must be refused what: everyone of agency B (each route), and people of A outside camera group north
-# (the routes of the camera's things; A's incidents, hotlists and accounts are theirs by agency).
-CAMERA_THINGS = {"camera", "camera patch", "recordings", "playback", "snapshot", "export clip", "mark", "crop via alert",
+# (the routes of the camera's things, and the analyst's own token; A's incidents, hotlists and accounts are theirs
+# by agency).
+CAMERA_THINGS = {"own token revoke", "camera", "camera patch", "recordings", "playback", "snapshot", "export clip", "mark", "crop via alert",
                  "crop via search", "crop, no purpose", "acknowledge", "verify", "disposition", "export verify",
                  "camera delete"}
 
