@@ -6,7 +6,6 @@ import contextlib
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -15,7 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.engine import Engine
 from support import TEST_AGENCY, create_person, wait_until
 
 from rtcc.auth import service as accounts
@@ -48,21 +48,21 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def server_environment(data_dir: Path, port: int) -> dict[str, str]:
+def server_environment(data_dir: Path, port: int, database_url: str) -> dict[str, str]:
     known = set(Settings.model_fields)
     return {**os.environ, "RTCC_DATA_DIR": str(data_dir), "RTCC_PORT": str(port),
-            "RTCC_DATABASE_URL": "", "RTCC_BUS_URL": "inprocess://", "RTCC_SEGMENT_SECONDS": "1",
+            "RTCC_DATABASE_URL": database_url, "RTCC_BUS_URL": "inprocess://", "RTCC_SEGMENT_SECONDS": "1",
             "RTCC_RECORDER_RECONCILE_SECONDS": "0.5", "RTCC_STREAM_IO_TIMEOUT_SECONDS": "3",
             "RTCC_VIDEO_READS_ENABLED": "false",
             **{f"RTCC_{name.upper()}": value for name, value in SOURCE_POLICY.items() if name in known}}
 
 
-def prepare(data_dir: Path, clip: Path) -> str:
+def prepare(data_dir: Path, clip: Path, database_url: str) -> str:
     """The data dir a running centre would have: an agency, cameras recording a file source, a device's API token."""
     known = set(Settings.model_fields)
     policy = {name: value for name, value in {"allow_file_streams": True,
                                               "camera_network_allowlist": ["127.0.0.0/8"]}.items() if name in known}
-    runtime = build_runtime(Settings(data_dir=data_dir, **policy))
+    runtime = build_runtime(Settings(data_dir=data_dir, database_url=database_url, **policy))
     try:
         runtime.database.upgrade()
         with runtime.database.session() as db:
@@ -86,10 +86,10 @@ def prepare(data_dir: Path, clip: Path) -> str:
 class Server:
     """One `rtcc serve` process on the data dir."""
 
-    def __init__(self, data_dir: Path, port: int, log: Path):
+    def __init__(self, data_dir: Path, port: int, log: Path, database_url: str):
         self.log = open(log, "ab")
         self.process = subprocess.Popen([sys.executable, "-m", "rtcc.cli", "serve"], stdout=self.log,
-                                        stderr=subprocess.STDOUT, env=server_environment(data_dir, port))
+                                        stderr=subprocess.STDOUT, env=server_environment(data_dir, port, database_url))
         self.url = f"http://127.0.0.1:{port}"
         wait_until(self._healthy, timeout=60, what=lambda: f"the server to answer (log: {log.read_text()[-2000:]})")
 
@@ -173,38 +173,44 @@ class WriteLoad:
                     self.refused.append(response.status_code)
 
 
-def database_file(data_dir: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{data_dir / 'rtcc.sqlite3'}?mode=ro", uri=True)
+ENGINES: dict[str, Engine] = {}
 
 
-def stored_ids(data_dir: Path, query: str) -> set[str]:
-    with database_file(data_dir) as connection:
-        return {row[0] for row in connection.execute(query)}
+def stored_ids(database_url: str, query: str) -> set[str]:
+    """What the server's database holds now, read over a connection of the test's own."""
+    engine = ENGINES.setdefault(database_url, create_engine(database_url))
+    with engine.connect() as connection:
+        return {row[0] for row in connection.execute(text(query))}
 
 
-def indexed_names(data_dir: Path) -> set[str]:
+def indexed_names(database_url: str) -> set[str]:
     """Original ffmpeg names of the indexed segments (placing one prefixes its start time: 142501.250_<name>)."""
-    return {Path(path).name.split("_", 1)[1] for path in stored_ids(data_dir, "SELECT path FROM recording_segments")}
+    return {Path(path).name.split("_", 1)[1] for path in stored_ids(database_url, "SELECT path FROM recording_segments")}
 
 
-def segment_files_on_disk(data_dir: Path) -> set[str]:
-    """Original names of every segment file under media/, being written or not."""
-    names = set()
-    for path in (data_dir / "media").glob("cam*/*/*.mp4"):
-        names.add(path.name if path.parent.name in ("incoming", "unreadable") else path.name.split("_", 1)[1])
-    return names
+def segment_files_on_disk(data_dir: Path) -> dict[str, Path]:
+    """Every segment file under media/, being written or not, by its original name."""
+    return {path.name if path.parent.name in ("incoming", "unreadable") else path.name.split("_", 1)[1]: path
+            for path in (data_dir / "media").glob("cam*/*/*.mp4")}
 
 
-def test_a_server_killed_mid_recording_under_write_load_loses_nothing_it_accepted(tmp_path, clip):
+def holds_video(path: Path) -> bool:
+    """Whether ffprobe finds video in a file (one ffmpeg had only opened when it was stopped holds none)."""
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
+                           capture_output=True, text=True)
+    return probe.returncode == 0 and float(probe.stdout.strip() or 0) > 0
+
+
+def test_a_server_killed_mid_recording_under_write_load_loses_nothing_it_accepted(tmp_path, clip, database_url):
     data_dir, port = tmp_path / "data", free_port()
-    token = prepare(data_dir, clip)
+    token = prepare(data_dir, clip, database_url)
     load = WriteLoad(token)
-    first = Server(data_dir, port, tmp_path / "server.log")
+    first = Server(data_dir, port, tmp_path / "server.log", database_url)
     second, recorders = None, set()
     try:
         started = clock.utcnow()
         load.start(first.url)
-        wait_until(lambda: len(stored_ids(data_dir, "SELECT path FROM recording_segments")) >= 3 * CAMERAS
+        wait_until(lambda: len(stored_ids(database_url, "SELECT path FROM recording_segments")) >= 3 * CAMERAS
                    and len(load.accepted_reads) >= 10 and len(load.accepted_calls) >= 5,
                    timeout=60, what="segments indexed and writes accepted before the kill")
         recorders = first.ffmpeg_children()
@@ -215,19 +221,23 @@ def test_a_server_killed_mid_recording_under_write_load_loses_nothing_it_accepte
         wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in recorders), timeout=15,
                    what="the killed server's ffmpeg children to end")
         on_disk_at_kill = segment_files_on_disk(data_dir)
-        left_unindexed = on_disk_at_kill - indexed_names(data_dir)
+        with_video = {name for name, path in on_disk_at_kill.items() if holds_video(path)}
+        left_unindexed = with_video - indexed_names(database_url)
         assert left_unindexed, "the kill left no segment unindexed: the test proved nothing"
 
-        second = Server(data_dir, port, tmp_path / "server.log")
+        second = Server(data_dir, port, tmp_path / "server.log", database_url)
         load.url = second.url
         accepted_before = len(load.accepted_reads)
         wait_until(lambda: len(load.accepted_reads) > accepted_before, timeout=30, what="writes accepted after restart")
         load.stop()
 
-        wait_until(lambda: on_disk_at_kill <= indexed_names(data_dir), timeout=60,
-                   what=lambda: f"segments on disk at the kill to be indexed: {sorted(on_disk_at_kill - indexed_names(data_dir))}")
-        assert load.accepted_reads <= stored_ids(data_dir, "SELECT source_read_id FROM plate_reads"), "an accepted read is lost"
-        assert load.accepted_calls <= stored_ids(data_dir, "SELECT call_id FROM cad_calls"), "an accepted call is lost"
+        wait_until(lambda: with_video <= indexed_names(database_url), timeout=60,
+                   what=lambda: f"segments on disk at the kill to be indexed: {sorted(with_video - indexed_names(database_url))}")
+        # And none of the files the kill left is still on disk unindexed (one with no video in it is removed).
+        left_over = set(segment_files_on_disk(data_dir)) & set(on_disk_at_kill) - indexed_names(database_url)
+        assert not left_over, f"segments on disk but not in the index: {sorted(left_over)}"
+        assert load.accepted_reads <= stored_ids(database_url, "SELECT source_read_id FROM plate_reads"), "an accepted read is lost"
+        assert load.accepted_calls <= stored_ids(database_url, "SELECT call_id FROM cad_calls"), "an accepted call is lost"
         assert set(load.refused) <= {503}, f"writes refused other than 'busy, resend': {set(load.refused)}"
         assert not list((data_dir / "media").glob("cam*/unreadable/*"))
 
@@ -237,7 +247,7 @@ def test_a_server_killed_mid_recording_under_write_load_loses_nothing_it_accepte
         assert salvage["salvaged"] >= len(left_unindexed) and salvage["unreadable"] == 0
         # Playback: the recording up to the kill is one span per camera, no gap where video exists.
         with httpx.Client(base_url=second.url, headers=load.headers, timeout=10) as client:
-            camera_ids = sorted({int(path.split("/")[0][3:]) for path in stored_ids(data_dir, "SELECT path FROM recording_segments")})
+            camera_ids = sorted({int(path.split("/")[0][3:]) for path in stored_ids(database_url, "SELECT path FROM recording_segments")})
             assert len(camera_ids) == CAMERAS
             for camera_id in camera_ids:
                 recorded = client.get(f"/api/v1/cameras/{camera_id}/recordings",
@@ -249,6 +259,9 @@ def test_a_server_killed_mid_recording_under_write_load_loses_nothing_it_accepte
         first.stop(signal.SIGKILL)
         if second is not None:
             second.stop()
+        engine = ENGINES.pop(database_url, None)
+        if engine is not None:
+            engine.dispose()
         for pid in recorders:  # orphans, if the recorders failed to end with their server: leave none running
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
@@ -284,8 +297,10 @@ def test_salvage_indexes_what_the_index_lacks_plays_a_truncated_one_and_sets_asi
     os.utime(closed, (now.timestamp() - 3, now.timestamp() - 3))  # it closed 3 s before the one after it
     day = store.camera_dir(camera_id) / now.strftime("%Y-%m-%d")
     placed = fragmented_mp4(day / f"{(now.replace(microsecond=0)).strftime('%H%M%S')}.000_20261201T090000-123456_000009.mp4", 2)
-    (incoming / "20261201T100000-abcdef_000002.mp4").write_bytes(b"not video" * 100)
+    (incoming / "20261201T100000-abcdef_000002.mp4").write_bytes(b"\0\0\4\0mdat" + b"not video" * 100)
     (incoming / "20261201T100000-abcdef_000003.mp4").write_bytes(b"")  # opened, never written: nothing to keep
+    header_only = fragmented_mp4(incoming / "20261201T100000-abcdef_000004.mp4", 1)
+    header_only.write_bytes(header_only.read_bytes()[:28])  # stopped as it opened: a file type box, no frame
 
     report = SegmentIndexer(runtime, store).salvage()
     assert len(report.salvaged) == 3 and report.failed == []

@@ -26,6 +26,7 @@ CAMERA_DIR = re.compile(r"^cam(\d+)$")
 DAY_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # A placed segment's name starts with its UTC start time, to the millisecond: 142501.250_<session>_<n>.mp4
 PLACED_NAME = re.compile(r"^(\d{6}\.\d{3})_")
+MEDIA_BOX_SEARCH_BYTES = 1 << 20  # the header (ftyp, moov) of a segment is a few kB; its first fragment follows
 
 
 @dataclass
@@ -146,8 +147,8 @@ class SegmentIndexer:
                 RecordingSegment.started_at < day + timedelta(hours=25))).scalars())
 
     def _set_aside(self, camera_dir: Path, path: Path, report: SalvageReport) -> None:
-        if path.stat().st_size == 0:
-            path.unlink(missing_ok=True)  # opened by ffmpeg, never written: nothing was recorded
+        if not _holds_media(path):
+            path.unlink(missing_ok=True)  # opened by ffmpeg, never given a frame: nothing was recorded
             return
         aside = camera_dir / UNREADABLE
         aside.mkdir(exist_ok=True)
@@ -158,6 +159,13 @@ class SegmentIndexer:
         with self._lock:
             count = len(self.pending)
         self.runtime.database.write_health.set_pending("segments", count)
+
+
+def _holds_media(path: Path) -> bool:
+    """Whether a file holds any media box (a fragment or media data): a segment killed as it opened has neither."""
+    with open(path, "rb") as handle:
+        head = handle.read(MEDIA_BOX_SEARCH_BYTES)
+    return b"moof" in head or b"mdat" in head
 
 
 def _insert_once(db, segment: ClosedSegment) -> None:
