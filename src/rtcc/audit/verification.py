@@ -37,7 +37,10 @@ def verify_chain(
     session: Session, *, keys: KeyRing, checkpoints: list[LoadedCheckpoints] | None = None, batch_size: int = 2000,
 ) -> VerifyResult:
     """Walk every record in order, then the head, then the checkpoints; name the first fault found."""
-    public_key = keys.audit_public_key()
+    try:
+        public_key = keys.audit_public_key()
+    except OSError:  # a key dir this account may not read: reported below as a missing key, not a traceback
+        public_key = None
     valid, checkpoint_problems = _valid_checkpoints(checkpoints or [], public_key)
     expected_hash_at = {}  # seq -> (where, checkpoint): compared as the walk passes each seq
     for where, checkpoint in valid:
@@ -73,7 +76,7 @@ def verify_chain(
                 )
         previous_hash, expected_seq, checked = entry.record_hash, expected_seq + 1, checked + 1
         session.expunge(entry)
-    head_fault = _head_fault(session, public_key, checked, previous_hash)
+    head_fault = _head_fault(session, keys, public_key, checked, previous_hash)
     if head_fault:
         return result(False, checked, *head_fault)
     if latest is not None and latest.seq > checked:
@@ -108,7 +111,7 @@ def _valid_checkpoints(sources: list[LoadedCheckpoints], public_key) -> tuple[li
     return valid, problems
 
 
-def _head_fault(session: Session, public_key, checked: int, last_hash: str) -> tuple[int | None, str] | None:
+def _head_fault(session: Session, keys: KeyRing, public_key, checked: int, last_hash: str) -> tuple[int | None, str] | None:
     head = session.get(AuditChainHead, HEAD_ID)
     if head is None:
         if checked == 0:
@@ -123,7 +126,8 @@ def _head_fault(session: Session, public_key, checked: int, last_hash: str) -> t
     if head.record_hash != last_hash:
         return head.seq, f"chain head does not match record {head.seq}: the head or the record was altered"
     if public_key is None:
-        return None, "audit public key missing from the key dir: cannot check the chain head"
+        return None, (f"audit public key missing from (or unreadable in) the key dir {keys.keys_dir}: "
+                      "cannot check the chain head")
     if not signature_valid(public_key, head.signature, head_message(head.seq, head.record_hash)):
         return head.seq, "chain head signature invalid: the chain was rewritten"
     return None
