@@ -490,3 +490,18 @@ def test_the_server_checkpoints_the_chain_as_it_stops(runtime):
     roll_back_to(runtime, old_head)
     result = verify_cli(runtime)
     assert result.exit_code == 1 and "rolled back" in result.output and f"checkpoint {stopped_at}" in result.output
+
+
+def test_a_rollback_written_over_past_the_checkpoint_is_never_checkpointed_again(client, runtime):
+    """After the rollback the chain grows again past the checkpoint: the next checkpoint is refused, verify names it."""
+    from rtcc.core.actor import SYSTEM
+
+    old_head, checkpointed = kept_head_then_checkpoint(client, runtime)
+    roll_back_to(runtime, old_head)
+    for number in range(checkpointed - old_head.seq + 3):
+        with runtime.database.session() as db:
+            audit.record(db, keys=runtime.keys, actor=SYSTEM, action="test.append", object_id=number)
+    refused = checkpoint_cli(runtime)
+    assert refused.exit_code == 1 and f"record {checkpointed} differs from its checkpoint" in refused.output
+    result = verify_cli(runtime)
+    assert result.exit_code == 1 and f"record {checkpointed} rewritten" in result.output, result.output

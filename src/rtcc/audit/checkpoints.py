@@ -184,8 +184,9 @@ class CheckpointLog:
 def take_checkpoint(session: Session, *, signer: AuditSigner, checkpoint_log: CheckpointLog) -> Checkpoint | None:
     """Checkpoint the chain head now; None when there is no chain yet or the head was checkpointed already.
 
-    The head is checked first (its signature, its record, and that it did not move backwards),
-    so a tampered head is reported instead of being anchored.
+    The head is checked first (its signature, its record, that it did not move backwards, and that
+    the last checkpointed record is still there unchanged), so a tampered chain is reported
+    instead of being anchored.
     """
     head = session.get(AuditChainHead, HEAD_ID)
     if head is None:
@@ -201,8 +202,17 @@ def take_checkpoint(session: Session, *, signer: AuditSigner, checkpoint_log: Ch
         raise AuditUnavailable(
             f"audit chain rolled back: checkpoint {latest.seq} but the chain ends at record {head.seq}; run rtcc audit verify"
         )
-    if latest is not None and latest.seq == head.seq:
-        return None
+    if latest is not None:
+        # Each checkpoint vouches for all before it (verify compares only the newest), so a chain that
+        # no longer holds the last checkpointed record must never be checkpointed again.
+        hash_then = session.execute(select(AuditRecord.record_hash).where(AuditRecord.seq == latest.seq)).scalar_one_or_none()
+        if hash_then != latest.head_hash:
+            raise AuditUnavailable(
+                f"audit chain rewritten: record {latest.seq} differs from its checkpoint of {latest.created_at}; "
+                "run rtcc audit verify"
+            )
+        if latest.seq == head.seq:
+            return None
     created_at, key_id = clock.iso(clock.utcnow()), signer.key_id()
     checkpoint = Checkpoint(
         seq=head.seq, head_hash=head.record_hash, created_at=created_at, key_id=key_id,
