@@ -70,30 +70,35 @@ def alert_event_scope(session: Session, alert: PlateAlert) -> tuple[str, list[st
     return agency_ori, camera[1] if camera else None
 
 
+def _of_agency(statement, actor: Actor):
+    """An alert belongs to its hotlist's agency, as its event does; admins, auditors and the system see every agency's."""
+    if actor.role in ("admin", "auditor") or actor.via in ("system", "cli"):
+        return statement
+    return (statement.join(Hotlist, Hotlist.id == PlateAlert.hotlist_id).join(Agency, Agency.id == Hotlist.agency_id)
+            .where(Agency.ori == actor.agency_ori))
+
+
 def _in_scope(session: Session, statement, actor: Actor):
-    """An alert belongs to its hotlist's agency, as its event does, and shows to someone limited to camera groups
-    only on those groups' cameras: the list and every alert fetched by id apply this one rule.
-    Admins, auditors and the system see every agency's."""
-    if not (actor.role in ("admin", "auditor") or actor.via in ("system", "cli")):
-        statement = (statement.join(Hotlist, Hotlist.id == PlateAlert.hotlist_id).join(Agency, Agency.id == Hotlist.agency_id)
-                     .where(Agency.ori == actor.agency_ori))
+    """The hotlist's agency, and for someone limited to camera groups only those groups' cameras: the rule of the
+    list, which every alert fetched by id applies too (scope.sees_alert_camera)."""
     cameras = scope.camera_condition(session, actor=actor, column=PlateAlert.camera_id, same_agency=False)
+    statement = _of_agency(statement, actor)
     return statement if cameras is None else statement.where(cameras)
 
 
 def get_alert(session: Session, *, actor: Actor, alert_id: int) -> PlateAlert:
     """One alert, or NotFound (as for an id that does not exist) when it is outside the actor's scope."""
-    statement = _in_scope(session, select(PlateAlert).where(PlateAlert.id == alert_id), actor)
-    alert = session.execute(statement).scalar_one_or_none()
-    if alert is None:
+    alert = session.execute(_of_agency(select(PlateAlert).where(PlateAlert.id == alert_id), actor)).scalar_one_or_none()
+    if alert is None or not scope.sees_alert_camera(session, actor=actor, camera_id=alert.camera_id):
         raise NotFound(f"No alert {alert_id}.", code="alert_not_found")
     return alert
 
 
 def visible_alert_of_read(session: Session, *, actor: Actor, read_id: int) -> PlateAlert | None:
     """The newest alert raised by this read that the actor may see, if any."""
-    statement = _in_scope(session, select(PlateAlert).where(PlateAlert.read_id == read_id), actor)
-    return session.execute(statement.order_by(PlateAlert.id.desc()).limit(1)).scalar_one_or_none()
+    statement = _of_agency(select(PlateAlert).where(PlateAlert.read_id == read_id), actor).order_by(PlateAlert.id.desc())
+    return next((alert for alert in session.execute(statement).scalars()
+                 if scope.sees_alert_camera(session, actor=actor, camera_id=alert.camera_id)), None)
 
 
 def list_alerts(session: Session, *, actor: Actor, status: str | None = None, limit: int = 100) -> list[PlateAlert]:

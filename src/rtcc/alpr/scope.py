@@ -32,10 +32,8 @@ def sees_read(session: Session, *, actor: Actor, camera_id: int | None) -> bool:
     return scope is None or actor.sees_camera(agency_ori=scope[0], groups=scope[1])
 
 
-def sees_alert(session: Session, *, actor: Actor, hotlist_agency_ori: str | None, camera_id: int | None) -> bool:
-    """Whether an alert of this hotlist agency on this camera is inside the actor's scope."""
-    if not actor.sees_agency(hotlist_agency_ori):
-        return False
+def sees_alert_camera(session: Session, *, actor: Actor, camera_id: int | None) -> bool:
+    """Whether an alert on this camera shows to the actor (whose agency owns the alert's hotlist)."""
     scope = camera_scope(session, camera_id)
     # The alert is the hotlist agency's even on a neighbour's camera; only the actor's group limits apply.
     return scope is None or actor.sees_camera(agency_ori=None, groups=scope[1])
@@ -57,8 +55,13 @@ def camera_condition(session: Session, *, actor: Actor, column, same_agency: boo
         foreign = exists(select(Camera.id).join(Agency, Camera.agency_id == Agency.id)
                          .where(Camera.id == column, Agency.ori != actor.agency_ori))
         return ~foreign
-    # Limited to some groups: few cameras qualify, named by id (groups are JSON, matched the same way on both engines).
-    rows = session.execute(select(Camera.id, Camera.groups, Agency.ori).join(Agency, Camera.agency_id == Agency.id))
-    visible = [camera_id for camera_id, groups, ori in rows
-               if actor.sees_camera(agency_ori=ori if same_agency else None, groups=groups or [])]
+    # Limited to some groups: the cameras that qualify are named by id (groups are JSON, matched the same way on both
+    # engines). Only candidates are read: the agency's own cameras for reads, cameras that alerted for alerts.
+    candidates = select(Camera.id, Camera.groups).join(Agency, Camera.agency_id == Agency.id)
+    if same_agency:
+        candidates = candidates.where(Agency.ori == actor.agency_ori)
+    else:
+        candidates = candidates.where(Camera.id.in_(select(column).where(column.is_not(None)).distinct()))
+    visible = [camera_id for camera_id, groups in session.execute(candidates)
+               if actor.sees_camera(agency_ori=None, groups=groups or [])]
     return or_(column.is_(None), column.in_(visible), unregistered)
