@@ -124,7 +124,9 @@ def test_a_read_off_the_sub_stream_gets_its_crop_cut_again_from_the_main_stream_
         on_sub = {found.plate: found.box for found in reader.read_image(sub)}
         assert read.plate in on_main, (read.plate, list(on_main))
         if read.plate in on_sub:  # 720 lines against 360: the plate has about twice the pixels each way
-            assert on_main[read.plate][3] >= 1.5 * on_sub[read.plate][3]
+            # Measured by the reader's box width: its height on a crop as small as the sub-stream's is loose (1.15-1.6x
+            # the sub-stream box's in five runs, which failed this test three times), the width 1.67-2.08x.
+            assert on_main[read.plate][2] >= 1.5 * on_sub[read.plate][2], (read.plate, on_main[read.plate], on_sub[read.plate])
             compared += 1
     assert compared, "no sub-stream crop of a sharpened read could be read to compare"
 
