@@ -16,7 +16,7 @@ from support import sign_in
 CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,
           checks.response_schema_conformance]
 # Examples per operation, caller and generation mode: 2-4 minutes for the whole API on 2 busy cores.
-EXAMPLES = int(os.environ.get("RTCC_FUZZ_EXAMPLES", "30"))
+EXAMPLES = int(os.environ.get("RTCC_TEST_FUZZ_EXAMPLES", "50"))
 # ONVIF discovery connects to the host it is given: no network here (tests/integration/test_onvif_discovery.py).
 SKIPPED = {"POST /api/v1/cameras/discover"}
 

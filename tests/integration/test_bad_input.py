@@ -170,3 +170,11 @@ def test_a_body_id_past_its_column_gets_a_4xx_naming_why_on_either_database(sign
     assert (response.status_code, response.json()["code"]) in ((404, "camera_not_found"), (422, "value_out_of_range")), \
         response.text
     assert supervisor.get("/api/v1/shares").json() == []
+
+
+def test_a_console_alert_form_posted_to_an_id_past_64_bits_gets_a_4xx(signed_in_as):
+    analyst, person = signed_in_as("analyst")
+    for action, form in (("verify", {"crop_matches_plate": "yes"}), ("disposition", {"disposition": "confirmed"})):
+        response = analyst.post(f"/console/alerts/{HUGE_ID}/{action}", data={**form, "csrf_token": person.csrf_token},
+                                follow_redirects=False)
+        assert response.status_code == 422, (action, response.status_code, response.text[:200])  # was 500

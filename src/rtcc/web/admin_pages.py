@@ -15,6 +15,7 @@ from rtcc.auth import service as accounts
 from rtcc.auth.guard import get_runtime
 from rtcc.auth.permissions import ROLES
 from rtcc.core.errors import RTCCError
+from rtcc.core.http import RecordId
 from rtcc.web.pages import check_form_csrf, render, signed_in
 
 router = APIRouter(include_in_schema=False)
@@ -119,7 +120,7 @@ def alerts_page(request: Request, notice: str | None = None, error: str | None =
 
 
 @router.post("/console/alerts/{alert_id}/verify")
-def verify_alert_submit(request: Request, alert_id: int, crop_matches_plate: str | None = Form(None),
+def verify_alert_submit(request: Request, alert_id: RecordId, crop_matches_plate: str | None = Form(None),
                         vehicle_matches: str | None = Form(None), entry_still_active: str | None = Form(None),
                         csrf_token: str = Form("")):
     runtime = get_runtime(request)
@@ -137,7 +138,7 @@ def verify_alert_submit(request: Request, alert_id: int, crop_matches_plate: str
 
 
 @router.post("/console/alerts/{alert_id}/disposition")
-def dispose_alert_submit(request: Request, alert_id: int, disposition: str = Form(""), note: str = Form(""),
+def dispose_alert_submit(request: Request, alert_id: RecordId, disposition: str = Form(""), note: str = Form(""),
                          csrf_token: str = Form("")):
     runtime = get_runtime(request)
     actor, user_session = signed_in(request, "alerts.verify")
