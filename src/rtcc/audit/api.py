@@ -18,7 +18,6 @@ from rtcc.auth.guard import authorize, get_runtime, needs
 from rtcc.auth.permissions import PUBLIC
 from rtcc.core import clock
 from rtcc.core.actor import Actor
-from rtcc.core.http import MAX_RECORD_ID
 from rtcc.core.errors import AuditUnavailable, NotFound
 from rtcc.core.http import MAX_RECORD_ID
 from rtcc.core.keys import public_key_pem
