@@ -36,8 +36,9 @@ SOURCE_POLICY = {"allow_file_streams": "true", "camera_network_allowlist": '["12
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("clips") / "street.mp4"
+    # A keyframe every 0.2 s: the segment being written holds whole fragments on disk most of the time.
     result = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=10",
-                             "-t", "10", "-c:v", "libx264", "-g", "10", "-pix_fmt", "yuv420p", str(path)], capture_output=True)
+                             "-t", "10", "-c:v", "libx264", "-g", "2", "-pix_fmt", "yuv420p", str(path)], capture_output=True)
     assert result.returncode == 0, result.stderr[-300:]
     return path
 
@@ -194,6 +195,17 @@ def segment_files_on_disk(data_dir: Path) -> dict[str, Path]:
             for path in (data_dir / "media").glob("cam*/*/*.mp4")}
 
 
+def open_segment_holds_video(data_dir: Path) -> bool:
+    """Whether a segment ffmpeg is still writing already holds a fragment of video."""
+    for path in (data_dir / "media").glob("cam*/incoming/*.mp4"):
+        try:
+            if b"moof" in path.read_bytes():
+                return True
+        except FileNotFoundError:  # closed and moved to its day folder meanwhile
+            continue
+    return False
+
+
 def holds_video(path: Path) -> bool:
     """Whether ffprobe finds video in a file (one ffmpeg had only opened when it was stopped holds none)."""
     probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
@@ -215,6 +227,8 @@ def test_a_server_killed_mid_recording_under_write_load_loses_nothing_it_accepte
                    timeout=60, what="segments indexed and writes accepted before the kill")
         recorders = first.ffmpeg_children()
         assert len(recorders) == CAMERAS
+        # Kill mid-segment: once a segment being written already holds video (a fragment), so the kill leaves one.
+        wait_until(lambda: open_segment_holds_video(data_dir), timeout=10, what="a segment being written to hold a fragment")
         killed_at = clock.utcnow()
         first.stop(signal.SIGKILL)
         # The recorders must not outlive the server: an orphan would keep writing into incoming/ for ever.
@@ -231,6 +245,10 @@ def test_a_server_killed_mid_recording_under_write_load_loses_nothing_it_accepte
         wait_until(lambda: len(load.accepted_reads) > accepted_before, timeout=30, what="writes accepted after restart")
         load.stop()
 
+        # What the start-up salvage did shows in health once it has finished.
+        salvage = wait_until(lambda: httpx.get(f"{second.url}/healthz").json()["writes"].get("recording_salvage"),
+                             timeout=60, what="the salvage report in /healthz")
+        assert salvage["salvaged"] >= len(left_unindexed) and salvage["unreadable"] == 0
         wait_until(lambda: with_video <= indexed_names(database_url), timeout=60,
                    what=lambda: f"segments on disk at the kill to be indexed: {sorted(with_video - indexed_names(database_url))}")
         # And none of the files the kill left is still on disk unindexed (one with no video in it is removed).
@@ -241,10 +259,6 @@ def test_a_server_killed_mid_recording_under_write_load_loses_nothing_it_accepte
         assert set(load.refused) <= {503}, f"writes refused other than 'busy, resend': {set(load.refused)}"
         assert not list((data_dir / "media").glob("cam*/unreadable/*"))
 
-        # What the start-up salvage did shows in health once it has finished.
-        salvage = wait_until(lambda: httpx.get(f"{second.url}/healthz").json()["writes"].get("recording_salvage"),
-                             timeout=30, what="the salvage report in /healthz")
-        assert salvage["salvaged"] >= len(left_unindexed) and salvage["unreadable"] == 0
         # Playback: the recording up to the kill is one span per camera, no gap where video exists.
         with httpx.Client(base_url=second.url, headers=load.headers, timeout=10) as client:
             camera_ids = sorted({int(path.split("/")[0][3:]) for path in stored_ids(database_url, "SELECT path FROM recording_segments")})

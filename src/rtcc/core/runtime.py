@@ -39,14 +39,16 @@ def protect_data_dir(settings: Settings) -> None:
     gid = _data_group_id(settings.data_group)
     root = settings.data_dir
     root.mkdir(parents=True, exist_ok=True)
+    not_ours = []
     for folder, folders, files in os.walk(root):
         here = Path(folder)
         owner_only = gid is None or any(part in OWNER_ONLY for part in here.relative_to(root).parts)
-        _tighten(here, directory=True, gid=None if owner_only else gid)
-        for name in files:
-            path = here / name
-            if not path.is_symlink():
-                _tighten(path, directory=False, gid=None if owner_only else gid)
+        for path, directory in ((here, True), *((here / name, False) for name in files)):
+            if not path.is_symlink() and not _tighten(path, directory=directory, gid=None if owner_only else gid):
+                not_ours.append(path)
+    if not_ours:  # once, not once a file: a tree of another account's files would flood the log
+        log.warning("cannot restrict %d files in the data dir (not owned by this account), e.g. %s",
+                    len(not_ours), not_ours[0])
 
 
 def _data_group_id(name: str | None) -> int | None:
@@ -58,7 +60,8 @@ def _data_group_id(name: str | None) -> int | None:
         raise ValueError(f"RTCC_DATA_GROUP names a group that does not exist: {name!r}") from None
 
 
-def _tighten(path: Path, *, directory: bool, gid: int | None) -> None:
+def _tighten(path: Path, *, directory: bool, gid: int | None) -> bool:
+    """Take from one file or folder what it grants beyond its owner (and the data group); False if not ours."""
     try:
         info = os.lstat(path)
         if gid is None:
@@ -72,8 +75,9 @@ def _tighten(path: Path, *, directory: bool, gid: int | None) -> None:
             os.chmod(path, mode)
     except FileNotFoundError:  # removed while we walked (a segment purged, a temp file renamed)
         pass
-    except PermissionError:  # not ours: say so rather than stop the server
-        log.warning("cannot restrict %s (not owned by this account)", path)
+    except PermissionError:  # not ours: said once by the caller rather than stopping the server
+        return False
+    return True
 
 
 @dataclass

@@ -9,12 +9,14 @@ import signal
 from collections import deque
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
-_libc = ctypes.CDLL(None, use_errno=True)  # looked up here: a preexec_fn should do as little as it can
+# Looked up here, not in the child: a preexec_fn should do as little as it can. Linux only (elsewhere: None).
+_prctl = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
 
 
 def end_with_parent() -> None:
     """preexec_fn: the child gets SIGTERM when the server dies, even by SIGKILL, so no orphan keeps writing."""
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if _prctl is not None:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 async def collect_stderr(process: asyncio.subprocess.Process | None, sink: deque[str]) -> None:
