@@ -90,3 +90,29 @@ def test_no_input_makes_the_api_fail_or_answer_undocumented(signed_in_as):
     finally:
         shutdown_lifespans()
     assert not failures, "\n\n".join(failures)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_every_operation_documents_the_errors_a_client_can_get_with_the_real_error_body(client):
+    document = client.get("/api/openapi.json").json()
+    error_body = {"$ref": "#/components/schemas/Error"}
+    assert set(document["components"]["schemas"]["Error"]["required"]) == {"code", "message"}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            statuses = set(operation["responses"])
+            expected = {"503"}  # audit and database fail closed on every route
+            if operation.get("x-permission") not in (None, "public"):  # /healthz names no rule: it is public
+                expected |= {"401", "403"}
+            if "{" in path:
+                expected |= {"404", "422"}
+            if method in ("post", "put", "patch", "delete"):
+                expected |= {"413", "422"}
+            assert expected <= statuses, f"{method.upper()} {path} leaves out {sorted(expected - statuses)}"
+            for status, response in operation["responses"].items():
+                if status >= "400" and path != "/healthz":  # its 503 is the health report itself
+                    assert response["content"]["application/json"]["schema"] == error_body, (method, path, status)
+    declared = {("post", "/api/v1/auth/sign-in"): {"401", "423"}, ("post", "/api/v1/cameras"): {"409"},
+                ("post", "/api/v1/alpr/hotlists/{hotlist_id}/import"): {"415"},
+                ("post", "/api/v1/alpr/alerts/{alert_id}/verify"): {"409"}}
+    for (method, path), statuses in declared.items():
+        assert statuses <= set(document["paths"][path][method]["responses"]), (method, path)

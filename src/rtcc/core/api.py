@@ -14,7 +14,11 @@ health_router = APIRouter()
 router = APIRouter(tags=["system"])
 
 
-@health_router.get("/healthz", tags=["system"])
+HEALTH_DEGRADED = {503: {"description": "The database or the bus is down: the same body, status 'degraded'.",
+                         "content": {"application/json": {"schema": {"type": "object"}}}}}
+
+
+@health_router.get("/healthz", tags=["system"], responses=HEALTH_DEGRADED)
 async def healthz(request: Request):
     """No sign-in needed: version and the state of the database and bus (503 when either is down)."""
     runtime = get_runtime(request)
