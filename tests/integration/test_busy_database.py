@@ -240,3 +240,38 @@ def test_a_read_or_call_the_locked_database_cannot_store_is_refused_503_retry_af
     assert device.post("/api/v1/cad/calls", json=call).status_code in (200, 201, 202)
     with runtime.database.read_session() as db:
         assert len(db.execute(select(StoredRead.id).where(StoredRead.plate == "7BUSY01")).all()) == 1
+
+
+def test_a_read_published_over_mqtt_while_the_database_is_locked_is_stored_once_it_frees(runtime):
+    """An MQTT message has no one to resend it: the subscriber waits the lock out instead of dropping it."""
+    import json
+    import os
+    import uuid
+
+    import paho.mqtt.publish as publish
+    from fastapi.testclient import TestClient
+    from support import wait_until as wait_until_sync
+
+    from rtcc.app import create_app
+
+    mqtt_url = os.environ.get("RTCC_TEST_MQTT_URL", "mqtt://127.0.0.1:1883")
+    runtime.settings.mqtt_url = mqtt_url
+    runtime.settings.mqtt_frigate_topic = f"frigate/test-{uuid.uuid4().hex[:8]}/events"
+    runtime.settings.database_write_attempts = 50  # more tries than the lock below lasts
+    plate = f"7MQ{uuid.uuid4().hex[:4].upper()}"
+    message = json.dumps({"reads": [{"plate": plate, "read_at": clock.iso(clock.utcnow()), "device_id": "gate-9",
+                                     "read_id": plate, "confidence": 0.9}]})
+    host, port = mqtt_url.split("//")[1].split(":")
+
+    def stored() -> bool:
+        with runtime.database.read_session() as db:
+            return db.execute(select(StoredRead.id).where(StoredRead.plate == plate)).first() is not None
+
+    with TestClient(create_app(runtime=runtime)) as client:
+        subscriber = client.app.state.mqtt_reads
+        wait_until_sync(lambda: subscriber.stats.connected, timeout=15, what="the MQTT subscriber to connect")
+        with database_locked(runtime, "plate_reads", "seen_plates", "plate_alerts"):
+            publish.single(f"rtcc/alpr/rtcc/gate-{plate}", message, qos=1, hostname=host, port=int(port))
+            wait_until_sync(lambda: runtime.database.write_health.counts()["retries"] >= 1, timeout=15,
+                            what="the subscriber to meet the locked database")
+        wait_until_sync(stored, timeout=30, what="the read to be stored once the database freed")

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from rtcc.alpr.adapters.formats import PARSERS, MalformedRead, parse_batch
 from rtcc.alpr.hotlists import HotlistCache
 from rtcc.alpr.reads import ingest
+from rtcc.core.database import run_write
 from rtcc.core.errors import InvalidInput
 from rtcc.core.http import load_json
 from rtcc.core.runtime import Runtime
@@ -88,8 +89,10 @@ class PlateReadSubscriber:
         self.stats.rejected += len(rejected)
 
         def store():
-            with self.runtime.database.session() as db:
-                return ingest(db, runtime=self.runtime, hotlists=self.hotlists, source=f"mqtt-{format}", reads=reads)
+            # A busy database is waited out (run_write's retries): the message has no one to resend it.
+            return run_write(self.runtime.database, lambda db: ingest(
+                db, runtime=self.runtime, hotlists=self.hotlists, source=f"mqtt-{format}", reads=reads),
+                what=f"MQTT reads on {topic}")
 
         try:
             report = await run_in_threadpool(store)
