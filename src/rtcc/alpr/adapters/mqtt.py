@@ -96,7 +96,7 @@ class PlateReadSubscriber:
 
         try:
             report = await run_in_threadpool(store)
-        except Exception:  # a database hiccup loses this message, never the subscriber
+        except Exception:  # past the retries: this message is lost (and counted), never the subscriber
             self.stats.rejected += len(reads)
             log.exception("MQTT reads on %s could not be stored", topic)
             return
