@@ -23,6 +23,7 @@ from rtcc.cameras.geometry import offset_point
 from rtcc.cameras.locator import CameraLocator
 from rtcc.core import clock
 from rtcc.core.actor import Actor
+from rtcc.core.database import run_write
 from rtcc.core.runtime import Runtime
 from rtcc.incidents import calls
 from rtcc.sim.city import CORRIDORS, CROSS_STREETS, EAST_END, WEST_END, CameraSite, camera_sites
@@ -248,12 +249,13 @@ class SimulatedCalls:
         if self.generator is None:
             self.generator = self._build_generator()
         simulated = self.generator.next_call()
-        with self.runtime.database.session() as db:
-            outcome = calls.receive_call(db, runtime=self.runtime, locator=self.locator, actor=self.actor,
-                                         values=dict(simulated.values))
-            log.info("simulated call %s (%s): %s P%s at %s%s", simulated.values["call_id"], simulated.kind,
-                     simulated.values["type"], simulated.values["priority"], simulated.values["address"],
-                     ", opened an incident" if outcome.opened else "")
+        # A busy database is waited out: the city does not call twice (run_write's retries).
+        outcome = run_write(self.runtime.database, lambda db: calls.receive_call(
+            db, runtime=self.runtime, locator=self.locator, actor=self.actor, values=dict(simulated.values)),
+            what=f"simulated call {simulated.values['call_id']}")
+        log.info("simulated call %s (%s): %s P%s at %s%s", simulated.values["call_id"], simulated.kind,
+                 simulated.values["type"], simulated.values["priority"], simulated.values["address"],
+                 ", opened an incident" if outcome.opened else "")
         return simulated, outcome
 
     async def run(self) -> None:
