@@ -5,8 +5,15 @@ import asyncio
 import csv
 import io
 import json
+import os
+import socket
+import subprocess
+import sys
 
+import httpx
 import pytest
+from sqlalchemy import select
+from support import create_person, wait_until
 
 from rtcc.core import clock
 
@@ -178,3 +185,51 @@ def test_a_console_alert_form_posted_to_an_id_past_64_bits_gets_a_4xx(signed_in_
         response = analyst.post(f"/console/alerts/{HUGE_ID}/{action}", data={**form, "csrf_token": person.csrf_token},
                                 follow_redirects=False)
         assert response.status_code == 422, (action, response.status_code, response.text[:200])  # was 500
+
+
+def _ingest_token(runtime) -> str:
+    from rtcc.auth import tokens
+    from rtcc.auth.models import User
+    from rtcc.auth.permissions import permissions_of
+    from rtcc.auth.sessions import user_actor
+
+    person = create_person(runtime, "gateway", "operator")
+    with runtime.database.session() as db:
+        user = db.execute(select(User).where(User.username == person.username)).scalar_one()
+        actor = user_actor(user, via="session", permissions=permissions_of(user.role), source_address=None)
+        return tokens.create_token(db, runtime=runtime, actor=actor, username=user.username, name="gateway",
+                                   permissions=["alpr.ingest"], expires_in_days=1).raw_token
+
+
+def test_rtcc_serve_answers_deep_json_with_422_and_the_same_connection_serves_the_next_read(runtime, tmp_path):
+    token = _ingest_token(runtime)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "RTCC_DATABASE_URL": runtime.settings.database_url.get_secret_value(), "RTCC_RECORDING_ENABLED": "false"}
+    server_log = tmp_path / "server.log"
+    with server_log.open("w") as log:  # a file, not a pipe nobody reads
+        process = subprocess.Popen([sys.executable, "-m", "rtcc.cli", "serve", "--data-dir", str(runtime.settings.data_dir),
+                                    "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"authorization": f"Bearer {token}"},
+                          limits=httpx.Limits(max_connections=1), timeout=30) as http:
+            def up() -> bool:
+                if process.poll() is not None:
+                    pytest.fail("server did not start: " + server_log.read_text()[-3000:])
+                try:
+                    return http.get("/healthz").status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            wait_until(up, timeout=60, poll=0.2, what="rtcc serve to answer /healthz")
+            deep = http.post("/api/v1/alpr/reads", content=DEEP_JSON, headers={"content-type": "application/json"})
+            assert deep.status_code == 422 and deep.json()["code"] == "json_too_deep", deep.text[:300]
+            connection = deep.extensions["network_stream"].get_extra_info("client_addr")
+            after = http.post("/api/v1/alpr/reads", json=a_read("7BAD006", "served-after"))
+            assert after.status_code == 200 and after.json()["stored"] == 1, after.text
+            assert after.extensions["network_stream"].get_extra_info("client_addr") == connection  # not reset
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert stored_plates(runtime) == ["7BAD006"]
