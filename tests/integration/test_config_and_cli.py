@@ -146,10 +146,10 @@ def test_rtcc_demo_serves_health_and_prints_how_to_sign_in(tmp_path):
     assert f"http://127.0.0.1:{port}" in output and "as 'analyst' for the watch floor" in output
     credentials = (tmp_path / "demo" / "demo-credentials.txt")
     assert credentials.stat().st_mode & 0o077 == 0  # readable by its owner only
-    assert "analyst" not in saved  # it enrolled above: its first-start credentials are gone
     saved = credentials.read_text()
     for username in ("officer", "admin"):
         assert _demo_account(saved, username).password == _demo_account(output, username).password
+    assert "analyst" not in saved  # it enrolled above: its first-start credentials are gone
 
     again = subprocess.run(
         [sys.executable, "-m", "rtcc.cli", "audit", "verify", "--data-dir", str(tmp_path / "demo")],

@@ -388,6 +388,16 @@ class Settings(BaseSettings):
             raise ValueError(f"must be at least 8 x RTCC_PASSWORD_HASH_PARALLELISM ({8 * lanes} KiB)")
         return value
 
+    @field_validator("camera_network_allowlist")
+    @classmethod
+    def _networks_in_cidr(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        try:
+            return [str(ipaddress.ip_network(entry.strip(), strict=False)) for entry in value]
+        except ValueError as error:
+            raise ValueError(f"not a network in CIDR notation: {error}") from None
+
     @field_validator("audit_checkpoint_peer_url")
     @classmethod
     def _peer_over_https(cls, value: str) -> str:
@@ -399,16 +409,6 @@ class Settings(BaseSettings):
         if value and not ((parts.scheme == "https" and parts.hostname) or loopback):
             raise ValueError("must be an https:// URL (http:// only to the loopback address)")
         return value
-
-    @field_validator("camera_network_allowlist")
-    @classmethod
-    def _networks_in_cidr(cls, value: list[str]) -> list[str]:
-        import ipaddress
-
-        try:
-            return [str(ipaddress.ip_network(entry.strip(), strict=False)) for entry in value]
-        except ValueError as error:
-            raise ValueError(f"not a network in CIDR notation: {error}") from None
 
     @field_validator("cad_watch_dir", mode="before")
     @classmethod
