@@ -233,3 +233,17 @@ def test_rtcc_serve_answers_deep_json_with_422_and_the_same_connection_serves_th
         process.terminate()
         process.wait(timeout=30)
     assert stored_plates(runtime) == ["7BAD006"]
+
+
+def test_a_deep_json_extract_in_the_hotlist_folder_is_refused_and_the_other_extracts_still_import(runtime, tmp_path, caplog):
+    from rtcc.alpr.models import HotlistEntry
+    from rtcc.alpr.scheduled_imports import ScheduledHotlistImports
+
+    (tmp_path / "hostile.json").write_text('{"entries": ' + "[" * DEPTH + "]" * DEPTH + "}")
+    (tmp_path / "ncic.csv").write_text("LIC,LIS,OFF\n7GOOD01,CA,STOLEN VEHICLE\n")
+    runtime.settings.hotlist_import_paths = [f"Hostile={tmp_path / 'hostile.json'}", f"NCIC={tmp_path / 'ncic.csv'}"]
+    imported = ScheduledHotlistImports(runtime).sweep()
+    assert [name for name, _ in imported] == ["NCIC"]
+    assert "hostile.json not imported" in caplog.text and "levels deep" in caplog.text
+    with runtime.database.session() as db:
+        assert [entry.plate for entry in db.query(HotlistEntry)] == ["7GOOD01"]

@@ -275,3 +275,19 @@ def test_a_live_link_streams_through_the_token_until_it_is_revoked(runtime, scen
             assert time.monotonic() - revoked_at < 6
         assert officer_phone.get(link_path(share)).status_code == 410
     assert [r.username for r in records(runtime, "share.live")] == [scene["officer"].username]
+
+
+def test_a_live_link_to_a_camera_whose_source_the_server_may_not_open_is_refused_cleanly(runtime, scene):
+    """The source became one the server may not open (file sources switched off since the link was sent):
+    the officer's live view closes with a reason, and nothing is opened or recorded as watched."""
+    share = send(scene, kind="live", minutes=30)
+    with phone(scene) as officer_phone:
+        page = verify(officer_phone, share, scene["officer"].username, current_code(scene["officer"]))
+        assert page.status_code == 200
+        runtime.settings.allow_file_streams = False
+        with pytest.raises(WebSocketDisconnect) as closed:
+            with officer_phone.websocket_connect(f"{link_path(share)}/live") as feed:
+                feed.receive_json()
+        assert closed.value.reason == "media_gone"
+    assert records(runtime, "share.live") == []
+    assert "media_gone" in refusal_reasons(runtime)

@@ -21,6 +21,7 @@ from rtcc.auth.service import get_agency
 from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import Conflict, InvalidInput, NotFound
+from rtcc.core.http import load_json
 from rtcc.core.runtime import Runtime
 
 # Column names accepted in imports, with the NCIC field codes (LIC, LIS, VMA, VMO, VCO, NIC, DOE, EXP).
@@ -102,7 +103,7 @@ def check_entry(row: dict[str, Any], *, now: datetime) -> dict[str, Any]:
     }
 
 
-def _rows(text: str, format: str):
+def _rows(text: str, format: str, *, max_depth: int):
     if format == "csv":
         reader = csv.DictReader(io.StringIO(text))
         if not reader.fieldnames:
@@ -111,7 +112,8 @@ def _rows(text: str, format: str):
             yield reader.line_num, row
         return
     try:
-        document = json.loads(text)
+        # Bounded like every JSON intake: a scheduled import's file is as untrusted as an upload.
+        document = load_json(text, max_depth=max_depth)
     except json.JSONDecodeError as error:
         raise InvalidInput(f"Not JSON: {error.msg} at line {error.lineno}.", code="invalid_import")
     entries = document.get("entries") if isinstance(document, dict) else document
@@ -138,7 +140,7 @@ def import_entries(session: Session, *, runtime: Runtime, actor: Actor, hotlist_
         select(HotlistEntry).where(HotlistEntry.hotlist_id == hotlist.id)).scalars()}
     seen: set[str] = set()
     label = "line" if format == "csv" else "entry"
-    for position, row in _rows(text, format):
+    for position, row in _rows(text, format, max_depth=runtime.settings.max_json_depth):
         try:
             values = check_entry(row, now=now)
         except ValueError as error:

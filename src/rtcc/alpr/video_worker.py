@@ -30,6 +30,7 @@ from rtcc.alpr.reads import ReadIn, ingest
 from rtcc.alpr.video_reads import MotionGate, PlateTracker, VehiclePass, write_crop
 from rtcc.cameras.models import Camera
 from rtcc.cameras.service import stream_url_for_ingest
+from rtcc.cameras.stream_urls import StreamSourceRefused
 from rtcc.cameras.streams import rtsp_transport_of
 from rtcc.core import clock
 from rtcc.core.database import run_write
@@ -323,7 +324,13 @@ class PlateReadingSupervisor:
                     continue
                 # A camera with no sub-stream is read from its main stream (at the main stream's size).
                 source = self.source if camera.sub_stream_url else "main"
-                url = stream_url_for_ingest(camera, runtime=self.runtime, sub_stream=source == "sub")
+                try:
+                    url = stream_url_for_ingest(camera, runtime=self.runtime, sub_stream=source == "sub")
+                except StreamSourceRefused as error:
+                    # One refused source (stored before the rule, or a name now resolving to loopback) skips
+                    # that camera only; its recorder status already says why.
+                    log.warning("plate reading skips camera %s: %s", camera.id, error)
+                    continue
                 if url:
                     recorded = self.runtime.settings.recording_enabled and camera.record_mode == "continuous"
                     wanted[camera.id] = (url, source, tuple(map(str, camera.privacy_masks or [])), camera.privacy_masks or [],

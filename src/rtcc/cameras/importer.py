@@ -66,9 +66,9 @@ def _csv_rows(text: str, max_json_depth: int):
         yield line, values, None
 
 
-def _geojson_rows(text: str):
+def _geojson_rows(text: str, max_depth: int):
     try:
-        document = json.loads(text)
+        document = load_json(text, max_depth=max_depth)
     except json.JSONDecodeError as error:
         raise InvalidInput(f"Not JSON: {error.msg} at line {error.lineno}.", code="invalid_import")
     features = document.get("features") if isinstance(document, dict) else None
@@ -92,7 +92,7 @@ def import_cameras(session: Session, *, runtime: Runtime, actor: Actor, agency_o
     service.require_manageable(actor, agency)
     label = "line" if format == "csv" else "feature"
     report = ImportReport()
-    accepted = _checked_rows(_csv_rows(text, runtime.settings.max_json_depth) if format == "csv" else _geojson_rows(text), label, max_rows, report)
+    accepted = _checked_rows(_csv_rows(text, runtime.settings.max_json_depth) if format == "csv" else _geojson_rows(text, runtime.settings.max_json_depth), label, max_rows, report)
     existing = service.cameras_by_external_id(
         session, agency_id=agency.id, external_ids=[values["external_id"] for _, values in accepted if values.get("external_id")])
     pending: list[tuple[int, Camera]] = []

@@ -216,6 +216,7 @@ def live_source_for(session: Session, *, runtime: Runtime, raw_token: str, devic
                     source_address: str | None) -> LiveSource | LinkOutcome:
     """The camera stream a live share's bound browser may watch now (audited), or the refusal (audited)."""
     from rtcc.cameras.service import stream_url_for_ingest
+    from rtcc.cameras.stream_urls import StreamSourceRefused
     from rtcc.video.privacy import mask_file_for
 
     share, actor, refused = _bound(session, runtime, raw_token, device_cookie, source_address, "live")
@@ -226,11 +227,14 @@ def live_source_for(session: Session, *, runtime: Runtime, raw_token: str, devic
         return _refuse(session, runtime=runtime, share=share, reason="wrong_kind", actor=actor, what="live")
     if camera is None or not camera.main_stream_url or camera.kind == "private_registered":
         return _refuse(session, runtime=runtime, share=share, reason="media_gone", actor=actor, what="live")
+    try:
+        url = stream_url_for_ingest(camera, runtime=runtime)
+    except StreamSourceRefused:  # a source the server may not open (its recorder status says why)
+        return _refuse(session, runtime=runtime, share=share, reason="media_gone", actor=actor, what="live")
     audit.record(session, keys=runtime.keys, actor=actor, action="share.live", object_type="share", object_id=share.id,
                  case_number=share.case_number, details={"camera_id": camera.id})
     mask = mask_file_for(camera.id, camera.privacy_masks, runtime.settings.data_dir / "masks")
-    return LiveSource(share_id=share.id, camera_id=camera.id, url=stream_url_for_ingest(camera, runtime=runtime),
-                      mask_png=mask)
+    return LiveSource(share_id=share.id, camera_id=camera.id, url=url, mask_png=mask)
 
 
 def needs_same_site_reload(session: Session, *, raw_token: str) -> bool:
