@@ -208,6 +208,29 @@ def test_a_plate_hit_on_a_docked_camera_goes_on_the_incidents_timeline(runtime, 
     assert "6ROB123" in hits[0]["summary"] and "ROBBERY SUSPECT" in hits[0]["summary"]
 
 
+def test_another_agencys_plate_hit_on_a_shared_docked_camera_stays_off_the_incidents_timeline(runtime, signed_in_as):
+    admin, _ = signed_in_as("admin")
+    cameras = _scene_cameras(admin)
+    their_admin, _ = signed_in_as("admin", agency=OTHER_AGENCY)
+    theirs = their_admin.post("/api/v1/alpr/hotlists", json={"name": "Their narcotics list", "source": "local",
+                                                             "priority": 1}).json()
+    ours = admin.post("/api/v1/alpr/hotlists", json={"name": "Our BOLO", "source": "local", "priority": 2}).json()
+    for owner, hotlist, plate in ((their_admin, theirs, "8NAR001"), (admin, ours, "8OUR001")):
+        imported = owner.post(f"/api/v1/alpr/hotlists/{hotlist['id']}/import", content=f'[{{"plate": "{plate}", "reason": "WANTED"}}]',
+                              headers={"content-type": "application/json"})
+        assert imported.status_code == 200 and imported.json()["added"] == 1, (hotlist, imported.text)
+    cad, _ = signed_in_as("operator")
+    incident = cad.post("/api/v1/cad/calls", json=_call("C-6007", type="Robbery")).json()["incident"]
+    for plate in ("8NAR001", "8OUR001"):
+        stored = cad.post("/api/v1/alpr/reads", json={"reads": [{
+            "plate": plate, "read_at": "2026-11-22T17:20:00Z", "confidence": 0.9, "camera_id": cameras["south, facing it"]}]})
+        assert stored.json()["alerts"] == 1, stored.text
+    analyst, _ = signed_in_as("analyst")
+    timeline = analyst.get(f"/api/v1/incidents/{incident['id']}").json()["timeline"]
+    hits = [entry["data"]["plate"] for entry in timeline if entry["kind"] == "plate_alert"]
+    assert hits == ["8OUR001"]
+
+
 def test_an_operator_opens_an_incident_by_hand_and_its_cameras_dock(runtime, signed_in_as):
     admin, _ = signed_in_as("admin")
     cameras = _scene_cameras(admin)

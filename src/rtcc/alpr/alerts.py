@@ -57,7 +57,7 @@ def raise_alerts(session: Session, *, runtime: Runtime, read_id: int, plate: str
             vehicle={"make": entry.make, "model": entry.model, "colour": entry.colour, "state": entry.state},
         ))
         incidents.record_plate_alert(session, camera_id=camera_id, alert_id=alert.id, plate=plate, hotlist=hotlist.name,
-                                     reason=entry.reason)
+                                     reason=entry.reason, agency_id=hotlist.agency_id)
         raised += 1
     return raised
 

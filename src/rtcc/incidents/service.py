@@ -187,13 +187,16 @@ def request_footage(session: Session, *, runtime: Runtime, actor: Actor, inciden
 
 
 def record_plate_alert(session: Session, *, camera_id: int | None, alert_id: int, plate: str, hotlist: str,
-                       reason: str | None) -> list[int]:
-    """A plate hit on a camera docked to open incidents goes on their timelines; returns their ids."""
+                       reason: str | None, agency_id: int) -> list[int]:
+    """A plate hit on a camera docked to open incidents of the hotlist's agency goes on their timelines; returns their ids.
+
+    Only that agency's incidents: another agency's timeline would show them a hit (plate, list, reason) of a
+    hotlist they may not read, on a camera they may share."""
     if camera_id is None:
         return []
     found = session.execute(
         select(Incident).join(IncidentCamera, IncidentCamera.incident_id == Incident.id)
-        .where(IncidentCamera.camera_id == camera_id, Incident.status == "open")
+        .where(IncidentCamera.camera_id == camera_id, Incident.status == "open", Incident.agency_id == agency_id)
     ).scalars().all()
     for incident in found:
         add_timeline_entry(session, incident=incident, actor=SYSTEM, kind="plate_alert",
