@@ -130,3 +130,17 @@ def signed_in_as(runtime):
     yield make
     for test_client in clients:
         test_client.close()
+
+
+@pytest.fixture
+def simulated(tmp_path):
+    """One live simulated street camera (GStreamer RTSP) whose vehicles carry plates."""
+    from rtcc.sim.cameras import MediaDependencyError, SimulatedCameras
+
+    cameras = SimulatedCameras(1, port=0, mode="live", cache_dir=tmp_path / "sim")
+    try:
+        cameras.start()
+    except MediaDependencyError as error:  # never a skip: the fix is in the message
+        pytest.fail(f"GStreamer for the simulated cameras is missing; run scripts/media-deps.sh as root.\n{error}")
+    yield cameras
+    cameras.stop()

@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import socket
 import subprocess
 import time
 import uuid
@@ -37,6 +38,22 @@ def alpr_dev_set() -> Path:
     if origin and Path(origin).is_dir():
         return Path(origin).resolve().parent / DEV_SET_IN_SHARED
     return beside  # missing: the tests that need it fail and name this path
+
+
+def free_port() -> int:
+    """A loopback port that was free a moment ago."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def make_test_clip(path: Path, *, seconds: int = 10, gop: int = 10, size: str = "320x180", rate: int = 10) -> Path:
+    """An H.264 test pattern made by Debian's ffmpeg, a keyframe every `gop` frames (a file camera's source)."""
+    result = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}",
+                             "-t", str(seconds), "-c:v", "libx264", "-g", str(gop), "-pix_fmt", "yuv420p", str(path)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, f"ffmpeg is missing or broken (run scripts/media-deps.sh): {result.stderr[-300:]}"
+    return path
 
 
 def wait_until(predicate, *, timeout: float, what, poll: float = 0.1):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Engine
-from support import TEST_AGENCY, create_person, wait_until
+from support import TEST_AGENCY, create_person, free_port, make_test_clip, wait_until
 
 from rtcc.auth import service as accounts
 from rtcc.auth import tokens
@@ -35,18 +34,8 @@ SOURCE_POLICY = {"allow_file_streams": "true", "camera_network_allowlist": '["12
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("clips") / "street.mp4"
     # A keyframe every 0.2 s: the segment being written holds whole fragments on disk most of the time.
-    result = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=10",
-                             "-t", "10", "-c:v", "libx264", "-g", "2", "-pix_fmt", "yuv420p", str(path)], capture_output=True)
-    assert result.returncode == 0, result.stderr[-300:]
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return make_test_clip(tmp_path_factory.mktemp("clips") / "street.mp4", gop=2)
 
 
 def server_environment(data_dir: Path, port: int, database_url: str) -> dict[str, str]:

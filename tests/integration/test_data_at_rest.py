@@ -5,7 +5,6 @@ from __future__ import annotations
 import grp
 import os
 import signal
-import socket
 import sqlite3
 import stat
 import subprocess
@@ -15,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import select
-from support import TEST_AGENCY, wait_until
+from support import TEST_AGENCY, free_port, make_test_clip, wait_until
 
 from rtcc.auth import service as accounts
 from rtcc.auth.models import Agency
@@ -28,17 +27,7 @@ POLICY = {"allow_file_streams": True, "camera_network_allowlist": ["127.0.0.0/8"
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("clips") / "lobby.mp4"
-    result = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=10",
-                             "-t", "10", "-c:v", "libx264", "-g", "10", "-pix_fmt", "yuv420p", str(path)], capture_output=True)
-    assert result.returncode == 0, result.stderr[-300:]
-    return path
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return make_test_clip(tmp_path_factory.mktemp("clips") / "lobby.mp4", gop=10)
 
 
 def a_group_to_share_with() -> grp.struct_group:

@@ -51,9 +51,12 @@ def record_masked(source: Path, polygons, workdir: Path, *, seconds: float = 4) 
     """Run the recorder's ffmpeg command with the mask spliced in; the closed segment files."""
     mask_png = render_mask_png(polygons, workdir / "mask.png")
     pattern, segment_list = workdir / "seg_%05d.mp4", workdir / "segments.csv"
-    # A bare path takes the recorder's generic-URL branch: read as fast as possible, no -re, so the test is quick.
-    command = ffmpeg_command(ffmpeg="ffmpeg", url=str(source), pattern=pattern, segment_list=segment_list,
+    command = ffmpeg_command(ffmpeg="ffmpeg", url=f"file://{source}", pattern=pattern, segment_list=segment_list,
                              segment_seconds=2, io_timeout_s=5, mask_png=mask_png)
+    # A file camera plays as if live and loops; here it is read once, as fast as possible, so the test is quick.
+    looping = command.index("-re")
+    assert command[looping:looping + 3] == ["-re", "-stream_loop", "-1"], command
+    del command[looping:looping + 3]
     segment_at = command.index("segment") - 1  # stop after `seconds`, like a recorder being stopped
     command = [*command[:segment_at], "-t", str(seconds), *command[segment_at:]]
     result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)

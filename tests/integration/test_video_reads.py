@@ -15,7 +15,6 @@ from rtcc.alpr.models import PlateRead
 from rtcc.alpr.video_worker import CameraPlateReader, PlateReadingSupervisor
 from rtcc.auth.models import Agency
 from rtcc.cameras.service import new_camera
-from rtcc.sim.cameras import MediaDependencyError, SimulatedCameras
 from rtcc.video.supervisor import RecordingSupervisor
 
 PASSES = 2  # vehicle passes stored before the reading stops: enough to tell one read per pass from one per frame
@@ -26,17 +25,6 @@ READ_DEADLINE_S = 60
 def database_url(tmp_path):
     """SQLite only: this test is about video, and ingest is tested on PostgreSQL elsewhere."""
     return f"sqlite:///{tmp_path / 'rtcc.sqlite3'}"
-
-
-@pytest.fixture
-def simulated(tmp_path):
-    cameras = SimulatedCameras(1, port=0, mode="live", cache_dir=tmp_path / "sim")
-    try:
-        cameras.start()
-    except MediaDependencyError as error:  # never a skip: the fix is in the message
-        pytest.fail(f"GStreamer for the simulated cameras is missing; run scripts/media-deps.sh as root.\n{error}")
-    yield cameras
-    cameras.stop()
 
 
 def add_camera(runtime, *, groups: list[str], main: str, sub: str | None) -> int:

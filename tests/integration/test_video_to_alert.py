@@ -16,7 +16,6 @@ from rtcc.alpr.models import Hotlist, HotlistEntry, PlateAlert, PlateRead
 from rtcc.app import create_app
 from rtcc.auth.models import Agency
 from rtcc.cameras.service import new_camera
-from rtcc.sim.cameras import MediaDependencyError, SimulatedCameras
 from rtcc.sim.demo import plant_demo_hotlist
 
 # The vehicle `rtcc demo` plants (cli.demo): camera 1's fifth, whose plate crosses the frame whole.
@@ -29,17 +28,6 @@ ALERT_DEADLINE_S = 90
 def database_url(tmp_path):
     """SQLite only: this test is about video, and a read raising an alert is tested on both engines in test_plates."""
     return f"sqlite:///{tmp_path / 'rtcc.sqlite3'}"
-
-
-@pytest.fixture
-def simulated(tmp_path):
-    cameras = SimulatedCameras(1, port=0, mode="live", cache_dir=tmp_path / "sim")
-    try:
-        cameras.start()
-    except MediaDependencyError as error:  # never a skip: the fix is in the message
-        pytest.fail(f"GStreamer for the simulated cameras is missing; run scripts/media-deps.sh as root.\n{error}")
-    yield cameras
-    cameras.stop()
 
 
 def add_reading_camera(runtime, simulated) -> int:
