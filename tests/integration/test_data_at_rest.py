@@ -20,7 +20,7 @@ from rtcc.auth import service as accounts
 from rtcc.auth.models import Agency
 from rtcc.cameras.service import new_camera
 from rtcc.core.config import Settings
-from rtcc.core.runtime import build_runtime
+from rtcc.core.runtime import PROTECTED_MARKER, build_runtime, protect_data_dir
 
 POLICY = {"allow_file_streams": True, "camera_network_allowlist": ["127.0.0.0/8"]}  # a file camera, where a policy asks
 
@@ -57,6 +57,7 @@ def an_old_install(data_dir: Path, clip: Path) -> None:
                               ("exports/case-1/manifest.txt", b"evidence")):
         (data_dir / relative).parent.mkdir(parents=True, exist_ok=True)
         (data_dir / relative).write_bytes(content)
+    (data_dir / PROTECTED_MARKER).unlink()  # earlier versions never walked the tree
     for folder, folders, files in os.walk(data_dir):
         os.chmod(folder, 0o755)
         for name in files:
@@ -119,3 +120,20 @@ def test_the_server_leaves_no_file_of_the_data_dir_readable_by_other_accounts(tm
                 wanted = 0o050 if is_folder else 0o040
                 assert gid == group.gr_gid and mode & wanted == wanted, \
                     f"{moment}, the data group cannot read {name}: {oct(mode)}, group {gid}"
+
+
+def test_the_tree_is_walked_once_and_again_when_someone_loosens_it(tmp_path):
+    """A start after the first touches only the top folder (a city's millions of segments are not walked by every
+    command), unless the data group changed or the modes were loosened by hand."""
+    data_dir = tmp_path / "data"
+    settings = Settings(data_dir=data_dir)
+    protect_data_dir(settings)
+    segment = data_dir / "media" / "cam1" / "segment.mp4"
+    segment.parent.mkdir(parents=True)
+    segment.write_bytes(b"\0")
+    os.chmod(segment, 0o644)  # not the server's doing: its umask would have made it 0600
+    protect_data_dir(settings)
+    assert stat.S_IMODE(segment.stat().st_mode) == 0o644  # not walked again
+    os.chmod(data_dir / PROTECTED_MARKER, 0o644)  # someone ran chmod -R a+r over the data dir
+    protect_data_dir(settings)
+    assert stat.S_IMODE(segment.stat().st_mode) == 0o600

@@ -39,6 +39,12 @@ def protect_data_dir(settings: Settings) -> None:
     gid = _data_group_id(settings.data_group)
     root = settings.data_dir
     root.mkdir(parents=True, exist_ok=True)
+    # The whole tree is walked once per data group: after that the server's umask keeps new files
+    # tight, and every command that builds a runtime need not stat millions of segments again.
+    marker, wanted = root / PROTECTED_MARKER, f"data_group={settings.data_group or ''}\n"
+    if _read_marker(marker) == wanted and not os.stat(marker).st_mode & 0o007:  # a loosened marker: walk again
+        _tighten(root, directory=True, gid=gid)
+        return
     not_ours = []
     for folder, folders, files in os.walk(root):
         here = Path(folder)
@@ -49,6 +55,22 @@ def protect_data_dir(settings: Settings) -> None:
     if not_ours:  # once, not once a file: a tree of another account's files would flood the log
         log.warning("cannot restrict %d files in the data dir (not owned by this account), e.g. %s",
                     len(not_ours), not_ours[0])
+        return  # walked again at the next start, when someone may have fixed the owners
+    try:
+        marker.write_text(wanted)
+        _tighten(marker, directory=False, gid=gid)
+    except OSError as error:  # a read-only data dir: walked again next time, no harm done
+        log.warning("cannot write %s: %s", marker, error)
+
+
+PROTECTED_MARKER = ".modes-protected"
+
+
+def _read_marker(marker: Path) -> str | None:
+    try:
+        return marker.read_text()
+    except OSError:
+        return None
 
 
 def _data_group_id(name: str | None) -> int | None:
