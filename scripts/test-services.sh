@@ -7,16 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/packages.sh
+source scripts/ports.sh
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_port() {
-  for _ in $(seq 1 60); do port_open "$1" && return 0; sleep 0.5; done
-  echo "nothing listening on 127.0.0.1:$1 after 30 s" >&2; return 1
-}
-wait_port_closed() {
-  for _ in $(seq 1 40); do port_open "$1" || return 0; sleep 0.25; done
-  return 1
-}
 # Run a command as the postgres account: runuser as root, sudo (without a password prompt) otherwise.
 as_postgres() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"
@@ -57,13 +49,8 @@ fi
 # --- NATS with JetStream ---
 # Debian's nats-server package starts a service on 4222 *without* JetStream; a server there
 # that does not announce JetStream is stopped and replaced by one that does.
-nats_has_jetstream() {
-  local info=""
-  info=$(timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/4222; IFS= read -r line <&3; echo "$line"' 2>/dev/null) || true
-  grep -q '"jetstream":true' <<<"$info"
-}
 if ! command -v nats-server >/dev/null; then echo "installing nats-server"; apt_install nats-server; fi
-if port_open 4222 && ! nats_has_jetstream; then
+if port_open 4222 && ! nats_has_jetstream 4222; then
   echo "the NATS server on 4222 has no JetStream: stopping it to start one that has"
   if command -v systemctl >/dev/null && systemctl is-active --quiet nats-server 2>/dev/null; then
     systemctl stop nats-server && systemctl disable --quiet nats-server 2>/dev/null || true
@@ -77,7 +64,7 @@ if ! port_open 4222; then
   setsid nohup "$(command -v nats-server)" -a 127.0.0.1 -p 4222 -js -sd "$nats_dir" -l "$nats_dir/nats-server.log" \
     >/dev/null 2>&1 &
   wait_port 4222
-  nats_has_jetstream || { echo "nats-server on 4222 started without JetStream" >&2; exit 1; }
+  nats_has_jetstream 4222 || { echo "nats-server on 4222 started without JetStream" >&2; exit 1; }
 fi
 
 # --- Mosquitto (MQTT) for device ingestion ---

@@ -3,10 +3,12 @@
 import fcntl
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
+from support import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 DPKG_FRONTEND_LOCK = Path("/var/lib/dpkg/lock-frontend")
@@ -39,3 +41,34 @@ def test_a_package_install_waits_for_a_busy_package_lock_instead_of_failing():
     # The lock is released: the install goes through.
     output, _ = install.communicate(timeout=120)
     assert install.returncode == 0, output
+
+
+@pytest.mark.parametrize("jetstream", [False, True], ids=["debian-service", "with-jetstream"])
+def test_a_nats_server_without_jetstream_is_not_taken_for_ready(tmp_path, jetstream):
+    # Debian's nats-server package starts a service like the first: listening, but with no JetStream.
+    port = free_port()
+    command = ["nats-server", "-a", "127.0.0.1", "-p", str(port)] + (["-js", "-sd", str(tmp_path)] if jetstream else [])
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        check = f"source scripts/ports.sh && wait_port {port} && nats_has_jetstream {port}"
+        result = subprocess.run(["bash", "-c", check], cwd=REPO, capture_output=True, text=True, timeout=60)
+        assert (result.returncode == 0) is jetstream, result.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_setup_rebuilds_a_half_made_venv_instead_of_trusting_it(tmp_path):
+    """Debian's python3 without python3-venv leaves a .venv with a python and no pip; the next run must not trust it."""
+    checkout = tmp_path / "checkout"
+    subprocess.run(["git", "clone", "-q", str(REPO), str(checkout)], check=True)
+    for changed in ("pyproject.toml", "constraints.txt", "scripts/setup.sh", "scripts/packages.sh"):  # uncommitted edits
+        (checkout / changed).write_bytes((REPO / changed).read_bytes())
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(checkout / ".venv")], check=True)
+    assert subprocess.run([checkout / ".venv/bin/python", "-m", "pip", "--version"], capture_output=True).returncode != 0
+    result = subprocess.run(["bash", "scripts/setup.sh"], cwd=checkout, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "rebuilding .venv" in result.stdout
+    installed = subprocess.run([checkout / ".venv/bin/python", "-c", "import rtcc, pytest; print(rtcc.__file__)"],
+                               capture_output=True, text=True)
+    assert installed.returncode == 0 and str(checkout / "src") in installed.stdout, installed.stderr
