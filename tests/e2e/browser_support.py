@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pyotp
 import pytest
 import support
@@ -38,6 +39,33 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(data_dir: Path, log_path: Path, *, env: dict[str, str] | None = None):
+    """`rtcc serve` on a prepared data dir, as an operator runs it; yields its base URL once /healthz answers."""
+    port = free_port()
+    with log_path.open("w") as log:  # a file, not a pipe nobody reads: a full pipe blocks the server mid-test
+        process = subprocess.Popen([sys.executable, "-m", "rtcc.cli", "serve", "--data-dir", str(data_dir),
+                                    "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
+                                   env={**os.environ, **(env or {})})
+    base = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        if process.poll() is not None:
+            pytest.fail(f"the server exited: {log_path.read_text()[-2000:]}")
+        try:
+            httpx.get(f"{base}/healthz", timeout=1)
+            return True
+        except httpx.HTTPError:
+            return False
+
+    try:
+        support.wait_until(answers, timeout=60, what=lambda: f"the server to start: {log_path.read_text()[-2000:]}")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
 
 
 @dataclass
@@ -68,26 +96,19 @@ def recording_city(tmp_path: Path, *, min_segments: int = 3, read_plates: bool =
             agency, _ = seed_city(db, runtime=runtime)
             camera = cameras.create_camera(db, runtime=runtime, actor=SYSTEM, agency_ori=agency.ori, values=values)
             camera_id, agency_ori = camera.id, agency.ori
-        port = free_port()
-        env = {**os.environ, "RTCC_SEGMENT_SECONDS": "2", "RTCC_RECORDER_RECONCILE_SECONDS": "1",
+        env = {"RTCC_SEGMENT_SECONDS": "2", "RTCC_RECORDER_RECONCILE_SECONDS": "1",
                "RTCC_CAMERA_NETWORK_ALLOWLIST": json.dumps([SIMULATED_CAMERA_NETWORK])}
-        # The server's log goes to a file: a pipe nobody reads fills up and blocks the server mid-test.
         server_log = tmp_path / "server.log"
-        with server_log.open("w") as log:
-            process = subprocess.Popen([sys.executable, "-m", "rtcc.cli", "serve", "--data-dir", str(data_dir),
-                                        "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
-            def recorded_enough() -> bool:  # up, and a few seconds recorded
-                if process.poll() is not None:
-                    pytest.fail("server did not record: " + server_log.read_text()[-3000:])
-                with runtime.database.session() as db:
-                    return db.query(RecordingSegment).filter_by(camera_id=camera_id).count() >= min_segments
+            with serving(data_dir, server_log, env=env) as base:
+                def recorded_enough() -> bool:  # a few seconds recorded
+                    with runtime.database.session() as db:
+                        return db.query(RecordingSegment).filter_by(camera_id=camera_id).count() >= min_segments
 
-            support.wait_until(recorded_enough, timeout=60, poll=0.5, what=f"{min_segments} segments recorded by the server")
-            yield City(f"http://127.0.0.1:{port}", runtime, camera_id, agency_ori, data_dir, simulated.plates(1))
+                support.wait_until(recorded_enough, timeout=60, poll=0.5, what=lambda: (
+                    f"{min_segments} segments recorded by the server: {server_log.read_text()[-3000:]}"))
+                yield City(base, runtime, camera_id, agency_ori, data_dir, simulated.plates(1))
         finally:
-            process.terminate()
-            process.wait(timeout=30)
             runtime.close()
 
 

@@ -1,16 +1,9 @@
 """A field officer's console shows a stolen-vehicle hit as the analyst's does: P1, red, sounding (real chromium)."""
 
-import os
-import socket
-import subprocess
-import sys
-import time
-
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from browser_support import chromium, sign_in_through_api, wait_until, watch_for_problems
+from browser_support import chromium, serving, sign_in_through_api, wait_until, watch_for_problems
 from rtcc.app import create_app
 from rtcc.core import clock
 from rtcc.core.config import Settings
@@ -44,27 +37,8 @@ def server_with_a_p1_alert(tmp_path):
         assert stored.json()["alerts"] == 1, stored.text
     officer = create_person(runtime, "ofc.reyes", "field_officer", agency=agency_ori)
     runtime.close()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "rtcc.cli", "serve", "--data-dir", str(settings.data_dir), "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "RTCC_RECORDING_ENABLED": "false"})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"{base}/healthz", timeout=1)
-            break
-        except httpx.HTTPError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("server did not start: " + process.stderr.read())
-            time.sleep(0.2)
-    try:
+    with serving(settings.data_dir, tmp_path / "server.log", env={"RTCC_RECORDING_ENABLED": "false"}) as base:
         yield base, officer
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 def test_a_field_officer_sees_and_hears_a_p1_hit_as_p1(server_with_a_p1_alert):

@@ -1,18 +1,12 @@
 """A person signs in to the console in a real browser (Debian's chromium, driven by Playwright)."""
 
-import socket
-import subprocess
-import sys
-import time
-
-import httpx
 import pyotp
 import pytest
 
 from rtcc.core.config import Settings
 from rtcc.core.runtime import build_runtime
 from rtcc.sim.city import seed_city
-from browser_support import chromium, wait_until, watch_for_problems
+from browser_support import chromium, serving, wait_until, watch_for_problems
 from support import create_person
 
 pytestmark = pytest.mark.browser
@@ -28,24 +22,8 @@ def server(tmp_path):
         seed_city(db, runtime=runtime)
     person = create_person(runtime, "casey", "analyst")
     runtime.close()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "rtcc.cli", "serve", "--data-dir", str(settings.data_dir), "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"{base}/healthz", timeout=1)
-            break
-        except httpx.HTTPError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("server did not start: " + process.stderr.read())
-            time.sleep(0.2)
-    yield base, person
-    process.terminate()
-    process.wait(timeout=20)
+    with serving(settings.data_dir, tmp_path / "server.log") as base:
+        yield base, person
 
 
 @pytest.fixture
