@@ -173,6 +173,10 @@ class Settings(BaseSettings):
     account_idle_days: int = Field(
         default=90, ge=1, le=365, description="Accounts not used for this many days are disabled."
     )
+    account_sweep_minutes: float = Field(
+        default=60, ge=0.1, le=1440,
+        description="How often expired temporary accounts and accounts idle past account_idle_days are disabled.",
+    )
     api_token_max_days: int = Field(
         default=365, ge=1, le=3650, description="Longest lifetime an API token may be issued with."
     )
