@@ -162,9 +162,10 @@ updates = st.lists(st.one_of(cameras_near, st.integers(0, 30)), max_size=15)  # 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cameras=st.lists(cameras_near, max_size=40), changes=updates, queries=query_points,
-       radius=st.floats(0, 1_000), cell_size=st.sampled_from([5.0, 40.0, 100.0, 1_000.0]))
-def test_the_index_answers_exactly_what_a_brute_force_scan_does(cameras, changes, queries, radius, cell_size):
-    index = CameraIndex(cameras, cell_size_m=cell_size, max_cells_per_camera=400)
+       radius=st.floats(0, 1_000), max_pending=st.sampled_from([1, 4, 256]))
+def test_the_index_answers_exactly_what_a_brute_force_scan_does(cameras, changes, queries, radius, max_pending):
+    # max_pending 1 and 4 rebuild the trees during the changes; 256 answers from the list of changed cameras.
+    index = CameraIndex(cameras, max_pending=max_pending)
     truth = {c[0]: as_camera_view(c) for c in cameras}
     for change in changes:
         if isinstance(change, int):
@@ -234,7 +235,7 @@ def test_long_range_and_antimeridian_cameras_are_found():
     east_of_dateline = (10.0, 179.9995)
     cams = [camera(90, 20, 200, camera_id="dateline", at=east_of_dateline),
             camera(0, 360, 20_000, camera_id="tower", at=point(180, 10_000))]
-    index = CameraIndex(cams, cell_size_m=50)
+    index = CameraIndex(cams)
     lat, lon = offset_point(*east_of_dateline, 90, 150)
     assert [h.camera_id for h in index.cameras_seeing(lat, lon)] == ["dateline"]
     assert [h.camera_id for h in index.cameras_within(lat, lon, 200)] == ["dateline"]
@@ -272,3 +273,17 @@ def test_queries_from_several_threads_during_updates_stay_correct():
         worker.join()
     assert errors == []
     assert {h.camera_id for h in index.cameras_seeing(*DC)} == {c.id for c in base if sees_point(c, *DC)}
+
+
+@pytest.mark.parametrize("origin", [(10.0, 179.9990), (-33.0, -179.9995), (89.4, 20.0), (0.0, 0.0)])
+def test_the_index_agrees_with_a_brute_force_scan_across_the_antimeridian_and_near_a_pole(origin):
+    spots = [(bearing, metres) for bearing in range(0, 360, 23) for metres in (0, 35, 140, 900)]
+    cams = [camera(n * 37 % 360, 30 + n * 11 % 330, (0, 60, 250, 2_000)[n % 4], camera_id=n,
+                   at=point(*spots[n * 7 % len(spots)], origin=origin)) for n in range(60)]
+    index = CameraIndex(cams)
+    for bearing, metres in spots:
+        lat, lon = point(bearing, metres, origin=origin)
+        assert {h.camera_id for h in index.cameras_seeing(lat, lon)} == {
+            c.id for c in cams if sees_point(c, lat, lon)}, (bearing, metres)
+        assert {h.camera_id for h in index.cameras_within(lat, lon, 300)} == {
+            c.id for c in cams if distance_m(c.latitude, c.longitude, lat, lon) <= 300}, (bearing, metres)
