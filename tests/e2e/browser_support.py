@@ -82,7 +82,7 @@ class City:
 def recording_city(tmp_path: Path, *, min_segments: int = 3, read_plates: bool = False):
     """`rtcc serve` recording one simulated RTSP camera placed in the simulated city (2 s segments).
 
-    read_plates: the camera also has its sub-stream and is in the "alpr" group, so the server reads its plates
+    read_plates: the camera also has its sub-stream and reads plates (in the "alpr" group too), so the server reads them
     (as `rtcc demo` sets up its first camera); it costs most of a core, so only the tests about plates ask."""
     data_dir = tmp_path / "data"
     with SimulatedCameras(1, 0, mode="live", cache_dir=tmp_path / "sim") as simulated:
@@ -91,7 +91,7 @@ def recording_city(tmp_path: Path, *, min_segments: int = 3, read_plates: bool =
         runtime.database.upgrade()
         values = {**LIVE_CAMERA, "main_stream_url": simulated.urls[0]}
         if read_plates:
-            values |= {"sub_stream_url": simulated.sub_urls[0], "groups": ["alpr"]}
+            values |= {"sub_stream_url": simulated.sub_urls[0], "groups": ["alpr"], "reads_plates": True}
         with runtime.database.session() as db:
             agency, _ = seed_city(db, runtime=runtime)
             camera = cameras.create_camera(db, runtime=runtime, actor=SYSTEM, agency_ori=agency.ori, values=values)

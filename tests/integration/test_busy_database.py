@@ -13,15 +13,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
-from support import TEST_AGENCY
+from factories import make_camera
 
 from rtcc.alpr.hotlists import HotlistCache
 from rtcc.alpr.models import PlateRead as StoredRead
 from rtcc.alpr.reader.reader import PlateRead
 from rtcc.alpr.video_reads import MotionGate, PlateTracker
 from rtcc.alpr.video_worker import CameraPlateReader
-from rtcc.auth.models import Agency
-from rtcc.cameras.service import new_camera
 from rtcc.core import clock
 from rtcc.core.database import run_write
 from rtcc.video.models import RecordingSegment
@@ -87,16 +85,6 @@ async def wait_until(condition, *, seconds: float, what: str) -> None:
         await asyncio.sleep(0.2)
 
 
-def add_camera(runtime, url: str) -> int:
-    with runtime.database.session() as db:
-        agency_id = db.execute(select(Agency.id).where(Agency.ori == TEST_AGENCY)).scalar_one()
-        camera = new_camera(runtime=runtime, agency_id=agency_id, values={
-            "name": "Main St", "kind": "city_fixed", "latitude": 34.0, "longitude": -118.0, "main_stream_url": url})
-        db.add(camera)
-        db.flush()
-        return camera.id
-
-
 def indexed_paths(runtime) -> set[str]:
     with runtime.database.read_session() as db:
         return set(db.execute(select(RecordingSegment.path)).scalars())
@@ -111,7 +99,7 @@ def segment_files(runtime, camera_id: int) -> set[str]:
 
 def test_segments_that_close_while_the_database_is_locked_are_indexed_once_it_frees(runtime, signed_in_as, clip):
     runtime.settings.recording_enabled = True
-    camera_id = add_camera(runtime, f"file://{clip}")
+    camera_id = make_camera(runtime, main_stream_url=f"file://{clip}")
     before = clock.utcnow()
     health_while_locked = {}
 
@@ -160,7 +148,7 @@ class NumberedPlates:
 
 
 def test_plate_reads_from_video_while_the_database_is_locked_are_all_stored_once_it_frees(runtime, clip):
-    camera_id = add_camera(runtime, f"file://{clip}")
+    camera_id = make_camera(runtime, main_stream_url=f"file://{clip}")
     model = NumberedPlates()
     # A pass ends when its plate is gone for 0.3 s: every 0.5 s frame ends the previous frame's pass and stores it.
     worker = CameraPlateReader(runtime=runtime, hotlists=HotlistCache(), camera_id=camera_id, url=f"file://{clip}",
@@ -186,7 +174,7 @@ def test_plate_reads_from_video_while_the_database_is_locked_are_all_stored_once
 
 def test_a_write_that_meets_a_lock_or_a_deadlock_is_tried_again_and_succeeds(runtime):
     """SQLite: a write lock held past the busy timeout. PostgreSQL: two writers deadlock and the server fails one."""
-    first, second = add_camera(runtime, "rtsp://127.0.0.1:9/one"), add_camera(runtime, "rtsp://127.0.0.1:9/two")
+    first, second = make_camera(runtime, main_stream_url="rtsp://127.0.0.1:9/one"), make_camera(runtime, main_stream_url="rtsp://127.0.0.1:9/two")
     runtime.settings.database_write_attempts = 10
     both_hold_their_first_row = threading.Barrier(2)
     tries = []

@@ -3,6 +3,7 @@
 import json
 
 from sqlalchemy import text
+from factories import make_camera
 from support import OTHER_AGENCY
 
 from rtcc.audit import service as audit
@@ -19,29 +20,26 @@ def _call(call_id="C-1001", **changes):
     return {**body, **changes}
 
 
-def _add_camera(admin, name, kind, *, bearing_from_scene, distance, heading, range_m=100, fov=60, groups=None):
+def _add_camera(runtime, name, kind, *, bearing_from_scene, distance, heading, range_m=100, fov=60, groups=None):
     latitude, longitude = offset_point(*SCENE, bearing_from_scene, distance)
-    body = {"name": name, "kind": kind, "latitude": latitude, "longitude": longitude, "heading_deg": heading,
-            "fov_deg": fov, "range_m": range_m, "groups": groups or []}
-    created = admin.post("/api/v1/cameras", json=body)
-    assert created.status_code == 201, created.text
-    return created.json()["id"]
+    return make_camera(runtime, name=name, kind=kind, latitude=latitude, longitude=longitude, heading_deg=heading,
+                       fov_deg=fov, range_m=range_m, groups=groups or [])
 
 
-def _scene_cameras(admin) -> dict[str, int]:
+def _scene_cameras(runtime) -> dict[str, int]:
     """Around the scene: cameras facing it, cameras facing away, and private ones."""
     return {
-        "south, facing it": _add_camera(admin, "Vine S", "city_fixed", bearing_from_scene=SOUTH, distance=40, heading=NORTH),
-        "west, facing it": _add_camera(admin, "Vine W", "city_fixed", bearing_from_scene=WEST, distance=80, heading=EAST,
+        "south, facing it": _add_camera(runtime, "Vine S", "city_fixed", bearing_from_scene=SOUTH, distance=40, heading=NORTH),
+        "west, facing it": _add_camera(runtime, "Vine W", "city_fixed", bearing_from_scene=WEST, distance=80, heading=EAST,
                                        range_m=150),
-        "north, facing away": _add_camera(admin, "Vine N", "city_ptz", bearing_from_scene=NORTH, distance=120, heading=NORTH),
-        "east, facing away": _add_camera(admin, "Vine E", "city_fixed", bearing_from_scene=EAST, distance=200, heading=EAST),
-        "far away": _add_camera(admin, "Downtown", "city_fixed", bearing_from_scene=EAST, distance=1500, heading=WEST),
-        "shared private": _add_camera(admin, "Deli porch", "private_integrated", bearing_from_scene=NORTH, distance=60,
+        "north, facing away": _add_camera(runtime, "Vine N", "city_ptz", bearing_from_scene=NORTH, distance=120, heading=NORTH),
+        "east, facing away": _add_camera(runtime, "Vine E", "city_fixed", bearing_from_scene=EAST, distance=200, heading=EAST),
+        "far away": _add_camera(runtime, "Downtown", "city_fixed", bearing_from_scene=EAST, distance=1500, heading=WEST),
+        "shared private": _add_camera(runtime, "Deli porch", "private_integrated", bearing_from_scene=NORTH, distance=60,
                                       heading=SOUTH, groups=["share-with-police"]),
-        "unshared private": _add_camera(admin, "Bar door", "private_integrated", bearing_from_scene=WEST, distance=50,
+        "unshared private": _add_camera(runtime, "Bar door", "private_integrated", bearing_from_scene=WEST, distance=50,
                                         heading=EAST),
-        "registered private": _add_camera(admin, "Home doorbell", "private_registered", bearing_from_scene=EAST,
+        "registered private": _add_camera(runtime, "Home doorbell", "private_registered", bearing_from_scene=EAST,
                                           distance=30, heading=NORTH),
     }
 
@@ -52,8 +50,7 @@ def _actions(runtime, action):
 
 
 def test_a_shots_fired_call_opens_an_incident_with_the_best_cameras_docked_and_explained(runtime, signed_in_as):
-    admin, _ = signed_in_as("admin")
-    cameras = _scene_cameras(admin)
+    cameras = _scene_cameras(runtime)
     cad, cad_person = signed_in_as("operator")
     opened = cad.post("/api/v1/cad/calls", json=_call())
     assert opened.status_code == 201, opened.text
@@ -168,8 +165,7 @@ def test_notes_land_on_the_timeline_with_their_author_and_are_audited(runtime, s
 
 
 def test_footage_is_requested_from_a_nearby_private_camera_on_the_timeline(runtime, signed_in_as):
-    admin, _ = signed_in_as("admin")
-    cameras = _scene_cameras(admin)
+    cameras = _scene_cameras(runtime)
     cad, _ = signed_in_as("operator")
     incident = cad.post("/api/v1/cad/calls", json=_call("C-5005", type="Robbery")).json()["incident"]
     analyst, analyst_person = signed_in_as("analyst")
@@ -188,7 +184,7 @@ def test_footage_is_requested_from_a_nearby_private_camera_on_the_timeline(runti
 
 def test_a_plate_hit_on_a_docked_camera_goes_on_the_incidents_timeline(runtime, signed_in_as):
     admin, _ = signed_in_as("admin")
-    cameras = _scene_cameras(admin)
+    cameras = _scene_cameras(runtime)
     hotlist = admin.post("/api/v1/alpr/hotlists", json={"name": "Robbery BOLO", "source": "local", "priority": 1}).json()
     admin.post(f"/api/v1/alpr/hotlists/{hotlist['id']}/import", content='[{"plate": "6ROB123", "reason": "ROBBERY SUSPECT"}]',
                headers={"content-type": "application/json"})
@@ -210,7 +206,7 @@ def test_a_plate_hit_on_a_docked_camera_goes_on_the_incidents_timeline(runtime, 
 
 def test_another_agencys_plate_hit_on_a_shared_docked_camera_stays_off_the_incidents_timeline(runtime, signed_in_as):
     admin, _ = signed_in_as("admin")
-    cameras = _scene_cameras(admin)
+    cameras = _scene_cameras(runtime)
     their_admin, _ = signed_in_as("admin", agency=OTHER_AGENCY)
     theirs = their_admin.post("/api/v1/alpr/hotlists", json={"name": "Their narcotics list", "source": "local",
                                                              "priority": 1}).json()
@@ -232,8 +228,7 @@ def test_another_agencys_plate_hit_on_a_shared_docked_camera_stays_off_the_incid
 
 
 def test_an_operator_opens_an_incident_by_hand_and_its_cameras_dock(runtime, signed_in_as):
-    admin, _ = signed_in_as("admin")
-    cameras = _scene_cameras(admin)
+    cameras = _scene_cameras(runtime)
     operator, operator_person = signed_in_as("operator")
     opened = operator.post("/api/v1/incidents", json={"title": "Man with a knife seen on camera", "type": "Assault",
                                                      "priority": 1, "latitude": SCENE[0], "longitude": SCENE[1]})

@@ -9,8 +9,9 @@ from rtcc.core.migrate import current_revision, upgrade_database
 from rtcc.core.models_registry import metadata
 
 
-# Made by migration 0007 on PostgreSQL only (an operator class SQLite has no use for), dropped again by 0010.
-ENGINE_SPECIFIC_INDEXES = {"ix_plate_reads_plate_pattern"}
+# Made by migration 0007 on PostgreSQL only (an operator class SQLite has no use for), dropped again by 0010;
+# 0014's pg_trgm index on seen_plates, PostgreSQL only (and only where the extension could be created).
+ENGINE_SPECIFIC_INDEXES = {"ix_plate_reads_plate_pattern", "ix_seen_plates_plate_trigram"}
 # Migration 0010, PostgreSQL only: plate_reads' partitions (monthly, default, detached for purging) with the
 # indexes they inherit, and no foreign key plate_alerts.read_id -> plate_reads.id (a partitioned table has
 # no unique key on id alone; the code keeps that link, see docs/plates.md).
@@ -55,3 +56,31 @@ def test_sqlite_runs_in_wal_mode(tmp_path):
         assert connection.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
     database.dispose()
+
+
+def test_cameras_in_the_alpr_group_keep_reading_plates_after_0015(runtime):
+    """Before 0015 the "alpr" group switched plate reading on; those cameras get reads_plates, the others do not."""
+    from alembic import command
+    from sqlalchemy import MetaData, Table, select
+
+    from rtcc.core import clock
+    from rtcc.core.migrate import alembic_config
+
+    engine = runtime.database.engine
+    command.downgrade(alembic_config(engine), "0014")
+    cameras = Table("cameras", MetaData(), autoload_with=engine)
+    agencies = Table("agencies", MetaData(), autoload_with=engine)
+    assert "reads_plates" not in cameras.c
+    with engine.begin() as connection:  # one connection: SQLite transactions here take the write lock up front
+        agency_id = connection.execute(select(agencies.c.id)).scalars().first()
+        for name, groups in (("reads", ["alpr", "downtown"]), ("looks like it", ["alpr-east"]), ("plain", [])):
+            connection.execute(cameras.insert().values(
+                name=name, kind="city_fixed", agency_id=agency_id, groups=groups, latitude=34.0, longitude=-118.0,
+                mounting_height_m=4.0, heading_deg=0.0, fov_deg=60.0, range_m=80.0, rtsp_transport="tcp",
+                record_mode="continuous", retention_class="standard", privacy_masks=[], status="unknown",
+                created_at=clock.utcnow()))
+    upgrade_database(engine)
+    cameras = Table("cameras", MetaData(), autoload_with=engine)
+    with engine.connect() as connection:
+        assert dict(connection.execute(select(cameras.c.name, cameras.c.reads_plates)).all()) == {
+            "reads": True, "looks like it": False, "plain": False}

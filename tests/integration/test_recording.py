@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from factories import make_camera
 from support import wait_until, wait_until_async
 from typer.testing import CliRunner
 
@@ -59,13 +60,6 @@ def record_segments(runtime, camera_id: int, count: int) -> None:
                  what=f"{count} segments of camera {camera_id} indexed")
 
 
-def add_camera(admin, name, url):
-    response = admin.post("/api/v1/cameras", json={"name": name, "kind": "city_fixed", "latitude": 34.09,
-                                                   "longitude": -118.36, "main_stream_url": url})
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
-
-
 @pytest.fixture
 def recording_runtime(runtime):
     runtime.settings.recording_enabled = True
@@ -77,12 +71,11 @@ def recording_runtime(runtime):
 
 def test_one_bad_camera_never_stops_the_others(recording_runtime, signed_in_as, clip, tmp_path):
     runtime = recording_runtime
-    admin, _ = signed_in_as("admin")
-    good = add_camera(admin, "good", f"file://{clip}")
-    refused = add_camera(admin, "nobody home", "rtsp://127.0.0.1:9/stream")
+    good = make_camera(runtime, name="good", main_stream_url=f"file://{clip}")
+    refused = make_camera(runtime, name="nobody home", main_stream_url="rtsp://127.0.0.1:9/stream")
     garbage_file = tmp_path / "garbage.mp4"
     garbage_file.write_bytes(bytes(range(256)) * 400)
-    garbage = add_camera(admin, "garbage", f"file://{garbage_file}")
+    garbage = make_camera(runtime, name="garbage", main_stream_url=f"file://{garbage_file}")
     started = clock.utcnow()
 
     def good_recorded_and_bad_ones_failed(supervisor) -> bool:
@@ -107,11 +100,10 @@ def test_one_bad_camera_never_stops_the_others(recording_runtime, signed_in_as, 
 
 def test_failures_are_reported_in_the_camera_status(recording_runtime, signed_in_as, tmp_path):
     runtime = recording_runtime
-    admin, _ = signed_in_as("admin")
-    refused = add_camera(admin, "nobody home", "rtsp://127.0.0.1:9/stream")
+    refused = make_camera(runtime, name="nobody home", main_stream_url="rtsp://127.0.0.1:9/stream")
     garbage_file = tmp_path / "garbage.mp4"
     garbage_file.write_bytes(bytes(range(256)) * 400)
-    garbage = add_camera(admin, "garbage", f"file://{garbage_file}")
+    garbage = make_camera(runtime, name="garbage", main_stream_url=f"file://{garbage_file}")
     seen = {}
 
     async def scenario():
@@ -142,8 +134,7 @@ def test_failures_are_reported_in_the_camera_status(recording_runtime, signed_in
 
 def test_recordings_play_back_as_spans_clips_and_stills(recording_runtime, signed_in_as, clip):
     runtime = recording_runtime
-    admin, _ = signed_in_as("admin")
-    camera_id = add_camera(admin, "street", f"file://{clip}")
+    camera_id = make_camera(runtime, name="street", main_stream_url=f"file://{clip}")
     before = clock.utcnow()
     record_segments(runtime, camera_id, 3)
     after = clock.utcnow()
@@ -174,8 +165,7 @@ def test_recordings_play_back_as_spans_clips_and_stills(recording_runtime, signe
 
 def test_an_exported_clip_is_an_evidence_bag_that_verifies(recording_runtime, signed_in_as, clip):
     runtime = recording_runtime
-    admin, _ = signed_in_as("admin")
-    camera_id = add_camera(admin, "street", f"file://{clip}")
+    camera_id = make_camera(runtime, name="street", main_stream_url=f"file://{clip}")
     before = clock.utcnow()
     record_segments(runtime, camera_id, 3)
     analyst, person = signed_in_as("analyst")
@@ -216,7 +206,7 @@ def test_a_masked_camera_never_writes_the_masked_pixels(recording_runtime, signe
 
     runtime = recording_runtime
     admin, _ = signed_in_as("admin")
-    camera_id = add_camera(admin, "overlooks a yard", f"file://{clip}")
+    camera_id = make_camera(runtime, name="overlooks a yard", main_stream_url=f"file://{clip}")
     top_left_quarter = [[[0, 0], [0.5, 0], [0.5, 0.5], [0, 0.5]]]
     assert admin.patch(f"/api/v1/cameras/{camera_id}", json={"privacy_masks": top_left_quarter}).status_code == 200
     record_segments(runtime, camera_id, 1)
@@ -246,7 +236,10 @@ def test_a_camera_added_with_a_simulated_rtsp_url_records_within_15_seconds_and_
         admin = sign_in(client, create_person(runtime, "root", "admin"))
         client.headers["x-csrf-token"] = admin.csrf_token
         added_at = clock.utcnow()
-        camera_id = add_camera(client, "sim 1", simulated.urls[0])
+        response = client.post("/api/v1/cameras", json={"name": "sim 1", "kind": "city_fixed", "latitude": 34.09,
+                                                         "longitude": -118.36, "main_stream_url": simulated.urls[0]})
+        assert response.status_code == 201, response.text
+        camera_id = response.json()["id"]
         # The promise in the name: 15 s from adding the camera to its first segment in the index.
         wait_until(lambda: segments_of(runtime, camera_id), timeout=15, poll=0.5,
                    what="a segment indexed within 15 s of adding the camera")
@@ -271,8 +264,7 @@ def test_a_camera_added_with_a_simulated_rtsp_url_records_within_15_seconds_and_
 def test_a_stopped_supervisor_stays_stopped(recording_runtime, signed_in_as, clip):
     """Shutdown: stop() ends recording for good, even while its reconcile loop is still scheduled."""
     runtime = recording_runtime
-    admin, _ = signed_in_as("admin")
-    add_camera(admin, "street", f"file://{clip}")
+    make_camera(runtime, name="street", main_stream_url=f"file://{clip}")
 
     async def scenario():
         supervisor = RecordingSupervisor(runtime)

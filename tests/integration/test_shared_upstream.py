@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from factories import make_camera
 
 from rtcc.cameras.models import Camera
 from rtcc.cameras.service import stream_url_for_ingest
@@ -78,13 +79,6 @@ def indexed_segments(runtime, camera_id: int) -> int:
         return db.query(RecordingSegment).filter_by(camera_id=camera_id).count()
 
 
-def add_camera(admin, name, url, **extra) -> int:
-    response = admin.post("/api/v1/cameras", json={"name": name, "kind": "city_fixed", "latitude": 34.09,
-                                                   "longitude": -118.36, "main_stream_url": url, **extra})
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
-
-
 async def first_items(viewer, timeout: float = 15.0) -> tuple[str, MediaFragment]:
     """The kind of the first non-status item, and the first fragment after it."""
     while True:
@@ -110,10 +104,9 @@ def test_a_recorded_camera_has_one_upstream_for_recording_and_every_viewer(recor
     from rtcc.sim.cameras import SimulatedCameras
 
     runtime = recording_runtime
-    admin, _ = signed_in_as("admin")
     with SimulatedCameras(1, 0, mode="live", cache_dir=runtime.settings.data_dir / "sim") as simulated:
-        recorded = add_camera(admin, "sim 1", simulated.urls[0])
-        not_recorded = add_camera(admin, "file, not recorded", f"file://{clip}", record_mode="off")
+        recorded = make_camera(runtime, name="sim 1", main_stream_url=simulated.urls[0])
+        not_recorded = make_camera(runtime, name="file, not recorded", main_stream_url=f"file://{clip}", record_mode="off")
         rtsp_port = urlsplit(simulated.urls[0]).port
 
         async def scenario():
@@ -184,7 +177,7 @@ def test_a_masked_recorded_camera_is_masked_live_too(recording_runtime, signed_i
 
     runtime = recording_runtime
     admin, _ = signed_in_as("admin")
-    camera_id = add_camera(admin, "overlooks a yard", f"file://{clip}")
+    camera_id = make_camera(runtime, name="overlooks a yard", main_stream_url=f"file://{clip}")
     top_left_quarter = [[[0, 0], [0.5, 0], [0.5, 0.5], [0, 0.5]]]
     assert admin.patch(f"/api/v1/cameras/{camera_id}", json={"privacy_masks": top_left_quarter}).status_code == 200
 

@@ -222,12 +222,12 @@ def test_the_demo_reaches_its_simulated_cameras_but_not_its_own_http_port():
 def test_one_plate_reading_camera_with_a_refused_source_leaves_the_others_reading(runtime):
     """A refused source skips that camera alone; it used to fail the whole reconcile, so no camera started or stopped."""
     from rtcc.alpr.hotlists import HotlistCache
-    from rtcc.alpr.video_worker import ALPR_GROUP, PlateReadingSupervisor
+    from rtcc.alpr.video_worker import PlateReadingSupervisor
 
     ids = store_directly(runtime, {"ssh": "rtsp://127.0.0.1:22/", "city": "rtsp://10.20.30.40:554/stream1"})
     with runtime.database.session() as db:
         for camera in db.execute(select(Camera)).scalars():
-            camera.groups = [ALPR_GROUP]
+            camera.reads_plates = True
     # Only what the supervisor would start is asked for: nothing connects to the city address.
     wanted = PlateReadingSupervisor(runtime, HotlistCache())._wanted()
     assert set(wanted) == {ids["city"]}

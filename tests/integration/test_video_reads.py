@@ -8,13 +8,12 @@ import time
 import cv2
 import pytest
 from sqlalchemy import select
-from support import TEST_AGENCY, wait_until_async
+from factories import make_camera
+from support import wait_until_async
 
 from rtcc.alpr.hotlists import HotlistCache
 from rtcc.alpr.models import PlateRead
 from rtcc.alpr.video_worker import CameraPlateReader, PlateReadingSupervisor
-from rtcc.auth.models import Agency
-from rtcc.cameras.service import new_camera
 from rtcc.video.supervisor import RecordingSupervisor
 
 PASSES = 2  # vehicle passes stored before the reading stops: enough to tell one read per pass from one per frame
@@ -27,19 +26,9 @@ def database_url(tmp_path):
     return f"sqlite:///{tmp_path / 'rtcc.sqlite3'}"
 
 
-def add_camera(runtime, *, groups: list[str], main: str, sub: str | None) -> int:
-    with runtime.database.session() as db:
-        agency_id = db.execute(select(Agency.id).where(Agency.ori == TEST_AGENCY)).scalar_one()
-        camera = new_camera(runtime=runtime, agency_id=agency_id, values={
-            "name": "Main St ALPR", "kind": "city_fixed", "latitude": 34.0, "longitude": -118.0,
-            "main_stream_url": main, "sub_stream_url": sub, "groups": groups})
-        db.add(camera)
-        db.flush()
-        return camera.id
-
-
 def test_live_camera_plates_are_read_once_per_pass_and_stored_with_crops(runtime, simulated):
-    camera_id = add_camera(runtime, groups=["alpr"], main=simulated.urls[0], sub=simulated.sub_urls[0])
+    camera_id = make_camera(runtime, name="Main St ALPR", reads_plates=True, main_stream_url=simulated.urls[0],
+                            sub_stream_url=simulated.sub_urls[0])
     worker = CameraPlateReader(runtime=runtime, hotlists=HotlistCache(), camera_id=camera_id,
                                url=simulated.sub_urls[0], source="sub", fps=2)
 
@@ -76,7 +65,8 @@ def test_a_read_off_the_sub_stream_gets_its_crop_cut_again_from_the_main_stream_
     runtime.settings.recording_enabled = True
     runtime.settings.segment_seconds = 2
     runtime.settings.recorder_reconcile_seconds = 0.5
-    camera_id = add_camera(runtime, groups=["alpr"], main=simulated.urls[0], sub=simulated.sub_urls[0])
+    camera_id = make_camera(runtime, name="Main St ALPR", reads_plates=True, main_stream_url=simulated.urls[0],
+                            sub_stream_url=simulated.sub_urls[0])
     worker = CameraPlateReader(runtime=runtime, hotlists=HotlistCache(), camera_id=camera_id,
                                url=simulated.sub_urls[0], source="sub", fps=2, sharpen_from_recording=True)
 
@@ -119,10 +109,13 @@ def test_a_read_off_the_sub_stream_gets_its_crop_cut_again_from_the_main_stream_
     assert compared, "no sub-stream crop of a sharpened read could be read to compare"
 
 
-def test_supervisor_reads_only_cameras_in_the_alpr_group(runtime):
-    opted_in = add_camera(runtime, groups=["alpr", "downtown"], main="rtsp://127.0.0.1:9/main", sub="rtsp://127.0.0.1:9/sub")
-    add_camera(runtime, groups=["downtown"], main="rtsp://127.0.0.1:9/other", sub=None)
-    main_only = add_camera(runtime, groups=["alpr"], main="rtsp://127.0.0.1:9/solo", sub=None)
+def test_supervisor_reads_only_cameras_that_read_plates(runtime):
+    opted_in = make_camera(runtime, reads_plates=True, groups=["downtown"], main_stream_url="rtsp://127.0.0.1:9/main",
+                           sub_stream_url="rtsp://127.0.0.1:9/sub")
+    make_camera(runtime, groups=["downtown"], main_stream_url="rtsp://127.0.0.1:9/other")
+    # The "alpr" group only scopes who sees a camera now; it no longer switches plate reading on.
+    make_camera(runtime, groups=["alpr"], main_stream_url="rtsp://127.0.0.1:9/group-only")
+    main_only = make_camera(runtime, reads_plates=True, main_stream_url="rtsp://127.0.0.1:9/solo")
     wanted = PlateReadingSupervisor(runtime, HotlistCache())._wanted()
     assert set(wanted) == {opted_in, main_only}
     assert wanted[opted_in][:2] == ("rtsp://127.0.0.1:9/sub", "sub")

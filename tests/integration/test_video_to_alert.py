@@ -10,14 +10,13 @@ import cv2
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from factories import make_camera
 from sqlalchemy import select
 from support import TEST_AGENCY, create_person, sign_in, wait_until
 
 from rtcc.alpr import hotlists
 from rtcc.alpr.models import Hotlist, HotlistEntry, PlateAlert, PlateRead
 from rtcc.app import create_app
-from rtcc.auth.models import Agency
-from rtcc.cameras.service import new_camera
 from rtcc.core.actor import SYSTEM
 from rtcc.sim.demo import plant_demo_hotlist
 
@@ -34,15 +33,10 @@ def database_url(tmp_path):
 
 
 def add_reading_camera(runtime, simulated) -> int:
-    """A city camera on the simulated streams, in the "alpr" group the server reads plates from (as the demo sets it)."""
-    with runtime.database.session() as db:
-        agency_id = db.execute(select(Agency.id).where(Agency.ori == TEST_AGENCY)).scalar_one()
-        camera = new_camera(runtime=runtime, agency_id=agency_id, values={
-            "name": "Sunset & La Cienega ALPR", "kind": "city_fixed", "latitude": 34.0905, "longitude": -118.3700,
-            "main_stream_url": simulated.urls[0], "sub_stream_url": simulated.sub_urls[0], "groups": ["alpr"]})
-        db.add(camera)
-        db.flush()
-        return camera.id
+    """A city camera on the simulated streams that reads plates, in the "alpr" group (as the demo sets it)."""
+    return make_camera(runtime, name="Sunset & La Cienega ALPR", latitude=34.0905, longitude=-118.3700,
+                       main_stream_url=simulated.urls[0], sub_stream_url=simulated.sub_urls[0], groups=["alpr"],
+                       reads_plates=True)
 
 
 def test_a_planted_plate_driving_past_a_live_camera_raises_an_alert_the_analyst_sees(runtime, simulated):

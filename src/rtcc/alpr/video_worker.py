@@ -40,8 +40,12 @@ from rtcc.video.privacy import apply_mask_to_frame
 
 log = logging.getLogger(__name__)
 
-ALPR_GROUP = "alpr"  # opt-in: cameras in this group are read, until a proper per-camera setting exists
 FRAME_SIZES = {"sub": (640, 360), "main": (1280, 720)}
+
+
+def reads_plates(camera: Camera) -> bool:
+    """Whether plates are read from this camera's video: its own reads_plates field (opt-in)."""
+    return bool(camera.reads_plates)
 
 
 @dataclass
@@ -297,7 +301,7 @@ class CameraPlateReader:
 
 
 class PlateReadingSupervisor:
-    """Runs a CameraPlateReader for every camera in the "alpr" group that has a stream; reconciles every few seconds."""
+    """Runs a CameraPlateReader for every camera that reads plates and has a stream; reconciles every few seconds."""
 
     def __init__(self, runtime: Runtime, hotlists: HotlistCache, *, reconcile_seconds: float = 5.0, source: str = "sub",
                  fps: float = 2.0):
@@ -320,7 +324,7 @@ class PlateReadingSupervisor:
             cameras = db.execute(select(Camera).where(Camera.main_stream_url.is_not(None))).scalars().all()
             wanted = {}
             for camera in cameras:
-                if ALPR_GROUP not in (camera.groups or []):
+                if not reads_plates(camera):
                     continue
                 # A camera with no sub-stream is read from its main stream (at the main stream's size).
                 source = self.source if camera.sub_stream_url else "main"

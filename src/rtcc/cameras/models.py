@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rtcc.core.database import Base, UTCDateTime
@@ -47,6 +47,8 @@ class Camera(Base):
     stream_credentials_encrypted: Mapped[str | None] = mapped_column(Text, nullable=True)
     rtsp_transport: Mapped[str] = mapped_column(String(3), default="tcp")  # tcp | udp
     record_mode: Mapped[str] = mapped_column(String(16), default="continuous")
+    # Whether the server reads plates from this camera's video (RTCC_VIDEO_READS_ENABLED switches it off for all).
+    reads_plates: Mapped[bool] = mapped_column(Boolean, default=False)
     retention_class: Mapped[str] = mapped_column(String(32), default="standard")
     # Polygons in normalised image coordinates [[x, y], ...] (0..1), masking private places.
     privacy_masks: Mapped[list] = mapped_column(JSONDocument, default=list)

@@ -37,6 +37,8 @@ class CameraFields(BaseModel):
     record_mode: RecordMode | None = None
     retention_class: str | None = Field(default=None, max_length=32)
     privacy_masks: list[list[Point]] | None = Field(default=None, description="Polygons in image coordinates 0..1.")
+    reads_plates: bool | None = Field(
+        default=None, description="Read plates from this camera's video (default false; RTCC_VIDEO_READS_ENABLED can switch all off).")
 
 
 class CameraCreate(CameraFields):
@@ -75,6 +77,7 @@ class CameraOut(BaseModel):
     record_mode: str
     retention_class: str
     privacy_masks: list
+    reads_plates: bool
     status: str
     status_detail: str | None
     view_cone: list[tuple[float, float]] = Field(description="Closed ring of [longitude, latitude]: what the camera sees.")
@@ -91,7 +94,7 @@ class CameraOut(BaseModel):
             sub_stream_url=camera.sub_stream_url, has_stream_credentials=camera.stream_credentials_encrypted is not None,
             rtsp_transport=camera.rtsp_transport or "tcp",
             record_mode=camera.record_mode, retention_class=camera.retention_class,
-            privacy_masks=camera.privacy_masks or [], status=camera.status, status_detail=camera.status_detail,
+            privacy_masks=camera.privacy_masks or [], reads_plates=bool(camera.reads_plates), status=camera.status, status_detail=camera.status_detail,
             view_cone=view_cone_polygon(camera.latitude, camera.longitude, camera.heading_deg, camera.fov_deg,
                                         camera.range_m, segments=8),
             created_at=camera.created_at,

@@ -25,7 +25,7 @@ from rtcc.core.runtime import Runtime
 EDITABLE_FIELDS = (
     "external_id", "name", "kind", "owner_name", "groups", "latitude", "longitude", "mounting_height_m",
     "heading_deg", "fov_deg", "range_m", "main_stream_url", "sub_stream_url", "rtsp_transport", "record_mode",
-    "retention_class", "privacy_masks",
+    "retention_class", "privacy_masks", "reads_plates",
 )
 
 
@@ -167,7 +167,8 @@ def new_camera(*, runtime: Runtime, agency_id: int, values: dict[str, Any], cred
     _validate(values)
     camera = Camera(
         agency_id=agency_id, groups=[], privacy_masks=[], mounting_height_m=4.0, heading_deg=0.0, fov_deg=60.0,
-        range_m=80.0, rtsp_transport="tcp", record_mode="continuous", retention_class="standard", status="unknown", created_at=clock.utcnow(),
+        range_m=80.0, rtsp_transport="tcp", record_mode="continuous", retention_class="standard", reads_plates=False,
+        status="unknown", created_at=clock.utcnow(),
     )
     _apply(camera, {k: v for k, v in values.items() if v is not None}, runtime=runtime, credentials=credentials)
     return camera

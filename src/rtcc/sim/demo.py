@@ -147,8 +147,10 @@ def attach_live_cameras(runtime: Runtime, urls: list[str], sub_urls: list[str], 
         for index, (camera, url, sub_url) in enumerate(zip(streaming, urls, sub_urls)):
             camera.main_stream_url, camera.sub_stream_url, camera.record_mode = url, sub_url, "continuous"
             # Plate reading costs ~0.3 s of CPU per frame: on a 2-core demo box, one camera reads plates.
-            if index == 0 and "alpr" not in (camera.groups or []):
-                camera.groups = [*(camera.groups or []), "alpr"]
+            if index == 0:
+                camera.reads_plates = True
+                if "alpr" not in (camera.groups or []):  # the group stays: operators scoped to it see the camera
+                    camera.groups = [*(camera.groups or []), "alpr"]
     if planted_plate:
         plant_demo_hotlist(runtime, planted_plate)
 
