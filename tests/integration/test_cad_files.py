@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 from rtcc.audit import service as audit
 from rtcc.cameras.locator import CameraLocator
 from rtcc.cli import app as cli
+from rtcc.core.jobs import JobContext, Scheduler
+from rtcc.incidents import jobs as incident_jobs
 from rtcc.incidents.cad_files import CadFolderWatch
 from rtcc.incidents.models import CallForService, Incident
 
@@ -183,9 +185,11 @@ def test_a_file_still_being_written_waits_until_its_size_stops_changing(runtime,
 
 def test_the_folder_watch_runs_in_the_background(runtime, tmp_path):
     watch = _watch(runtime, tmp_path, cad_watch_poll_seconds=0.05)
+    [job] = incident_jobs.declare_jobs(JobContext(runtime=runtime, camera_locator=CameraLocator()))
 
     async def scenario():
-        task = asyncio.create_task(watch.run())
+        scheduler = Scheduler([job], database=runtime.database)
+        await scheduler.start()
         try:
             await asyncio.sleep(0.1)
             (watch.folder / "live.csv").write_bytes(
@@ -195,7 +199,7 @@ def test_the_folder_watch_runs_in_the_background(runtime, tmp_path):
                     return
                 await asyncio.sleep(0.05)
         finally:
-            task.cancel()
+            await scheduler.stop()
 
     asyncio.run(scenario())
     report = json.loads((watch.folder / "processed" / "live.csv.report.json").read_text())

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from pathlib import Path
 
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 
 from rtcc.alpr import hotlists
 from rtcc.alpr.models import Hotlist
@@ -67,11 +65,3 @@ class ScheduledHotlistImports:
                 log.warning("hotlist %s: %s rejected %s", name, path, problem)
             done.append((name, report))
         return done
-
-    async def run(self) -> None:
-        while True:
-            try:
-                await run_in_threadpool(self.sweep)
-            except Exception:  # the next sweep tries again
-                log.exception("scheduled hotlist import failed")
-            await asyncio.sleep(self.runtime.settings.hotlist_import_minutes * 60)

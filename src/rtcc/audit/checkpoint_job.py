@@ -6,11 +6,9 @@ logged and retried at the next tick, and no audit write ever waits for it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import httpx
-from starlette.concurrency import run_in_threadpool
 
 from rtcc.audit.checkpoints import Checkpoint, CheckpointLog, take_checkpoint
 from rtcc.audit.signing import signer_for
@@ -64,16 +62,6 @@ class CheckpointPublisher:
         except OSError as error:
             log.error("audit checkpoint could not be written to %s: %s", self.checkpoint_log.path, error)
         self.send_to_peer()
-
-    async def run(self) -> None:
-        """Every audit_checkpoint_minutes until cancelled (the first one interval after start)."""
-        while True:
-            # Sleep first: a checkpoint anchors what came before, and a restart adds nothing to anchor.
-            await asyncio.sleep(self.runtime.settings.audit_checkpoint_minutes * 60)
-            try:
-                await run_in_threadpool(self.tick)
-            except Exception:  # a failed round must not stop the next one
-                log.exception("audit checkpoint round failed")
 
     def checkpoint_at_shutdown(self) -> None:
         """One last checkpoint as the server stops: a stopped server is when tampering goes unseen longest."""

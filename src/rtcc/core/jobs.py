@@ -134,6 +134,7 @@ class Scheduler:
         """Run the jobs needed before serving, then start every job's loop in the background."""
         started = self.now()
         for job in self.jobs:
+            log.info("job %s runs every %s s: %s", job.key, job.interval_seconds, job.description or job.name)
             self.statuses[job.key].next_run_at = started + timedelta(seconds=self._first_delay(job))
             await self._record(job, ran=False)
         for job in self.jobs:

@@ -9,7 +9,6 @@ is not a CAD CSV at all goes to rejected/ with its report. Reading the CSV itsel
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -20,7 +19,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import InterfaceError, OperationalError
-from starlette.concurrency import run_in_threadpool
 
 from rtcc.audit import service as audit
 from rtcc.auth.service import get_agency
@@ -240,12 +238,3 @@ class CadFolderWatch:
         rejected = report.summary["rejected"]
         (log.warning if report.status == "rejected" or rejected else log.info)("CAD %s", report.summary_text())
         return report
-
-    async def run(self) -> None:
-        log.info("watching %s for CAD export files every %s s", self.folder, self.runtime.settings.cad_watch_poll_seconds)
-        while True:
-            try:
-                await run_in_threadpool(self.sweep)
-            except Exception:  # the next look tries again
-                log.exception("CAD folder watch failed")
-            await asyncio.sleep(self.runtime.settings.cad_watch_poll_seconds)

@@ -3,13 +3,12 @@
 A seeded generator makes a realistic mix (shots fired and robberies that open incidents, noise
 complaints and suspicious vehicles that mostly do not), places a share of them in front of the
 cameras that stream live so their incidents dock live video, and now and then updates or clears
-a call it sent earlier. `rtcc demo` runs SimulatedCalls in the app, sending one call every
-demo_call_interval_seconds through the same receive_call path as a real CAD.
+a call it sent earlier. `rtcc demo` runs SimulatedCalls as a job (sim/jobs.py), sending one call
+about every demo_call_interval_seconds through the same receive_call path as a real CAD.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 from dataclasses import dataclass, field
@@ -17,7 +16,6 @@ from datetime import datetime
 from typing import Any, Sequence
 
 from sqlalchemy import func, select
-from starlette.concurrency import run_in_threadpool
 
 from rtcc.cameras.geometry import offset_point
 from rtcc.cameras.locator import CameraLocator
@@ -31,7 +29,7 @@ from rtcc.sim.city import CORRIDORS, CROSS_STREETS, EAST_END, WEST_END, CameraSi
 log = logging.getLogger(__name__)
 
 CALL_ID_PREFIX = "SIM-"
-FIRST_CALL_DELAY_SECONDS = 5.0
+FIRST_CALL_DELAY_SECONDS = 5.0  # the demo's first call, after start (then one per interval)
 CITY_KINDS = ("city_fixed", "city_ptz")
 
 # (type, priority, weight, what the caller says); priorities 1-2 and the listed types open incidents by default.
@@ -214,7 +212,7 @@ def simulated_cad_actor(runtime: Runtime) -> Actor:
 
 
 class SimulatedCalls:
-    """Sends the generator's calls through receive_call: the first after a few seconds, then one per interval."""
+    """Sends the generator's calls through receive_call, one per send_one() (the demo_calls job's runs)."""
 
     def __init__(self, runtime: Runtime, *, locator: CameraLocator, seed: int | None = None):
         self.runtime = runtime
@@ -257,14 +255,3 @@ class SimulatedCalls:
                  simulated.values["type"], simulated.values["priority"], simulated.values["address"],
                  ", opened an incident" if outcome.opened else "")
         return simulated, outcome
-
-    async def run(self) -> None:
-        interval = self.runtime.settings.demo_call_interval_seconds
-        jitter = random.Random(self.seed)
-        await asyncio.sleep(min(FIRST_CALL_DELAY_SECONDS, interval))
-        while True:
-            try:
-                await run_in_threadpool(self.send_one)
-            except Exception:  # a failed call is skipped; the city keeps calling
-                log.exception("simulated call failed")
-            await asyncio.sleep(interval * jitter.uniform(0.6, 1.4))
