@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 
 from fastapi import APIRouter, Depends, FastAPI
-from rtcc.core.api import health_router
-from rtcc.core.api import router as system_router
-from rtcc.sharing.pages import router as field_pages_router
+from rtcc.web.field_pages import router as field_pages_router
+from rtcc.web.system_api import health_router
+from rtcc.web.system_api import router as system_router
 
 from rtcc import __version__
 from rtcc.alpr.api import hotlist_cache

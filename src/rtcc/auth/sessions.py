@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from rtcc.audit import service as audit
 from rtcc.auth import passwords, totp
+from rtcc.auth.handover import forget_handover
 from rtcc.auth.models import SignInAttempt, User, UserSession
 from rtcc.auth.permissions import permissions_of
 from rtcc.auth.service import account_status, end_sessions, find_user
@@ -302,8 +303,6 @@ def _tries(left: int) -> str:
 def _forget_demo_handover_after_commit(session: Session, *, runtime: Runtime, username: str) -> None:
     """Once an account has enrolled, the demo's saved first-start credentials for it are removed (after commit:
     a rolled-back enrolment keeps them)."""
-    from rtcc.sim.demo import forget_handover
-
     data_dir = runtime.settings.data_dir
     sqlalchemy_event.listen(session, "after_commit", lambda _: forget_handover(data_dir, username), once=True)
 

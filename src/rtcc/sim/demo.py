@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 from pathlib import Path
 
 from rtcc.auth import service as accounts
 from rtcc.auth import totp
+from rtcc.auth.handover import CREDENTIALS_FILE, forget_handover, handover_lines
 from rtcc.core.actor import SYSTEM
 from rtcc.core.runtime import Runtime
 from rtcc.sim.city import seed_city
@@ -21,48 +21,8 @@ DEMO_ACCOUNTS = (
     (DEMO_ADMIN, "admin", "Demo administrator", "accounts, cameras, settings (no live video: separation of duties)"),
 )
 QR_FOR = "analyst"
-CREDENTIALS_FILE = "demo-credentials.txt"
 # No admin has enrolled yet when the demo starts, so the way back from a lockout is the server's own command.
 RECOVERY_COMMAND = ".venv/bin/rtcc user reset USERNAME"
-
-
-def _handover(username: str, new) -> str:
-    return (
-        f"username:            {username}\n"
-        f"one-time password:   {new.one_time_password}   (you will choose your own at first sign-in)\n"
-        f"authenticator key:   {new.totp_secret}   (TOTP, 6 digits, 30 s)\n"
-        f"otpauth URI:         {new.totp_uri}\n"
-    )
-
-
-def _handover_username(block: str) -> str | None:
-    first = block.strip().splitlines()[0] if block.strip() else ""
-    if not first.startswith("username:"):
-        return None
-    return first.partition(":")[2].strip() or None
-
-
-def forget_handover(data_dir: Path, username: str) -> bool:
-    """Remove an account's first-start credentials from the demo's file once it has enrolled (the file goes when
-    empty); returns whether any were removed. Its TOTP key must not outlive the enrolment it was for."""
-    path = data_dir / CREDENTIALS_FILE
-    try:
-        handle = open(path, "r+", encoding="utf-8")
-    except FileNotFoundError:
-        return False
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # two enrolments at once must not write back each other's lines
-        blocks = [block for block in handle.read().split("\n\n") if block.strip()]
-        kept = [block for block in blocks if _handover_username(block) != username]
-        if len(kept) == len(blocks):
-            return False
-        if not kept:
-            path.unlink()
-            return True
-        handle.seek(0)
-        handle.truncate()
-        handle.write("".join(block.strip("\n") + "\n\n" for block in kept))
-    return True
 
 
 def prepare_demo(runtime: Runtime) -> str:
@@ -94,12 +54,12 @@ def prepare_demo(runtime: Runtime) -> str:
     if created:
         fd = os.open(credentials_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(fd, "a") as handle:
-            handle.write("".join(_handover(username, new) + "\n" for username, new in created.items()))
+            handle.write("".join(handover_lines(username, new) + "\n" for username, new in created.items()))
         os.chmod(credentials_path, 0o600)
         lines += ["", f"Sign in at {url}/sign-in as 'analyst' for the watch floor. New demo accounts:", ""]
         for username, _, _, purpose in DEMO_ACCOUNTS:
             if username in created:
-                lines += [f"{username} — {purpose}", _handover(username, created[username])]
+                lines += [f"{username} — {purpose}", handover_lines(username, created[username])]
         if QR_FOR in created:
             lines += [f"Scan this with an authenticator app for '{QR_FOR}', or type the key (the first sign-in also shows it):",
                       totp.qr_text(created[QR_FOR].totp_uri)]

@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -19,6 +19,7 @@ from rtcc.core.actor import Actor
 from rtcc.core.errors import RTCCError
 
 WEB_DIR = Path(__file__).parent
+BASEMAP_FILE = WEB_DIR / "basemap.geojson"  # the simulated city's streets: the map's fallback on a closed network
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
 templates.env.filters["iso"] = clock.iso
 router = APIRouter(include_in_schema=False)
@@ -234,9 +235,8 @@ def console_home(request: Request, notice: str | None = None):
 
 @router.get("/console/basemap.geojson")
 def basemap(request: Request):
-    """Vector streets for the map when no tile server is configured (the simulated city's)."""
+    """Vector streets for the map when no tile server is configured: the simulated city's, bundled as a file
+    (the console never imports the simulator; tests/unit/test_layering.py keeps the file equal to sim.city's)."""
     signed_in(request)
-    from rtcc.sim.city import street_lines
-
-    return street_lines()
+    return FileResponse(BASEMAP_FILE, media_type="application/geo+json")
 
