@@ -18,6 +18,7 @@ from rtcc.auth.guard import RULE_KEY, authorize
 from rtcc.auth.permissions import PUBLIC
 from rtcc.bootstrap import build_services, start_services, stop_services
 from rtcc.cameras.api import router as cameras_router
+from rtcc.cameras.health import provide_recording_facts
 from rtcc.core.config import Settings
 from rtcc.core.http import (
     BodySizeLimit,
@@ -31,6 +32,7 @@ from rtcc.incidents.api import router as incidents_router
 from rtcc.sharing.api import router as sharing_router
 from rtcc.video.api import router as video_router
 from rtcc.video.live_api import router as live_router
+from rtcc.video.uptime import SegmentIndexFacts
 from rtcc.web.events import router as events_router
 from rtcc.web.pages import mount_console
 
@@ -72,11 +74,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    provide_recording_facts(SegmentIndexFacts())  # the cameras' health board reads video's index (cameras import no video)
     install_error_handlers(app)
     install_error_responses(app, rule_key=RULE_KEY, public_rule=PUBLIC)
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(authorize)])
-    # video before cameras: its /cameras/health must match before /cameras/{camera_id}.
     for router in (auth_router, audit_router, video_router, cameras_router, alpr_router, incidents_router, sharing_router,
                    system_router):
         api.include_router(router)

@@ -7,12 +7,14 @@ from starlette.concurrency import run_in_threadpool
 
 from rtcc.audit import service as audit
 from rtcc.auth.guard import authorize, get_runtime, needs
-from rtcc.cameras import importer, service
+from rtcc.cameras import health, importer, service
 from rtcc.cameras.adapters import onvif
 from rtcc.cameras.locator import CameraLocator
 from rtcc.cameras.models import CAMERA_KINDS
 from rtcc.cameras.schemas import (
     CameraCreate,
+    CameraHealthOut,
+    CameraHealthReport,
     CameraHitOut,
     CameraMapOut,
     CameraOut,
@@ -49,6 +51,28 @@ def list_cameras(request: Request, kind: str | None = None, actor: Actor = Depen
         audit.record(db, keys=runtime.keys, actor=actor, action="camera.list", object_type="camera",
                      query_terms={"kind": kind} if kind else None, details={"count": len(rows)})
         return [CameraOut.of(camera, ori) for camera, ori in rows]
+
+
+@router.get("/cameras/health", response_model=CameraHealthReport, openapi_extra=needs("cameras.view"))
+def cameras_health(request: Request, actor: Actor = Depends(authorize)):
+    """Every streaming camera in scope: status, why, uptime over 24 h / 7 d / 30 d, recording lag; and how many work now."""
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        rows = service.visible_cameras(db, actor=actor)
+        board = health.health_board(db, cameras=[camera for camera, _ in rows],
+                                    recording_enabled=runtime.settings.recording_enabled,
+                                    segment_seconds=runtime.settings.segment_seconds)
+        audit.record(db, keys=runtime.keys, actor=actor, action="camera.health", object_type="camera",
+                     details={"count": len(board)})
+    working = sum(line.status in health.WORKING_STATES for line in board)
+    return CameraHealthReport(
+        cameras_streaming=len(board), cameras_working=working,
+        working_percent=round(100 * working / len(board), 1) if board else 0.0,
+        cameras=[CameraHealthOut(camera_id=line.camera.id, name=line.camera.name, status=line.status,
+                                 status_detail=line.status_detail, status_changed_at=line.camera.status_changed_at,
+                                 uptime_percent=line.uptime_percent, recording_lag_seconds=line.recording_lag_seconds)
+                 for line in board],
+    )
 
 
 @router.post("/cameras", responses=error_responses(404, 409), response_model=CameraOut, status_code=201, openapi_extra=needs("cameras.manage"))

@@ -146,3 +146,23 @@ class CameraMapOut(BaseModel):
 
     fields: list[str]
     cameras: list[list]
+
+
+class CameraHealthOut(BaseModel):
+    camera_id: int
+    name: str
+    status: str = Field(description="recording, degraded (its recording index trails), connecting, offline, stale, "
+                                    "black, frozen, tamper_covered, tamper_moved, ...")
+    status_detail: str | None
+    status_changed_at: datetime | None
+    uptime_percent: dict[str, float] = Field(description="Recorded share of the last 24h, 7d and 30d.")
+    recording_lag_seconds: float | None = Field(
+        description="Now minus the end of the newest indexed segment; null for a camera that is not recorded "
+                    "(or has nothing indexed yet). Over two segment lengths marks a recording camera degraded.")
+
+
+class CameraHealthReport(BaseModel):
+    cameras_streaming: int
+    cameras_working: int
+    working_percent: float = Field(description="The city-wide 'cameras working' figure.")
+    cameras: list[CameraHealthOut]

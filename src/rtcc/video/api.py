@@ -7,16 +7,16 @@ from fastapi.responses import Response, StreamingResponse
 
 from rtcc.audit import service as audit
 from rtcc.auth.guard import authorize, get_runtime, needs
-from rtcc.cameras.service import cameras_by_ids, get_visible_camera, visible_cameras
+from rtcc.cameras.service import cameras_by_ids, get_visible_camera
 from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput, NotFound
 from rtcc.core.http import RecordId
 from rtcc.core.openapi import error_responses
 from rtcc.video import export as exports
-from rtcc.video import marks, playback, uptime
+from rtcc.video import marks, playback
 from rtcc.video.bag_verify import verify_bag
-from rtcc.video.schemas import BagReportOut, CameraHealthOut, CameraHealthReport, ExportOut, MarkOut, MarkRequest, ExportRequest, RecordingsOut, SpanOut
+from rtcc.video.schemas import BagReportOut, ExportOut, MarkOut, MarkRequest, ExportRequest, RecordingsOut, SpanOut
 from rtcc.video.supervisor import media_store
 
 router = APIRouter(tags=["video"])
@@ -26,26 +26,6 @@ def _aware(name: str, value: datetime) -> datetime:
     if value.tzinfo is None:
         raise InvalidInput(f"Give '{name}' with a time zone, e.g. 2026-11-21T20:00:00Z.", code="validation_error")
     return value
-
-
-@router.get("/cameras/health", response_model=CameraHealthReport, openapi_extra=needs("cameras.view"))
-def cameras_health(request: Request, actor: Actor = Depends(authorize)):
-    """Every streaming camera in scope: status, why, uptime over 24 h / 7 d / 30 d; and how many work now."""
-    runtime = get_runtime(request)
-    with runtime.database.session() as db:
-        rows = visible_cameras(db, actor=actor)
-        cameras = uptime.streaming_cameras([camera for camera, _ in rows])
-        figures = uptime.uptime_by_camera(db, cameras=cameras)
-        audit.record(db, keys=runtime.keys, actor=actor, action="camera.health", object_type="camera",
-                     details={"count": len(cameras)})
-    working = sum(camera.status in uptime.WORKING_STATES for camera in cameras)
-    return CameraHealthReport(
-        cameras_streaming=len(cameras), cameras_working=working,
-        working_percent=round(100 * working / len(cameras), 1) if cameras else 0.0,
-        cameras=[CameraHealthOut(camera_id=camera.id, name=camera.name, status=camera.status,
-                                 status_detail=camera.status_detail, status_changed_at=camera.status_changed_at,
-                                 uptime_percent=figures[camera.id]) for camera in cameras],
-    )
 
 
 @router.get("/cameras/{camera_id}/recordings", response_model=RecordingsOut, openapi_extra=needs("video.playback"))

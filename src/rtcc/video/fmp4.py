@@ -262,3 +262,157 @@ class Fmp4Parser:
 def _header_size(box: bytes) -> int:
     """8, or 16 for a box whose size needs 64 bits."""
     return 16 if struct.unpack_from(">I", box)[0] == 1 else 8
+
+
+# --- live view from recorded segments: video only, one continuous timeline across segments ---
+def _box(box_type: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I4s", 8 + len(payload), box_type) + payload
+
+
+def _children(data: bytes, start: int, end: int) -> list[tuple[bytes, bytes]]:
+    """(type, whole box) of each child box between start and end."""
+    children = []
+    position = start
+    for box_type, _, box_end in iter_boxes(data, start, end):
+        children.append((box_type, bytes(data[position:box_end])))
+        position = box_end
+    return children
+
+
+def _track_id_of_trak(moov: bytes, trak_start: int, trak_end: int) -> int | None:
+    tkhd = find_box(moov, [b"tkhd"], trak_start, trak_end)
+    if tkhd is None:
+        return None
+    return struct.unpack_from(">I", moov, tkhd[0] + (20 if moov[tkhd[0]] == 1 else 12))[0]
+
+
+@dataclass(frozen=True)
+class VideoTrack:
+    """The video track of an init segment: its id, and the trex default duration fragments may rely on."""
+
+    track_id: int
+    default_duration: int | None
+
+
+def video_only_init(init: InitSegment) -> tuple[InitSegment, VideoTrack]:
+    """The init segment with only its first video track (recordings may carry audio; live view is video only)."""
+    ftyp_and_moov = _children(init.data, 0, len(init.data))
+    moov = next(box for box_type, box in ftyp_and_moov if box_type == b"moov")
+    header = _header_size(moov)
+    video_id = None
+    traks = []
+    for box_type, payload, box_end in iter_boxes(moov, header):
+        if box_type == b"trak":
+            handler = find_box(moov, [b"mdia", b"hdlr"], payload, box_end)
+            is_video = handler is not None and moov[handler[0] + 8:handler[0] + 12] == b"vide"
+            traks.append((_track_id_of_trak(moov, payload, box_end), is_video))
+            if is_video and video_id is None:
+                video_id = _track_id_of_trak(moov, payload, box_end)
+    if video_id is None:
+        raise Fmp4Error("no video track in the init segment")
+    default_duration = None
+    rebuilt_children = []
+    for box_type, box in _children(moov, header, len(moov)):
+        if box_type == b"trak":
+            if _track_id_of_trak(box, 8, len(box)) != video_id:
+                continue
+        elif box_type == b"mvex":
+            kept = []
+            for child_type, child in _children(box, 8, len(box)):
+                if child_type == b"trex":
+                    if struct.unpack_from(">I", child, 12)[0] != video_id:
+                        continue
+                    default_duration = struct.unpack_from(">I", child, 20)[0]
+                kept.append(child)
+            box = _box(b"mvex", b"".join(kept))
+        rebuilt_children.append(box)
+    track = VideoTrack(video_id, default_duration)
+    if len(traks) == 1:
+        return init, track
+    rebuilt_moov = _box(b"moov", b"".join(rebuilt_children))
+    data = b"".join(rebuilt_moov if box_type == b"moov" else box for box_type, box in ftyp_and_moov)
+    return InitSegment(data, init.codec, init.track_default_flags), track
+
+
+def fragment_decode_span(fragment: MediaFragment, track: VideoTrack) -> tuple[int, int]:
+    """(baseMediaDecodeTime, decode time just after its last sample) of the video track in a fragment."""
+    moof_end = struct.unpack_from(">I", fragment.data)[0]
+    for box_type, payload, box_end in iter_boxes(fragment.data, 8, moof_end):
+        if box_type != b"traf":
+            continue
+        tfhd = find_box(fragment.data, [b"tfhd"], payload, box_end)
+        if tfhd is None or struct.unpack_from(">I", fragment.data, tfhd[0] + 4)[0] != track.track_id:
+            continue
+        tfdt = find_box(fragment.data, [b"tfdt"], payload, box_end)
+        if tfdt is None:
+            raise Fmp4Error("video traf without tfdt")
+        version = fragment.data[tfdt[0]]
+        start = struct.unpack_from(">Q" if version == 1 else ">I", fragment.data, tfdt[0] + 4)[0]
+        return start, start + _traf_duration(fragment.data, payload, box_end, track.default_duration)
+    raise Fmp4Error("fragment without the video track")
+
+
+def _traf_duration(data: bytes, start: int, end: int, trex_duration: int | None) -> int:
+    tfhd = find_box(data, [b"tfhd"], start, end)
+    tfhd_flags = struct.unpack_from(">I", data, tfhd[0])[0] & 0xFFFFFF
+    position = tfhd[0] + 8 + (8 if tfhd_flags & 0x1 else 0) + (4 if tfhd_flags & 0x2 else 0)
+    default_duration = struct.unpack_from(">I", data, position)[0] if tfhd_flags & 0x8 else trex_duration
+    total = 0
+    for box_type, payload, _ in iter_boxes(data, start, end):
+        if box_type != b"trun":
+            continue
+        flags = struct.unpack_from(">I", data, payload)[0] & 0xFFFFFF
+        count = struct.unpack_from(">I", data, payload + 4)[0]
+        position = payload + 8 + (4 if flags & 0x1 else 0) + (4 if flags & 0x4 else 0)
+        entry_bytes = 4 * (flags & 0xF00).bit_count()
+        if flags & 0x100:
+            total += sum(struct.unpack_from(">I", data, position + index * entry_bytes)[0] for index in range(count))
+        else:
+            total += count * (default_duration or 0)
+    return total
+
+
+def live_fragment(fragment: MediaFragment, track: VideoTrack, decode_time_offset: int,
+                  trex_flags: int | None) -> MediaFragment:
+    """The fragment with only the video track's traf, its decode time moved on by decode_time_offset.
+
+    The moof changes size, so the video trun's data offset (counted from the moof, default-base-is-moof)
+    moves by as much; other tracks' samples stay in the mdat, unreferenced.
+    """
+    data = fragment.data
+    moof_end = struct.unpack_from(">I", data)[0]
+    children = []
+    video_traf = None
+    for box_type, box in _children(data, 8, moof_end):
+        if box_type == b"traf":
+            tfhd = find_box(box, [b"tfhd"], 8, len(box))
+            if tfhd is None or struct.unpack_from(">I", box, tfhd[0] + 4)[0] != track.track_id:
+                continue
+            video_traf = len(children)
+        children.append(box)
+    if video_traf is None:
+        raise Fmp4Error("fragment without the video track")
+    traf_children = _children(children[video_traf], 8, len(children[video_traf]))
+    rebuilt: list[tuple[bytes, bytes]] = []
+    for box_type, box in traf_children:
+        if box_type == b"tfdt":
+            version = box[8]
+            start = struct.unpack_from(">Q" if version == 1 else ">I", box, 12)[0]
+            box = _box(b"tfdt", struct.pack(">I Q", 1 << 24, start + decode_time_offset))  # version 1: 64 bits
+        rebuilt.append((box_type, box))
+    # The size change, known once every box is rebuilt; trun offsets then move by it.
+    draft = _box(b"moof", b"".join(children[:video_traf])
+                 + _box(b"traf", b"".join(box for _, box in rebuilt)) + b"".join(children[video_traf + 1:]))
+    shift = len(draft) - moof_end
+    if shift:
+        fixed = []
+        for box_type, box in rebuilt:
+            if box_type == b"trun" and struct.unpack_from(">I", box, 8)[0] & 0x1:
+                offset = struct.unpack_from(">i", box, 16)[0]
+                box = box[:16] + struct.pack(">i", offset + shift) + box[20:]
+            fixed.append(box)
+        draft = _box(b"moof", b"".join(children[:video_traf]) + _box(b"traf", b"".join(fixed))
+                     + b"".join(children[video_traf + 1:]))
+    new_data = draft + data[moof_end:]
+    keyframe, sizes, data_offset = read_fragment_samples(draft[8:], trex_flags)
+    return MediaFragment(new_data, keyframe, fragment.sequence, sizes, data_offset)

@@ -1,8 +1,8 @@
 """Live view without transcoding: one upstream per watched camera, remuxed to fragmented MP4 for every viewer.
 
-A camera the recording supervisor records has one upstream already, its recorder's ffmpeg, which also
-writes the live fMP4 (RecorderLiveFeed); its relay follows that feed and opens nothing. Any other camera
-gets a relay with an ffmpeg of its own, opened on demand and closed when idle.
+A camera the recording supervisor records has one upstream already, its recorder's ffmpeg; its relay
+follows the segment that ffmpeg is writing (RecorderLiveFeed, read only while someone watches) and opens
+nothing. Any other camera gets a relay with an ffmpeg of its own, opened on demand and closed when idle.
 """
 
 from __future__ import annotations

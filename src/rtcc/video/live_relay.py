@@ -73,6 +73,7 @@ class LiveRelay:
         self._idle_since = time.monotonic()
         self._fallback_reason: str | None = None
         self.recorder_feed = recorder_feed  # when set, the upstream is the recorder's ffmpeg, not one of ours
+        self._following: RecorderLiveFeed | None = None  # the feed being relayed now (read only while watched)
         self._stopping = asyncio.Event()
         self._source_changed = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -110,6 +111,8 @@ class LiveRelay:
             for fragment in self._gop_cache:
                 viewer.push_fragment(fragment)
         self.viewers.add(viewer)
+        if self._following is not None and self not in self._following.listeners:
+            self._following.subscribe(self)  # the first viewer: the feed starts reading, at its last keyframe
         return viewer
 
     def remove_viewer(self, viewer: LiveViewer) -> None:
@@ -119,6 +122,7 @@ class LiveRelay:
             self._departed_drops += viewer.drops
             if not self.viewers:
                 self._idle_since = time.monotonic()
+                self._pause_feed()
 
     def stats(self) -> dict:
         """Figures for metrics and the camera's status page."""
@@ -164,11 +168,23 @@ class LiveRelay:
     async def _follow_recorder_feed(self, feed: RecorderLiveFeed) -> None:
         """Relay the recorder's feed until stop or a change of source; the recorder owns the upstream."""
         self._gop_cache.clear()
-        feed.subscribe(self)
+        self._following = feed
+        if self.viewers:
+            feed.subscribe(self)
         try:
             await self._wait_for_stop_or_new_source()
         finally:
+            self._following = None
             feed.unsubscribe(self)
+
+    def _pause_feed(self) -> None:
+        """Nobody watches: the recorder's feed stops reading, and what it showed is forgotten (it goes stale)."""
+        if self._following is None or self not in self._following.listeners:
+            return
+        self._following.unsubscribe(self)
+        self.init = None
+        self._gop_cache.clear()
+        self.state, self.detail = "connecting", None
 
     async def _wait_for_stop_or_new_source(self, timeout: float | None = None) -> None:
         waits = [asyncio.ensure_future(self._stopping.wait()), asyncio.ensure_future(self._source_changed.wait())]

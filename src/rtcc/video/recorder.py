@@ -73,8 +73,8 @@ def ffmpeg_command(*, ffmpeg: str, url: str, pattern: Path, segment_list: Path, 
     """Stream copy (never decode) into self-contained fragmented-MP4 segments, listed as they close.
 
     A camera with privacy masks is the exception: it is decoded, masked and re-encoded, so masked
-    pixels never reach the disk. With `live_fragment_ms`, the same ffmpeg (one upstream) also writes
-    the live view's fMP4 to stdout; see recording_outputs.
+    pixels never reach the disk. With `live_fragment_ms`, segments are written in fragments that short,
+    flushed as written, and live view tails them (one upstream); see recording_outputs.
     """
     url, transport = rtsp_transport_of(url)
     scheme = urlsplit(url).scheme.lower()
@@ -184,14 +184,14 @@ class CameraRecorder:
                                  live_fragment_ms=self.live_fragment_ms if self.live_feed else None)
         self._process = await asyncio.create_subprocess_exec(
             *command, stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE if self.live_feed else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE, env={**os.environ, "TZ": "UTC"}, start_new_session=True,
             preexec_fn=end_with_parent,  # its own session keeps it from our Ctrl-C, so it must know when we die
         )
         last_words: deque[str] = deque(maxlen=30)
         readers = [asyncio.create_task(self._read_stderr(last_words))]
         if self.live_feed is not None:
-            readers.append(asyncio.create_task(self.live_feed.read_from(self._process.stdout)))
+            readers.append(asyncio.create_task(self.live_feed.follow_session(session, self._process)))
         stale_after = self.segment_seconds * 3 + self.io_timeout_s + 5
         last_progress = time.monotonic()
         try:

@@ -1,11 +1,10 @@
-"""The recorder's ffmpeg outputs: segments on disk and, for live view, fragmented MP4 on stdout from the same upstream.
+"""The recorder's ffmpeg output: segments on disk, which are also where a recorded camera's live view comes from.
 
-One ffmpeg per recorded camera feeds both through the `tee` muxer, so the camera sees one RTSP session
-however many people watch it. The live branch can never hold recording back:
-- it runs behind tee's FIFO (its own thread and a bounded packet queue); when the reader of stdout falls
-  behind, the queue drops packets and resumes at the next keyframe instead of blocking the segment writer;
-- it is `onfail=ignore`: if stdout closes or the live muxer fails, ffmpeg goes on recording.
-The segment branch keeps tee's default `onfail=abort`, so a full disk still ends ffmpeg and is reported.
+The segments are fragmented MP4. With `live_fragment_ms` they are cut into short fragments (a moof+mdat
+at every keyframe and every live_fragment_ms) and flushed to the file as each completes, so the segment
+being written is a live stream that RecorderLiveFeed tails while someone watches. ffmpeg writes nothing
+else: an unwatched recorded camera costs what a bare `-c copy -f segment` does (no tee, no pipe, no parser).
+A full disk still ends ffmpeg and is reported.
 """
 
 from __future__ import annotations
@@ -14,41 +13,19 @@ from pathlib import Path
 
 # Segments: fragmented MP4, playable up to the last fragment even if ffmpeg is killed.
 SEGMENT_MOVFLAGS = "+frag_keyframe+empty_moov+default_base_moof"
-# Live: a moof+mdat per keyframe and every fragment_ms, written to the pipe as soon as it is complete.
-LIVE_MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
-# Packets the live branch may queue (a few seconds of video) before it drops and waits for a keyframe.
-LIVE_QUEUE_PACKETS = 90
 
 
 def recording_outputs(*, pattern: Path, segment_list: Path, segment_seconds: int,
                       live_fragment_ms: int | None = None) -> list[str]:
-    """ffmpeg output arguments: segments only, or segments plus live fMP4 on stdout when live_fragment_ms is set."""
+    """ffmpeg output arguments: segments, in fragments of live_fragment_ms flushed as written when it is set."""
+    format_options = f"movflags={SEGMENT_MOVFLAGS}"
+    if live_fragment_ms is not None:
+        # flush_packets: the file is seekable, so without it ffmpeg keeps up to 32 KiB of a fragment buffered.
+        format_options += f":frag_duration={live_fragment_ms * 1000}:flush_packets=1"
     segment_options = {
         "segment_time": str(segment_seconds), "reset_timestamps": "1", "segment_format": "mp4",
-        "segment_format_options": f"movflags={SEGMENT_MOVFLAGS}",
+        "segment_format_options": format_options,
         "segment_list": str(segment_list), "segment_list_type": "csv",
     }
-    if live_fragment_ms is None:
-        return ["-f", "segment", *(argument for name, value in segment_options.items() for argument in (f"-{name}", value)),
-                str(pattern)]
-    live_options = {
-        "select": "v",  # live view is video only, as the on-demand relay's is
-        "f": "mp4", "movflags": LIVE_MOVFLAGS, "frag_duration": str(live_fragment_ms * 1000), "flush_packets": "1",
-        "onfail": "ignore", "use_fifo": "1",
-        "fifo_options": f"queue_size={LIVE_QUEUE_PACKETS}:drop_pkts_on_overflow=1:restart_with_keyframe=1",
-    }
-    slaves = [tee_slave({"f": "segment", **segment_options}, str(pattern)), tee_slave(live_options, "pipe:1")]
-    return ["-f", "tee", "|".join(slaves)]
-
-
-def tee_slave(options: dict[str, str], target: str) -> str:
-    """One `[key=value:...]target` entry of a tee output, escaped for both levels tee unescapes."""
-    # tee first splits its argument on '|' (one level of ffmpeg's token unescaping), then reads each
-    # option value up to ':' or ']' (a second level); the target after ']' only goes through the first.
-    listed = ":".join(f"{name}={_escaped(value)}" for name, value in options.items())
-    return _escaped(f"[{listed}]{target}")
-
-
-def _escaped(text: str) -> str:
-    """Backslash before every character av_get_token treats specially (a backslash before any other is harmless)."""
-    return "".join("\\" + char if char in "\\'[]:|=," else char for char in text)
+    return ["-f", "segment", *(argument for name, value in segment_options.items() for argument in (f"-{name}", value)),
+            str(pattern)]

@@ -67,22 +67,6 @@ class BagReportOut(BaseModel):
     bytes_checked: int
 
 
-class CameraHealthOut(BaseModel):
-    camera_id: int
-    name: str
-    status: str = Field(description="recording, connecting, offline, stale, black, frozen, tamper_covered, tamper_moved, ...")
-    status_detail: str | None
-    status_changed_at: datetime | None
-    uptime_percent: dict[str, float] = Field(description="Recorded share of the last 24h, 7d and 30d.")
-
-
-class CameraHealthReport(BaseModel):
-    cameras_streaming: int
-    cameras_working: int
-    working_percent: float = Field(description="The city-wide 'cameras working' figure.")
-    cameras: list[CameraHealthOut]
-
-
 class MarkRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

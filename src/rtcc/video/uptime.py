@@ -1,18 +1,20 @@
-"""How much of the time each camera actually recorded: uptime over 24 h, 7 d and 30 d, and the city's figure."""
+"""The recording index's facts for the camera health board: recorded seconds and each camera's newest segment.
+
+The board itself (uptime arithmetic, lag, the 'cameras working' figure) lives in cameras/health.py; its
+names stay importable from here.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from rtcc.cameras.models import Camera
-from rtcc.core import clock
+from rtcc.cameras.health import WINDOWS, WORKING_STATES, streaming_cameras, uptime_by_camera
 from rtcc.video.models import RecordingSegment
 
-WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
-WORKING_STATES = ("recording",)
+__all__ = ["WINDOWS", "WORKING_STATES", "SegmentIndexFacts", "recorded_seconds", "streaming_cameras", "uptime_by_camera"]
 
 
 def recorded_seconds(session: Session, *, since: datetime, camera_ids: list[int]) -> dict[int, float]:
@@ -27,19 +29,24 @@ def recorded_seconds(session: Session, *, since: datetime, camera_ids: list[int]
     return {camera_id: float(seconds or 0) for camera_id, seconds in rows}
 
 
-def uptime_by_camera(session: Session, *, cameras: list[Camera], now: datetime | None = None) -> dict[int, dict[str, float]]:
-    """Per camera and window: recorded time as a percentage of the window (or of the camera's life, if shorter)."""
-    now = now or clock.utcnow()
-    ids = [camera.id for camera in cameras]
-    result: dict[int, dict[str, float]] = {camera_id: {} for camera_id in ids}
-    for label, window in WINDOWS.items():
-        seconds = recorded_seconds(session, since=now - window, camera_ids=ids)
-        for camera in cameras:
-            span = min(window, now - camera.created_at).total_seconds()
-            result[camera.id][label] = round(min(100.0, 100 * seconds.get(camera.id, 0.0) / span), 1) if span > 0 else 0.0
-    return result
+def newest_segment_ends(session: Session, *, camera_ids: list[int]) -> dict[int, datetime]:
+    """End of each camera's newest indexed segment: how far the index has got."""
+    if not camera_ids:
+        return {}
+    rows = session.execute(
+        select(RecordingSegment.camera_id, func.max(RecordingSegment.ended_at))
+        .where(RecordingSegment.camera_id.in_(camera_ids))
+        .group_by(RecordingSegment.camera_id)
+    ).all()
+    return {camera_id: ended for camera_id, ended in rows if ended is not None}
 
 
-def streaming_cameras(cameras: list[Camera]) -> list[Camera]:
-    """Cameras that should deliver video (private_registered ones share none)."""
-    return [camera for camera in cameras if camera.main_stream_url and camera.kind != "private_registered"]
+class SegmentIndexFacts:
+    """cameras.health.RecordingFacts read from the recording_segments table."""
+
+    def recorded_seconds(self, session: Session, *, since: datetime, camera_ids: list[int]) -> dict[int, float]:
+        return recorded_seconds(session, since=since, camera_ids=camera_ids)
+
+    def newest_segment_ends(self, session: Session, *, camera_ids: list[int]) -> dict[int, datetime]:
+        return newest_segment_ends(session, camera_ids=camera_ids)
+

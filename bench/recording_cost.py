@@ -1,0 +1,272 @@
+"""What a recorded camera costs in the `rtcc serve` configuration, against a bare ffmpeg segmenter of the same stream.
+
+    python bench/recording_cost.py [--cameras 4] [--seconds 20] [--runs 3]
+
+Serves N simulated RTSP cameras (loop mode: pre-encoded, so the camera side costs the server nothing),
+then measures, in CPU seconds per camera-minute:
+- bare: one `ffmpeg -rtsp_transport tcp -i URL -c copy -f segment` per camera, nothing else;
+- serve, no viewer: the app of `rtcc serve` (create_app under uvicorn, in a subprocess, every background
+  job running) recording the N cameras: its ffmpeg children plus the server process itself;
+- serve, one viewer: the same with one WebSocket viewer per camera reading live view (the bench route
+  /bench-live/{id} is the live endpoint less sign-in and audit, which cost once per connection).
+Each figure is the median of `runs` windows of `seconds`; the ratios are serve over bare. Also reports
+how long the first viewer waits for its first fragment. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+TICKS = os.sysconf("SC_CLK_TCK")
+SEGMENT_SECONDS = 6
+SETTLE_SECONDS = 12  # connect, probe, first segment closed
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def family_cpu_seconds(root_pids: list[int]) -> float:
+    """User+system CPU seconds of these processes and all their living descendants."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        times[int(entry)] = (int(fields[11]) + int(fields[12])) / TICKS
+    family = set(root_pids)
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in parents.items():
+            if parent in family and pid not in family:
+                family.add(pid)
+                changed = True
+    return sum(times.get(pid, 0.0) for pid in family)
+
+
+def per_camera_minute(pids: list[int], cameras: int, seconds: float, runs: int) -> list[float]:
+    """CPU seconds per camera-minute of a process family, one figure per window."""
+    figures = []
+    for _ in range(runs):
+        before, started = family_cpu_seconds(pids), time.monotonic()
+        time.sleep(seconds)
+        used, elapsed = family_cpu_seconds(pids) - before, time.monotonic() - started
+        figures.append(used / cameras / elapsed * 60)
+    return figures
+
+
+# --- bare ffmpeg ---
+def measure_bare(urls: list[str], directory: Path, seconds: float, runs: int) -> list[float]:
+    processes = []
+    for index, url in enumerate(urls):
+        out = directory / f"bare{index}"
+        out.mkdir()
+        processes.append(subprocess.Popen(
+            ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "warning", "-rtsp_transport", "tcp", "-i", url,
+             "-c", "copy", "-f", "segment", "-segment_time", str(SEGMENT_SECONDS), "-reset_timestamps", "1",
+             "-segment_format", "mp4", str(out / "%06d.mp4")],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    try:
+        time.sleep(SETTLE_SECONDS)
+        return per_camera_minute([process.pid for process in processes], len(urls), seconds, runs)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=10)
+
+
+# --- the server under test ---
+def run_server(port: int, data_dir: Path, urls: list[str]) -> None:
+    """create_app of `rtcc serve` under uvicorn, recording the cameras, plus the unauthenticated bench route."""
+    import uvicorn
+    from starlette.concurrency import run_in_threadpool
+    from starlette.routing import WebSocketRoute
+    from starlette.websockets import WebSocket
+
+    from rtcc.app import create_app
+    from rtcc.auth import service as accounts
+    from rtcc.cameras import service as cameras
+    from rtcc.cameras.models import Camera
+    from rtcc.cameras.service import stream_url_for_ingest
+    from rtcc.core.actor import SYSTEM
+    from rtcc.core.config import Settings
+    from rtcc.core.runtime import build_runtime
+    from rtcc.video.live import serve_live_viewer
+    from rtcc.video.privacy import mask_file_for
+
+    settings = Settings(data_dir=data_dir, recording_enabled=True, segment_seconds=SEGMENT_SECONDS,
+                        recorder_reconcile_seconds=1, port=port,
+                        camera_network_allowlist=["127.0.0.0/8"])
+    runtime = build_runtime(settings)
+    runtime.database.upgrade()
+    with runtime.database.session() as db:
+        accounts.ensure_agency(db, runtime=runtime, ori="CA0199900", name="bench")
+        for index, url in enumerate(urls, start=1):
+            cameras.create_camera(db, runtime=runtime, actor=SYSTEM, agency_ori="CA0199900", values={
+                "name": f"bench {index}", "kind": "city_fixed", "latitude": 34.09, "longitude": -118.36,
+                "main_stream_url": url})
+    app = create_app(runtime=runtime)
+
+    def source_of(camera_id: int):
+        with runtime.database.session() as db:
+            camera = db.get(Camera, camera_id)
+            return (stream_url_for_ingest(camera, runtime=runtime),
+                    mask_file_for(camera.id, camera.privacy_masks, settings.data_dir / "masks"))
+
+    async def bench_live(websocket: WebSocket):
+        camera_id = int(websocket.path_params["camera_id"])
+        url, mask = await run_in_threadpool(source_of, camera_id)
+        await websocket.accept()
+        await serve_live_viewer(websocket, websocket.app.state.live_relays.get_or_start(camera_id, url, mask_png=mask))
+
+    app.router.routes.insert(0, WebSocketRoute("/bench-live/{camera_id}", bench_live))  # before the console's mount
+    uvicorn.run(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+
+
+async def watch(url: str, stop: asyncio.Event, first_fragment_s: list[float]) -> int:
+    """A viewer that counts fragments until stop; notes how long the first one took."""
+    from websockets.asyncio.client import connect
+
+    fragments = 0
+    opened = time.monotonic()
+    async with connect(url, max_size=None) as websocket:
+        while not stop.is_set():
+            try:
+                message = await asyncio.wait_for(websocket.recv(), 1)
+            except TimeoutError:
+                continue
+            if isinstance(message, bytes):
+                fragments += 1
+                if fragments == 2:  # the first binary message is the init segment
+                    first_fragment_s.append(time.monotonic() - opened)
+    return fragments
+
+
+def measure_serve(urls: list[str], directory: Path, seconds: float, runs: int) -> dict:
+    import httpx
+
+    port = free_port()
+    with open(directory / "serve.log", "w") as log:
+        server = subprocess.Popen([sys.executable, __file__, "--serve", str(port), str(directory / "serve"), *urls],
+                                  stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError("the server did not start: " + (directory / "serve.log").read_text()[-2000:])
+            time.sleep(0.3)
+        time.sleep(SETTLE_SECONDS)
+        idle = per_camera_minute([server.pid], len(urls), seconds, runs)
+        recorder_processes = len(ffmpeg_children(server.pid))
+
+        first_fragment_s: list[float] = []
+        watched: dict = {}
+
+        async def with_viewers():
+            stop = asyncio.Event()
+            viewers = [asyncio.create_task(watch(f"ws://127.0.0.1:{port}/bench-live/{camera_id}", stop, first_fragment_s))
+                       for camera_id in range(1, len(urls) + 1)]
+            await asyncio.sleep(3)  # every viewer has its first fragments
+            watched["ffmpeg_processes"] = len(ffmpeg_children(server.pid))
+            watched["cpu"] = await asyncio.to_thread(per_camera_minute, [server.pid], len(urls), seconds, runs)
+            stop.set()
+            watched["fragments"] = await asyncio.gather(*viewers)
+
+        asyncio.run(with_viewers())
+        return {"idle": idle, "watched": watched["cpu"], "first_fragment_s": first_fragment_s,
+                "fragments": watched["fragments"], "recorder_processes": recorder_processes,
+                "ffmpeg_processes_with_viewers": watched["ffmpeg_processes"]}
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def ffmpeg_children(parent: int) -> list[int]:
+    found = []
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+            command = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if command and command[0].endswith(b"ffmpeg") and f"PPid:\t{parent}\n" in status:
+            found.append(int(entry))
+    return found
+
+
+def main() -> None:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--cameras", type=int, default=4)
+    options.add_argument("--seconds", type=float, default=20.0, help="length of one measured window")
+    options.add_argument("--runs", type=int, default=3, help="windows per figure (the median is reported)")
+    options.add_argument("--serve", nargs="+", help=argparse.SUPPRESS)
+    arguments = options.parse_args()
+    if arguments.serve:
+        run_server(int(arguments.serve[0]), Path(arguments.serve[1]), arguments.serve[2:])
+        return
+
+    from rtcc.sim.cameras import SimulatedCameras
+
+    with tempfile.TemporaryDirectory() as directory, \
+            SimulatedCameras(arguments.cameras, free_port(), mode="loop", cache_dir=Path(directory) / "sim") as sim:
+        bare = measure_bare(sim.urls, Path(directory), arguments.seconds, arguments.runs)
+        serve = measure_serve(sim.urls, Path(directory), arguments.seconds, arguments.runs)
+    bare_median = statistics.median(bare)
+    idle_median, watched_median = statistics.median(serve["idle"]), statistics.median(serve["watched"])
+    print(json.dumps({
+        "benchmark": "recording_cost",
+        "cameras": arguments.cameras,
+        "window_seconds": arguments.seconds,
+        "runs": arguments.runs,
+        "unit": "CPU seconds per camera-minute",
+        "bare_ffmpeg_segment": round(bare_median, 3),
+        "serve_no_viewer": round(idle_median, 3),
+        "serve_one_viewer": round(watched_median, 3),
+        "ratio_no_viewer": round(idle_median / bare_median, 2),
+        "ratio_one_viewer": round(watched_median / bare_median, 2),
+        "target_ratio_no_viewer": 1.2,
+        "runs_bare": [round(value, 3) for value in bare],
+        "runs_no_viewer": [round(value, 3) for value in serve["idle"]],
+        "runs_one_viewer": [round(value, 3) for value in serve["watched"]],
+        "first_fragment_seconds_max": round(max(serve["first_fragment_s"]), 3) if serve["first_fragment_s"] else None,
+        "first_fragment_seconds_median": (round(statistics.median(serve["first_fragment_s"]), 3)
+                                          if serve["first_fragment_s"] else None),
+        "fragments_per_viewer": serve["fragments"],
+        "ffmpeg_processes_no_viewer": serve["recorder_processes"],
+        "ffmpeg_processes_with_viewers": serve["ffmpeg_processes_with_viewers"],
+        "segment_seconds": SEGMENT_SECONDS,
+        "cpus": os.cpu_count(),
+    }))
+
+
+if __name__ == "__main__":
+    main()
