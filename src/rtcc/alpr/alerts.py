@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rtcc.alpr import scope
+from rtcc.alpr.events import PlateAlertRaised, PlateAlertUpdated
 from rtcc.alpr.matcher import Match
 from rtcc.alpr.models import Hotlist, HotlistEntry, PlateAlert, PlateRead
 from rtcc.audit import service as audit
@@ -15,9 +16,8 @@ from rtcc.auth.models import Agency
 from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import Conflict, InvalidInput, NotFound
-from rtcc.core.events import emit, make_event
+from rtcc.core.events import emit
 from rtcc.core.runtime import Runtime
-from rtcc.incidents import service as incidents
 
 DISPOSITIONS = ("confirmed", "misread", "vehicle_mismatch", "entry_inactive", "other")
 FALSE_HITS = ("misread", "vehicle_mismatch", "entry_inactive")
@@ -50,14 +50,13 @@ def raise_alerts(session: Session, *, runtime: Runtime, read_id: int, plate: str
         entry = session.get(HotlistEntry, match.entry.entry_id)
         read = session.get(PlateRead, read_id)
         agency_ori, camera_groups = alert_event_scope(session, alert)
-        emit(session, make_event(
-            "plate.alert", agency_ori=agency_ori, camera_groups=camera_groups, alert_id=alert.id, read_id=read_id, plate=plate,
+        # Its handlers (an incident's timeline) run in this transaction: see incidents/handlers.py.
+        emit(session, PlateAlertRaised(
+            agency_ori=agency_ori, camera_groups=camera_groups, alert_id=alert.id, read_id=read_id, plate=plate,
             matched_plate=match.matched_plate, method=match.method, camera_id=camera_id, read_at=clock.iso(read_at),
             crop=read.crop_path, hotlist=hotlist.name, priority=alert.priority, reason=entry.reason,
             vehicle={"make": entry.make, "model": entry.model, "colour": entry.colour, "state": entry.state},
         ))
-        incidents.record_plate_alert(session, camera_id=camera_id, alert_id=alert.id, plate=plate, hotlist=hotlist.name,
-                                     reason=entry.reason, agency_id=hotlist.agency_id)
         raised += 1
     return raised
 
@@ -114,9 +113,8 @@ def acknowledge(session: Session, *, runtime: Runtime, actor: Actor, alert_id: i
     alert = get_alert(session, actor=actor, alert_id=alert_id)
     if alert.status == "new":
         alert.status = "acknowledged"
-        audit.record(session, keys=runtime.keys, actor=actor, action="alert.acknowledge", object_type="plate_alert",
-                     object_id=alert.id)
-        _emit_update(session, alert, by=actor.username)
+        audit.record(session, keys=runtime.keys, actor=actor, action="alert.acknowledge",
+                     event=_update_event(session, alert, by=actor.username), object_type="plate_alert", object_id=alert.id)
     return alert
 
 
@@ -135,10 +133,10 @@ def verify(session: Session, *, runtime: Runtime, actor: Actor, alert_id: int, c
         alert.status = "closed"
         alert.disposition = "misread" if not crop_matches_plate else ("vehicle_mismatch" if not vehicle_matches else "entry_inactive")
         alert.disposed_by, alert.disposed_at = actor.username, alert.verified_at
-    audit.record(session, keys=runtime.keys, actor=actor, action="alert.verify", object_type="plate_alert", object_id=alert.id,
+    audit.record(session, keys=runtime.keys, actor=actor, action="alert.verify", event=_update_event(session, alert),
+                 object_type="plate_alert", object_id=alert.id,
                  details={"crop_matches_plate": crop_matches_plate, "vehicle_matches": vehicle_matches,
                           "entry_still_active": entry_still_active, "status": alert.status})
-    _emit_update(session, alert)
     return alert
 
 
@@ -151,17 +149,17 @@ def dispose(session: Session, *, runtime: Runtime, actor: Actor, alert_id: int, 
         raise Conflict("Only a verified (actionable) alert can be confirmed.", code="alert_not_verified")
     alert.status, alert.disposition, alert.disposition_note = "closed", disposition, note[:2000] or None
     alert.disposed_by, alert.disposed_at = actor.username, clock.utcnow()
-    audit.record(session, keys=runtime.keys, actor=actor, action="alert.dispose", object_type="plate_alert", object_id=alert.id,
-                 details={"disposition": disposition})
-    _emit_update(session, alert, disposition=disposition)
+    audit.record(session, keys=runtime.keys, actor=actor, action="alert.dispose",
+                 event=_update_event(session, alert, disposition=disposition), object_type="plate_alert",
+                 object_id=alert.id, details={"disposition": disposition})
     return alert
 
 
-def _emit_update(session: Session, alert: PlateAlert, **data) -> None:
+def _update_event(session: Session, alert: PlateAlert, **data) -> PlateAlertUpdated:
     """An alert's change goes to those who may see the alert, not to every agency's consoles."""
     agency_ori, camera_groups = alert_event_scope(session, alert)
-    emit(session, make_event("plate.alert_updated", agency_ori=agency_ori, camera_groups=camera_groups, alert_id=alert.id,
-                             status=alert.status, priority=alert.priority, **data))
+    return PlateAlertUpdated(agency_ori=agency_ori, camera_groups=camera_groups, alert_id=alert.id,
+                             status=alert.status, priority=alert.priority, **data)
 
 
 def false_hit_rates(session: Session, *, actor: Actor) -> dict[str, dict]:

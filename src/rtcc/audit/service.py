@@ -13,13 +13,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from rtcc.audit.chain import GENESIS_HASH, canonical_json, head_message, record_hash
+from rtcc.audit.events import AuditRecorded
 from rtcc.audit.models import AuditChainHead, AuditRecord
 from rtcc.audit.signing import signer_for
 from rtcc.audit.verification import VerifyResult, verify_chain  # noqa: F401 (the service's public face)
 from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import AuditUnavailable
-from rtcc.core.events import emit, make_event
+from rtcc.core.events import Event, emit
 from rtcc.core.keys import KeyRing
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,8 @@ def record(
     *,
     keys: KeyRing,
     actor: Actor,
-    action: str,
+    action: str | None = None,
+    event: Event | None = None,
     outcome: str = "success",
     object_type: str | None = None,
     object_id: str | int | None = None,
@@ -41,7 +43,12 @@ def record(
     query_terms: dict[str, Any] | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditRecord:
-    """Append one record in the caller's transaction; raise AuditUnavailable if it cannot be written."""
+    """Append one record in the caller's transaction and queue its event after it; AuditUnavailable if it cannot be written.
+
+    The action is the event's audit action unless the act names its own (one event type, several acts)."""
+    action = action or (event.audit_action if event is not None else None)
+    if action is None:
+        raise ValueError("an audit record needs an action: name it, or pass an event that declares one")
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {OUTCOMES}")
     try:
@@ -84,13 +91,10 @@ def record(
         # Fail closed: the caller's transaction rolls back, so the action itself does not happen.
         log.error("audit record for %s could not be written: %s", action, type(error).__name__)
         raise AuditUnavailable("The audit trail could not be written, so the action was not performed.") from error
-    emit(
-        session,
-        make_event(
-            "audit.recorded", seq=entry.seq, action=action, outcome=outcome,
-            username=actor.username, object_type=object_type, object_id=entry.object_id,
-        ),
-    )
+    emit(session, AuditRecorded(seq=entry.seq, action=action, outcome=outcome, username=actor.username,
+                                object_type=object_type, object_id=entry.object_id))
+    if event is not None:
+        emit(session, event)
     return entry
 
 

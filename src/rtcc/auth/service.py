@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 
 from rtcc.audit import service as audit
 from rtcc.auth import passwords, totp
+from rtcc.auth.events import UserCreated, UserUpdated
 from rtcc.auth.models import Agency, SignInAttempt, User, UserSession
 from rtcc.auth.permissions import ROLES
 from rtcc.core import clock
 from rtcc.core.actor import SYSTEM, Actor
 from rtcc.core.errors import Conflict, InvalidInput, NotFound
-from rtcc.core.events import emit, make_event
 from rtcc.core.runtime import Runtime
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -154,10 +154,10 @@ def create_user(
     session.flush()
     user.agency = agency
     audit.record(
-        session, keys=runtime.keys, actor=actor, action="user.create", object_type="user", object_id=username,
+        session, keys=runtime.keys, actor=actor, event=UserCreated(agency_ori=agency.ori, username=username, role=role),
+        object_type="user", object_id=username,
         details={"role": role, "agency": agency.ori, "temporary_until": clock.iso(expires_at), "camera_groups": camera_groups},
     )
-    emit(session, make_event("user.created", agency_ori=agency.ori, username=username, role=role))
     uri = totp.provisioning_uri(secret, username=username, issuer=runtime.settings.totp_issuer)
     return NewAccount(user=user, one_time_password=one_time_password, totp_secret=secret, totp_uri=uri)
 
@@ -184,11 +184,12 @@ def update_user(
     for key, value in changes.items():
         setattr(user, key, value)
     audit.record(
-        session, keys=runtime.keys, actor=actor, action="user.update", object_type="user", object_id=username,
+        session, keys=runtime.keys, actor=actor,
+        event=UserUpdated(agency_ori=user.agency.ori, username=username, changed=sorted(changes)),
+        object_type="user", object_id=username,
         details={"before": {k: clock.iso(v) if isinstance(v, datetime) else v for k, v in before.items()},
                  "after": {k: clock.iso(v) if isinstance(v, datetime) else v for k, v in changes.items()}},
     )
-    emit(session, make_event("user.updated", agency_ori=user.agency.ori, username=username, changed=sorted(changes)))
     return user
 
 
@@ -200,10 +201,10 @@ def unlock_user(session: Session, *, runtime: Runtime, actor: Actor, username: s
     # A successful 'unlock' attempt resets the failure count the lockout reads.
     session.add(SignInAttempt(user_id=user.id, at=clock.utcnow(), stage="unlock", succeeded=True, source_address=actor.source_address))
     audit.record(
-        session, keys=runtime.keys, actor=actor, action="user.unlock", object_type="user", object_id=username,
-        details={"was_locked": was_locked},
+        session, keys=runtime.keys, actor=actor, action="user.unlock",
+        event=UserUpdated(agency_ori=user.agency.ori, username=username, changed=["locked"]),
+        object_type="user", object_id=username, details={"was_locked": was_locked},
     )
-    emit(session, make_event("user.updated", agency_ori=user.agency.ori, username=username, changed=["locked"]))
     return user
 
 
@@ -227,10 +228,10 @@ def disable_user(session: Session, *, runtime: Runtime, actor: Actor, username: 
     user.disabled_at, user.disabled_reason = clock.utcnow(), reason[:200]
     ended = end_sessions(session, user=user, reason="account_disabled")
     audit.record(
-        session, keys=runtime.keys, actor=actor, action="user.disable", object_type="user", object_id=username,
-        details={"reason": reason, "sessions_ended": ended},
+        session, keys=runtime.keys, actor=actor, action="user.disable",
+        event=UserUpdated(agency_ori=user.agency.ori, username=username, changed=["disabled"]),
+        object_type="user", object_id=username, details={"reason": reason, "sessions_ended": ended},
     )
-    emit(session, make_event("user.updated", agency_ori=user.agency.ori, username=username, changed=["disabled"]))
     return user
 
 
@@ -242,8 +243,9 @@ def enable_user(session: Session, *, runtime: Runtime, actor: Actor, username: s
         user.expires_at = expires_at
     # Counted from now, so a long-idle account is not disabled again at once.
     user.last_sign_in_at = clock.utcnow()
-    audit.record(session, keys=runtime.keys, actor=actor, action="user.enable", object_type="user", object_id=username)
-    emit(session, make_event("user.updated", agency_ori=user.agency.ori, username=username, changed=["enabled"]))
+    audit.record(session, keys=runtime.keys, actor=actor, action="user.enable",
+                 event=UserUpdated(agency_ori=user.agency.ori, username=username, changed=["enabled"]),
+                 object_type="user", object_id=username)
     return user
 
 
@@ -265,10 +267,11 @@ def reset_credentials(session: Session, *, runtime: Runtime, actor: Actor, usern
     session.add(SignInAttempt(user_id=user.id, at=clock.utcnow(), stage="unlock", succeeded=True, source_address=actor.source_address))
     ended = end_sessions(session, user=user, reason="credentials_reset")
     audit.record(
-        session, keys=runtime.keys, actor=actor, action="user.reset_credentials", object_type="user",
-        object_id=username, details={"sessions_ended": ended, "was_locked": was_locked, "mfa": "enrol at next sign-in"},
+        session, keys=runtime.keys, actor=actor, action="user.reset_credentials",
+        event=UserUpdated(agency_ori=user.agency.ori, username=username, changed=["credentials"]),
+        object_type="user", object_id=username,
+        details={"sessions_ended": ended, "was_locked": was_locked, "mfa": "enrol at next sign-in"},
     )
-    emit(session, make_event("user.updated", agency_ori=user.agency.ori, username=username, changed=["credentials"]))
     return CredentialReset(user=user, one_time_password=one_time_password)
 
 

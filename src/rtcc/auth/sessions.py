@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from rtcc.audit import service as audit
 from rtcc.auth import passwords, totp
+from rtcc.auth.events import UserLocked, UserSignedIn
 from rtcc.auth.handover import forget_handover
 from rtcc.auth.models import SignInAttempt, User, UserSession
 from rtcc.auth.permissions import permissions_of
@@ -26,7 +27,6 @@ from rtcc.core.errors import (
     AuthenticationRequired,
     InvalidInput,
 )
-from rtcc.core.events import emit, make_event
 from rtcc.core.runtime import Runtime
 
 # The one answer to a wrong password, an unknown username and a locked account alike, so the answer never
@@ -133,11 +133,10 @@ def record_sign_in_failure(session: Session, *, runtime: Runtime, user: User, st
         user.locked_at = clock.utcnow()
         end_sessions(session, user=user, reason="account_locked")
         audit.record(
-            session, keys=runtime.keys, actor=actor, action="auth.lockout", outcome="success",
+            session, keys=runtime.keys, actor=actor, event=UserLocked(agency_ori=user.agency.ori, username=user.username),
             object_type="user", object_id=user.username,
             details={"failed_attempts": settings.lockout_attempts, "window_minutes": settings.lockout_window_minutes},
         )
-        emit(session, make_event("user.locked", agency_ori=user.agency.ori, username=user.username))
         return True
     return False
 
@@ -253,9 +252,8 @@ def complete_mfa(session: Session, *, runtime: Runtime, user_session: UserSessio
 
 def _signed_in(session: Session, *, runtime: Runtime, user_session: UserSession, actor: Actor) -> None:
     user = user_session.user
-    audit.record(session, keys=runtime.keys, actor=actor, action="auth.sign_in", outcome="success",
+    audit.record(session, keys=runtime.keys, actor=actor, event=UserSignedIn(agency_ori=user.agency.ori, username=user.username),
                  object_type="user", object_id=user.username, details={"session": user_session.id})
-    emit(session, make_event("user.signed_in", agency_ori=user.agency.ori, username=user.username))
 
 
 def change_password(

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from rtcc.audit import service as audit
 from rtcc.auth.service import get_agency
 from rtcc.cameras import service
+from rtcc.cameras.events import CamerasImported
 from rtcc.cameras.models import Camera
 from rtcc.cameras.schemas import CameraFields
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput, RTCCError
-from rtcc.core.events import emit, make_event
 from rtcc.core.http import load_json
 from rtcc.core.runtime import Runtime
 
@@ -114,10 +114,11 @@ def import_cameras(session: Session, *, runtime: Runtime, actor: Actor, agency_o
             report.errors.append({label: position, **named, "message": error.message})
     _insert(session, pending, report, label)
     report.errors.sort(key=lambda error: error[label])
-    audit.record(session, keys=runtime.keys, actor=actor, action="camera.import", object_type="agency", object_id=agency.ori,
+    audit.record(session, keys=runtime.keys, actor=actor,
+                 event=CamerasImported(agency_ori=agency.ori, created=report.created, updated=report.updated),
+                 object_type="agency", object_id=agency.ori,
                  details={"format": format, "created": report.created, "updated": report.updated,
                           "unchanged": report.unchanged, "rejected": len(report.errors)})
-    emit(session, make_event("cameras.imported", agency_ori=agency.ori, created=report.created, updated=report.updated))
     return report
 
 

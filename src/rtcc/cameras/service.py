@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 from rtcc.audit import service as audit
 from rtcc.auth.models import Agency
 from rtcc.auth.service import get_agency
+from rtcc.cameras.events import CameraCreated, CameraUpdated
 from rtcc.cameras.models import CAMERA_KINDS, RECORD_MODES, Camera
 from rtcc.cameras.stream_urls import StreamSourcePolicy, parse_stream_url
 from rtcc.cameras.streams import with_transport
 from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from rtcc.core.events import emit, make_event
 from rtcc.core.runtime import Runtime
 
 # Fields a caller may set; everything else is the system's.
@@ -184,9 +184,10 @@ def create_camera(session: Session, *, runtime: Runtime, actor: Actor, agency_or
     camera = new_camera(runtime=runtime, agency_id=agency.id, values=values, credentials=credentials)
     session.add(camera)
     session.flush()
-    audit.record(session, keys=runtime.keys, actor=actor, action="camera.create", object_type="camera",
-                 object_id=camera.id, details={"name": camera.name, "kind": camera.kind, "agency": agency.ori})
-    emit(session, make_event("camera.created", agency_ori=agency.ori, camera_groups=camera.groups, camera_id=camera.id))
+    audit.record(session, keys=runtime.keys, actor=actor,
+                 event=CameraCreated(agency_ori=agency.ori, camera_groups=camera.groups, camera_id=camera.id),
+                 object_type="camera", object_id=camera.id,
+                 details={"name": camera.name, "kind": camera.kind, "agency": agency.ori})
     return camera
 
 
@@ -213,9 +214,9 @@ def update_camera(session: Session, *, runtime: Runtime, actor: Actor, camera_id
     changed = _apply(camera, values, runtime=runtime, credentials=credentials)
     if changed:
         camera.updated_at = clock.utcnow()
-        audit.record(session, keys=runtime.keys, actor=actor, action="camera.update", object_type="camera",
-                     object_id=camera.id, details={"changed": changed})
-        emit(session, make_event("camera.updated", agency_ori=ori, camera_groups=camera.groups, camera_id=camera.id, changed=changed))
+        audit.record(session, keys=runtime.keys, actor=actor,
+                     event=CameraUpdated(agency_ori=ori, camera_groups=camera.groups, camera_id=camera.id, changed=changed),
+                     object_type="camera", object_id=camera.id, details={"changed": changed})
     return camera
 
 
@@ -223,9 +224,9 @@ def delete_camera(session: Session, *, runtime: Runtime, actor: Actor, camera_id
     """Remove a camera from the registry (its recordings follow their own retention)."""
     camera, ori = get_visible_camera(session, actor=actor, camera_id=camera_id)
     require_manageable(actor, session.get(Agency, camera.agency_id))
-    audit.record(session, keys=runtime.keys, actor=actor, action="camera.delete", object_type="camera",
-                 object_id=camera.id, details={"name": camera.name})
-    emit(session, make_event("camera.updated", agency_ori=ori, camera_groups=camera.groups, camera_id=camera.id, deleted=True))
+    audit.record(session, keys=runtime.keys, actor=actor, action="camera.delete",
+                 event=CameraUpdated(agency_ori=ori, camera_groups=camera.groups, camera_id=camera.id, deleted=True),
+                 object_type="camera", object_id=camera.id, details={"name": camera.name})
     session.delete(camera)
 
 

@@ -13,8 +13,9 @@ from rtcc.cameras.locator import CameraLocator
 from rtcc.core import clock
 from rtcc.core.actor import SYSTEM, Actor
 from rtcc.core.errors import InvalidInput, NotFound
-from rtcc.core.events import emit, make_event
+from rtcc.core.events import emit
 from rtcc.core.runtime import Runtime
+from rtcc.incidents.events import IncidentEvent, IncidentOpened, IncidentUpdated
 from rtcc.incidents.models import Incident, IncidentCamera, IncidentTimelineEntry
 from rtcc.incidents.schemas import (
     DockedCameraOut,
@@ -53,9 +54,10 @@ def add_timeline_entry(session: Session, *, incident: Incident, actor: Actor, ki
     return entry
 
 
-def _event_fields(incident: Incident) -> dict:
-    return {"incident_id": incident.id, "title": incident.title, "type": incident.type, "priority": incident.priority,
-            "latitude": incident.latitude, "longitude": incident.longitude, "status": incident.status}
+def incident_updated(session: Session, *, incident: Incident, change: str) -> IncidentUpdated:
+    """The event telling the incident's agency what was added to it."""
+    return IncidentUpdated(agency_ori=agency_ori_of(session, incident.agency_id), **IncidentEvent.fields_of(incident),
+                           change=change)
 
 
 def open_incident(session: Session, *, runtime: Runtime, locator: CameraLocator, actor: Actor, title: str,
@@ -82,11 +84,12 @@ def open_incident(session: Session, *, runtime: Runtime, locator: CameraLocator,
                            data={"camera_id": camera.camera_id, "rank": camera.rank})
     docked_ids = [camera.camera_id for camera in selection.docked]
     candidate_ids = [candidate["camera_id"] for candidate in selection.footage_request_candidates]
-    audit.record(session, keys=runtime.keys, actor=actor, action="incident.open", object_type="incident",
-                 object_id=incident.id, details={"call_id": call_id, "type": type, "priority": priority,
-                                                 "docked_cameras": docked_ids, "footage_request_candidates": candidate_ids})
-    emit(session, make_event("incident.opened", agency_ori=agency_ori_of(session, agency_id), **_event_fields(incident),
-                             cameras=docked_ids))
+    audit.record(session, keys=runtime.keys, actor=actor,
+                 event=IncidentOpened(agency_ori=agency_ori_of(session, agency_id), **IncidentEvent.fields_of(incident),
+                                      cameras=docked_ids),
+                 object_type="incident", object_id=incident.id,
+                 details={"call_id": call_id, "type": type, "priority": priority,
+                          "docked_cameras": docked_ids, "footage_request_candidates": candidate_ids})
     return incident
 
 
@@ -100,10 +103,9 @@ def update_incident_from_call(session: Session, *, runtime: Runtime, actor: Acto
         setattr(incident, name, values[name])
     add_timeline_entry(session, incident=incident, actor=actor, kind="call_updated",
                        summary=f"Call updated: {', '.join(changed)}", data={name: values[name] for name in changed})
-    audit.record(session, keys=runtime.keys, actor=actor, action="incident.update", object_type="incident",
-                 object_id=incident.id, details={"changed": changed})
-    emit(session, make_event("incident.updated", agency_ori=agency_ori_of(session, incident.agency_id),
-                             **_event_fields(incident), change="call_updated"))
+    audit.record(session, keys=runtime.keys, actor=actor,
+                 event=incident_updated(session, incident=incident, change="call_updated"),
+                 object_type="incident", object_id=incident.id, details={"changed": changed})
     return changed
 
 
@@ -113,17 +115,16 @@ def close_incident(session: Session, *, runtime: Runtime, actor: Actor, incident
         return False
     incident.status, incident.closed_at = "closed", clock.utcnow()
     add_timeline_entry(session, incident=incident, actor=actor, kind="closed", summary=f"Closed: {reason}")
-    audit.record(session, keys=runtime.keys, actor=actor, action="incident.close", object_type="incident",
-                 object_id=incident.id, details={"reason": reason})
-    emit(session, make_event("incident.updated", agency_ori=agency_ori_of(session, incident.agency_id),
-                             **_event_fields(incident), change="closed"))
+    audit.record(session, keys=runtime.keys, actor=actor, action="incident.close",
+                 event=incident_updated(session, incident=incident, change="closed"),
+                 object_type="incident", object_id=incident.id, details={"reason": reason})
     return True
 
 
 def get_visible_incident(session: Session, *, actor: Actor, incident_id: int) -> Incident:
     """One incident, or NotFound when it does not exist or belongs to another agency."""
     incident = session.get(Incident, incident_id)
-    if incident is None or not sees_agency(actor, agency_ori_of(session, incident.agency_id)):
+    if incident is None or not scope.sees_agency(actor, agency_ori_of(session, incident.agency_id), kind=scope.RECORDS):
         raise NotFound(f"No incident {incident_id}.", code="incident_not_found")
     return incident
 
@@ -139,7 +140,7 @@ def list_open_incidents(session: Session, *, runtime: Runtime, actor: Actor) -> 
         .where(Incident.status == "open").order_by(Incident.opened_at.desc(), Incident.id.desc())
         .limit(OPEN_INCIDENTS_LIMIT)
     ).all()
-    visible = [(incident, ori) for incident, ori in rows if sees_agency(actor, ori)]
+    visible = [(incident, ori) for incident, ori in rows if scope.sees_agency(actor, ori, kind=scope.RECORDS)]
     audit.record(session, keys=runtime.keys, actor=actor, action="incident.list", object_type="incident",
                  details={"count": len(visible)})
     return visible
@@ -159,10 +160,9 @@ def add_note(session: Session, *, runtime: Runtime, actor: Actor, incident_id: i
     entry = add_timeline_entry(session, incident=incident, actor=actor, kind="note_added", summary=text[:500],
                                data={"text": text})
     session.flush()
-    audit.record(session, keys=runtime.keys, actor=actor, action="incident.note", object_type="incident",
-                 object_id=incident.id, details={"timeline_entry_id": entry.id, "length": len(text)})
-    emit(session, make_event("incident.updated", agency_ori=agency_ori_of(session, incident.agency_id),
-                             **_event_fields(incident), change="note_added"))
+    audit.record(session, keys=runtime.keys, actor=actor, action="incident.note",
+                 event=incident_updated(session, incident=incident, change="note_added"),
+                 object_type="incident", object_id=incident.id, details={"timeline_entry_id": entry.id, "length": len(text)})
     return describe_incident(session, actor=actor, incident=incident)
 
 

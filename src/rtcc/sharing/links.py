@@ -22,8 +22,8 @@ from rtcc.auth.sessions import hash_token, record_sign_in_failure
 from rtcc.cameras.models import Camera
 from rtcc.core import clock
 from rtcc.core.actor import Actor
-from rtcc.core.events import emit, make_event
 from rtcc.core.runtime import Runtime
+from rtcc.sharing.events import ShareEvent, ShareOpened
 from rtcc.sharing.models import FieldShare
 
 from rtcc.sharing.service import (
@@ -31,7 +31,6 @@ from rtcc.sharing.service import (
     delete_media,
     recipient_actor,
     share_agency_ori,
-    share_event_fields,
     shares_root,
 )
 
@@ -144,11 +143,11 @@ def verify_and_redeem(session: Session, *, runtime: Runtime, raw_token: str, use
 
 
 def _opened(session: Session, *, runtime: Runtime, share: FieldShare, actor: Actor, what: str) -> None:
-    audit.record(session, keys=runtime.keys, actor=actor, action="share.open", object_type="share", object_id=share.id,
-                 purpose=share.purpose, case_number=share.case_number,
+    audit.record(session, keys=runtime.keys, actor=actor,
+                 event=ShareOpened(agency_ori=share_agency_ori(session, share), **ShareEvent.fields_of(share),
+                                   open_count=share.open_count),
+                 object_type="share", object_id=share.id, purpose=share.purpose, case_number=share.case_number,
                  details={"what": what, "kind": share.kind, "camera_id": share.camera_id, "open_count": share.open_count})
-    emit(session, make_event("share.opened", agency_ori=share_agency_ori(session, share), **share_event_fields(share),
-                             open_count=share.open_count))
 
 
 def _bound(session: Session, runtime: Runtime, raw_token: str, device_cookie: str | None,

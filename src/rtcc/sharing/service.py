@@ -26,9 +26,10 @@ from rtcc.cameras.service import get_visible_camera
 from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput, NotFound, PermissionDenied
-from rtcc.core.events import emit, make_event
+from rtcc.core.events import emit
 from rtcc.core.runtime import Runtime
 from rtcc.incidents import service as incidents
+from rtcc.sharing.events import ShareCreated, ShareEvent, ShareRevoked
 from rtcc.sharing.models import FieldShare
 from rtcc.sharing.schemas import ShareIn, ShareOut
 from rtcc.video import playback
@@ -212,29 +213,19 @@ def create_share(session: Session, *, runtime: Runtime, actor: Actor, body: Shar
                 summary=f"{body.kind.capitalize()} of camera {camera.name} shared to {recipient.username}: {body.purpose}",
                 data={"share_id": share.id, "kind": body.kind, "camera_id": camera.id, "recipient": recipient.username,
                       "case_number": body.case_number, "expires_at": clock.iso(share.expires_at)})
-            emit(session, make_event("incident.updated", agency_ori=incidents.agency_ori_of(session, incident.agency_id),
-                                     incident_id=incident.id, title=incident.title, type=incident.type,
-                                     priority=incident.priority, latitude=incident.latitude,
-                                     longitude=incident.longitude, status=incident.status, change="shared_to_field"))
-        audit.record(session, keys=runtime.keys, actor=actor, action="share.create", object_type="share",
-                     object_id=share.id, purpose=body.purpose, case_number=body.case_number,
+            emit(session, incidents.incident_updated(session, incident=incident, change="shared_to_field"))
+        audit.record(session, keys=runtime.keys, actor=actor,
+                     event=ShareCreated(agency_ori=actor.agency_ori, camera_groups=camera.groups, **ShareEvent.fields_of(share)),
+                     object_type="share", object_id=share.id, purpose=body.purpose, case_number=body.case_number,
                      details={"kind": body.kind, "camera_id": camera.id, "recipient": recipient.username,
                               "incident_id": share.incident_id, "expires_at": clock.iso(share.expires_at),
                               "at": clock.iso(at), "start": clock.iso(share.starts_at), "end": clock.iso(share.ends_at),
                               "media_sha256": share.media_sha256})
-        emit(session, make_event("share.created", agency_ori=actor.agency_ori, camera_groups=camera.groups,
-                                 **share_event_fields(share)))
     except BaseException:
         if media is not None:
             media.unlink(missing_ok=True)
         raise
     return share, raw_token
-
-
-def share_event_fields(share: FieldShare) -> dict:
-    return {"share_id": share.id, "kind": share.kind, "camera_id": share.camera_id, "recipient": share.recipient_username,
-            "sender": share.sender_username, "incident_id": share.incident_id,
-            "expires_at": clock.iso(share.expires_at)}
 
 
 def share_agency_ori(session: Session, share: FieldShare) -> str | None:
@@ -282,10 +273,11 @@ def revoke_share(session: Session, *, runtime: Runtime, actor: Actor, share_id: 
     was = share_status(share)
     share.revoked_at, share.revoked_by = clock.utcnow(), actor.username
     delete_media(runtime, share)
-    audit.record(session, keys=runtime.keys, actor=actor, action="share.revoke", object_type="share", object_id=share.id,
-                 case_number=share.case_number, details={"recipient": share.recipient_username, "was": was})
-    emit(session, make_event("share.revoked", agency_ori=share_agency_ori(session, share), **share_event_fields(share),
-                             revoked_by=actor.username))
+    audit.record(session, keys=runtime.keys, actor=actor,
+                 event=ShareRevoked(agency_ori=share_agency_ori(session, share), **ShareEvent.fields_of(share),
+                                    revoked_by=actor.username),
+                 object_type="share", object_id=share.id, case_number=share.case_number,
+                 details={"recipient": share.recipient_username, "was": was})
     return share
 
 

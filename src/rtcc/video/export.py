@@ -16,8 +16,8 @@ from rtcc.cameras.service import get_visible_camera
 from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput, NotFound
-from rtcc.core.events import emit, make_event
 from rtcc.core.runtime import Runtime
+from rtcc.video.events import EvidenceExported
 from rtcc.video.evidence_bag import CustodyEvent, PayloadFile, write_bag
 from rtcc.video.models import EvidenceExport
 from rtcc.video.playback import segments_between, write_clip
@@ -71,11 +71,11 @@ def create_export(session: Session, *, runtime: Runtime, actor: Actor, camera_id
     )
     session.add(export)
     session.flush()
-    audit.record(session, keys=runtime.keys, actor=actor, action="video.export", object_type="camera", object_id=camera_id,
-                 purpose=purpose, case_number=case_number,
+    audit.record(session, keys=runtime.keys, actor=actor,
+                 event=EvidenceExported(agency_ori=ori, camera_groups=camera.groups, export_id=export.id,
+                                        camera_id=camera_id, case_number=case_number),
+                 object_type="camera", object_id=camera_id, purpose=purpose, case_number=case_number,
                  details={"export": export.id, "start": clock.iso(start), "end": clock.iso(end), "fingerprint": fingerprint})
-    emit(session, make_event("evidence.exported", agency_ori=ori, camera_groups=camera.groups, export_id=export.id,
-                             camera_id=camera_id, case_number=case_number))
     return export
 
 

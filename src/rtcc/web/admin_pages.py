@@ -92,9 +92,7 @@ def audit_page(request: Request, username: str = "", action: str = "", outcome: 
             verification = audit.verify_chain(db, keys=runtime.keys)
     with runtime.database.session() as db:
         if verification is not None:
-            audit.record(db, keys=runtime.keys, actor=actor, action="audit.verify",
-                         outcome="success" if verification.ok else "failure",
-                         details={"records_checked": verification.records_checked, "problem": verification.problem})
+            audit.record_verification(db, keys=runtime.keys, actor=actor, result=verification, via="console")
         audit.record(db, keys=runtime.keys, actor=actor, action="audit.search", query_terms=query.terms() or None,
                      details={"via": "console"})
         records = [audit.as_row(entry) for entry in audit.search(db, query=query, limit=200)]
