@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from .formats import RegionFormats
-from .localise import Band, TextDetector, find_char_rows, location_prior
+from .localise import Band, TextBox, TextDetector, find_char_rows, location_prior
 from .models import find_model_files, make_session, rec_charset
 from .recognise import STRETCH, Recogniser
 from .vote import Scored, vote
@@ -168,22 +168,23 @@ class PlateReader:
             regions.append(_Region(quad_fn, box, prior=location_prior(box, h)))
         return regions
 
-    def _regions_from_detector(self, img: np.ndarray) -> list[_Region]:
+    def plate_lines(self, img: np.ndarray, side: int | None = None) -> list[TextBox]:
+        """Plate-shaped text lines the detector finds (at `side` pixels, default the image's own), best first."""
         h, w = img.shape[:2]
-        side = int(min(1600, max(h, w)))
+        side = int(side or min(1600, max(h, w)))
         lines = [b for b in self.detector.detect(img, side) if b.height >= 8 and 1.5 <= b.width / b.height <= 12]
         lines.sort(key=lambda b: -(b.score * min(b.height, 60)))
-        regions = []
-        for b in lines[:4]:
-            pts = b.pts.copy()
+        return lines
 
-            def quad_fn(px, py, pts=pts):
-                # Detector boxes already include a margin; widen slightly on re-reads.
-                c = pts.mean(axis=0)
-                return (pts - c) * np.float32([1 + px / 4, 1 + py / 2]) + c
+    def read_line(self, img: np.ndarray, line: TextBox) -> PlateRead | None:
+        """One reading pass of one detected line (no re-read): its best plate, or None."""
+        region = _detector_region(line, img.shape[0])
+        region.passes.append(self._read_pass(img, region.quad_fn(0.0, 0.0), region.prior))
+        reads = self._to_reads([region])
+        return reads[0] if reads else None
 
-            regions.append(_Region(quad_fn, b.bbox(), prior=location_prior(b.bbox(), h)))
-        return regions
+    def _regions_from_detector(self, img: np.ndarray) -> list[_Region]:
+        return [_detector_region(line, img.shape[0]) for line in self.plate_lines(img)[:4]]
 
     def _read_regions(self, img: np.ndarray, regions: list[_Region], first=FIRST_PASS) -> None:
         for r in regions:
@@ -239,6 +240,17 @@ class PlateReader:
             )
         reads.sort(key=lambda p: -p.confidence)
         return reads
+
+
+def _detector_region(line: TextBox, img_h: int) -> _Region:
+    pts = line.pts.copy()
+
+    def quad_fn(px, py, pts=pts):
+        # Detector boxes already include a margin; widen slightly on re-reads.
+        c = pts.mean(axis=0)
+        return (pts - c) * np.float32([1 + px / 4, 1 + py / 2]) + c
+
+    return _Region(quad_fn, line.bbox(), prior=location_prior(line.bbox(), img_h))
 
 
 def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
