@@ -153,7 +153,7 @@ class CameraPlateReader:
         reads = []
         if self.gate.should_read(frame.pixels):
             started = time.monotonic()
-            reads = await asyncio.to_thread(self._read, frame.pixels)
+            reads = await asyncio.to_thread(self._read, frame.pixels, True)
             self.read_seconds += time.monotonic() - started
         # Every frame goes to the tracker, read or not, so a vehicle that has gone ends its pass on time.
         for vehicle_pass in self.tracker.feed(frame.captured_at, reads, frame.pixels):
@@ -161,14 +161,20 @@ class CameraPlateReader:
         if self._unstored and time.monotonic() >= self._retry_unstored_at:
             await self._store_unstored()
 
-    def _read(self, pixels: np.ndarray):
+    def _read(self, pixels: np.ndarray, video_frame: bool = False):
+        # A frame of this camera's video goes through the frame path (plates followed between frames, OCR only
+        # for the new ones); a still picture (a crop cut from the recording) is read from scratch.
         with self._reader_lock:
             if self._reader is None:
-                from rtcc.alpr.reader import (
-                    PlateReader,  # onnxruntime is heavy: loaded only where plates are read
+                from rtcc.alpr.frame_reading import (
+                    VideoFramePlateReader,  # onnxruntime is heavy: loaded only where plates are read
                 )
 
-                self._reader = PlateReader(region=self.region, threads=1)
+                self._reader = VideoFramePlateReader.from_settings(self.runtime.settings, region=self.region)
+            if video_frame:
+                from rtcc.alpr.frame_reading import read_video_frame
+
+                return read_video_frame(self._reader, pixels)
             return self._reader.read_image(pixels)
 
     async def _store(self, vehicle_pass: VehiclePass) -> bool:

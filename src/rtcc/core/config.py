@@ -239,6 +239,29 @@ class Settings(BaseSettings):
     video_reads_enabled: bool = Field(
         default=True, description="Read plates from the video of cameras in the 'alpr' camera group."
     )
+    video_read_detector_side: int = Field(
+        default=384, ge=160, le=1600,
+        description="Plate reading from video: the text detector's input, longest side in pixels (a 640x360 "
+                    "sub-stream frame is reduced to it); smaller is cheaper but misses smaller plates.",
+    )
+    video_read_settle_reads: int = Field(
+        default=1, ge=1, le=10,
+        description="Plate reading from video: reads of a followed plate box that must agree before its read is "
+                    "carried to the next frames without OCR.",
+    )
+    video_read_settle_confidence: float = Field(
+        default=0.9, ge=0.0, le=1.0,
+        description="Plate reading from video: confidence those reads need (a box that stands still settles at any).",
+    )
+    video_read_recheck_frames: int = Field(
+        default=10, ge=1, le=1000,
+        description="Plate reading from video: a settled plate box is read again after this many carried frames.",
+    )
+    video_read_match_similarity: float = Field(
+        default=0.8, ge=-1.0, le=1.0,
+        description="Plate reading from video: how well a box's grey pixels must match a followed plate's "
+                    "(normalised correlation) to continue it into the next frame, besides its predicted position.",
+    )
     hotlist_import_paths: list[str] = Field(
         default_factory=list, max_length=100,
         description="Hotlists refreshed from files, as NAME=PATH (CSV or .json); each file is a full extract. "
