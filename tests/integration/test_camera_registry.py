@@ -83,6 +83,27 @@ def test_csv_import_keeps_good_lines_reports_bad_ones_and_updates_on_reimport(si
     assert {c["external_id"]: c for c in admin.get("/api/v1/cameras").json()}["A-1"]["name"] == "Main & First"
 
 
+def test_plate_reading_is_switched_per_camera_through_the_api_and_both_imports(signed_in_as):
+    admin, _ = signed_in_as("admin")
+    made = admin.post("/api/v1/cameras", json={"name": "Plain", "kind": "city_fixed", "latitude": 34.09, "longitude": -118.36})
+    assert made.status_code == 201 and made.json()["reads_plates"] is False  # opt-in
+    switched = admin.patch(f"/api/v1/cameras/{made.json()['id']}", json={"reads_plates": True})
+    assert switched.status_code == 200 and switched.json()["reads_plates"] is True
+    assert admin.patch(f"/api/v1/cameras/{made.json()['id']}", json={"reads_plates": None}).status_code == 422
+    csv_lines = ("external_id,name,kind,latitude,longitude,reads_plates\n"
+                 "R-1,Reads,city_fixed,34.09,-118.36,true\nR-2,Does not,city_fixed,34.09,-118.36,no\n"
+                 "R-3,Unsaid,city_fixed,34.09,-118.36,\nR-4,Garbled,city_fixed,34.09,-118.36,perhaps\n")
+    report = admin.post("/api/v1/cameras/import", content=csv_lines, headers={"content-type": "text/csv"}).json()
+    assert report["created"] == 3 and report["errors"][0]["line"] == 5 and report["errors"][0]["field"] == "reads_plates"
+    collection = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-118.36, 34.09]},
+         "properties": {"external_id": "R-5", "name": "From GeoJSON", "kind": "city_fixed", "reads_plates": True}}]}
+    assert admin.post("/api/v1/cameras/import", content=json.dumps(collection),
+                      headers={"content-type": "application/geo+json"}).json()["created"] == 1
+    cameras = {c["external_id"]: c["reads_plates"] for c in admin.get("/api/v1/cameras").json() if c["external_id"]}
+    assert cameras == {"R-1": True, "R-2": False, "R-3": False, "R-5": True}
+
+
 def test_geojson_import_and_garbage_uploads(signed_in_as):
     admin, _ = signed_in_as("admin")
     collection = {"type": "FeatureCollection", "features": [

@@ -209,6 +209,54 @@ class Settings(BaseSettings):
         default=60, ge=5, le=3600,
         description="Motion on a camera's health sub-stream is announced (camera.motion, which wakes its wall tile) at most this often.",
     )
+    health_frame_width: int = Field(
+        default=64, ge=16, le=640,
+        description="Camera health judges grey frames of the sub-stream scaled to this width (pixels); the thresholds "
+                    "below suit 64x36 (docs/camera-health.md).",
+    )
+    health_frame_height: int = Field(default=36, ge=9, le=360, description="Height of the camera health frames (pixels).")
+    health_sample_fps: float = Field(
+        default=1.0, ge=0.1, le=10, description="Camera health frames judged per second of a camera's sub-stream."
+    )
+    health_black_max_brightness: float = Field(
+        default=16.0, ge=0, le=255, description="A picture darker than this mean grey level (0-255) counts as black."
+    )
+    health_black_seconds: float = Field(
+        default=5.0, ge=0.5, le=3600, description="A picture black this long marks the camera black."
+    )
+    health_frozen_seconds: float = Field(
+        default=20.0, ge=1, le=3600,
+        description="Identical frames this long mark the camera frozen; must outlast the camera's keyframe interval.",
+    )
+    health_covered_max_detail: float = Field(
+        default=8.0, ge=0, le=128,
+        description="A picture with less detail than this (grey standard deviation) counts as covered, where its learnt "
+                    "view had detail.",
+    )
+    health_covered_seconds: float = Field(
+        default=3.0, ge=0.5, le=3600, description="A picture covered this long marks the camera tamper_covered."
+    )
+    health_moved_max_correlation: float = Field(
+        default=0.5, ge=-1, le=1,
+        description="A picture correlating less than this with the learnt view counts as moved (re-aimed).",
+    )
+    health_moved_seconds: float = Field(
+        default=10.0, ge=1, le=3600, description="A picture moved this long marks the camera tamper_moved."
+    )
+    health_moved_relearn_seconds: float = Field(
+        default=900.0, ge=0, le=86_400,
+        description="A camera moved this long has its new view learnt as its view (the alert was raised); 0: never.",
+    )
+    health_clear_seconds: float = Field(
+        default=2.0, ge=0, le=600, description="A health condition clears once the picture has been fine this long."
+    )
+    motion_pixel_change: float = Field(
+        default=20.0, ge=1, le=255,
+        description="Motion: a health-frame pixel changed when it moved more than this many grey levels since the last frame.",
+    )
+    motion_changed_fraction: float = Field(
+        default=0.02, ge=0.001, le=1, description="Motion: the picture moves when at least this fraction of its pixels changed."
+    )
     ffmpeg_path: str = Field(default="ffmpeg", min_length=1, description="The ffmpeg executable that records streams.")
     retention_days: int = Field(
         default=30, ge=1, le=3650, description="Default maximum age of recorded video; cameras may set their own."
@@ -237,7 +285,34 @@ class Settings(BaseSettings):
 
     # --- plates ---
     video_reads_enabled: bool = Field(
-        default=True, description="Read plates from the video of cameras in the 'alpr' camera group."
+        default=True, description="Read plates from the video of cameras whose reads_plates is set (false: of none)."
+    )
+    video_reads_fps: float = Field(
+        default=2.0, ge=0.2, le=15,
+        description="Frames a second decoded for plate reading; each read costs ~0.3 s of a core, the motion gate skips most.",
+    )
+    video_reads_sub_stream_width: int = Field(
+        default=640, ge=160, le=3840,
+        description="Plate reading from a sub-stream scales its frames to this width (at 640x360 a plate is ~30 px tall).",
+    )
+    video_reads_sub_stream_height: int = Field(
+        default=360, ge=90, le=2160, description="Height plate reading scales sub-stream frames to."
+    )
+    video_reads_main_stream_width: int = Field(
+        default=1280, ge=160, le=3840,
+        description="Plate reading from a camera with no sub-stream scales its main stream to this width (~4x the decode).",
+    )
+    video_reads_main_stream_height: int = Field(
+        default=720, ge=90, le=2160, description="Height plate reading scales main-stream frames to."
+    )
+    video_reads_motion_threshold: float = Field(
+        default=1.5, ge=0, le=255,
+        description="Motion gate: a frame is read when its tiny grey copy differs from the last one by at least this "
+                    "mean grey level (0: read every frame).",
+    )
+    video_reads_motion_read_every: int = Field(
+        default=10, ge=1, le=1000,
+        description="Motion gate: a frame is read at least every this many frames anyway (a crawling queue moves little).",
     )
     video_read_detector_side: int = Field(
         default=384, ge=160, le=1600,
@@ -476,6 +551,31 @@ class Settings(BaseSettings):
     def effective_audit_checkpoint_log(self) -> Path:
         """The checkpoint log file to append to and verify against."""
         return self.audit_checkpoint_log or (self.keys_dir / "audit-checkpoints.jsonl")
+
+    def frame_health_thresholds(self) -> dict[str, float | None]:
+        """The camera health analyser's thresholds (video.health.FrameHealthAnalyser keywords)."""
+        return {
+            "black_max_brightness": self.health_black_max_brightness, "black_seconds": self.health_black_seconds,
+            "frozen_seconds": self.health_frozen_seconds, "covered_max_detail": self.health_covered_max_detail,
+            "covered_seconds": self.health_covered_seconds, "moved_max_correlation": self.health_moved_max_correlation,
+            "moved_seconds": self.health_moved_seconds, "moved_relearn_seconds": self.health_moved_relearn_seconds or None,
+            "clear_seconds": self.health_clear_seconds,
+        }
+
+    def motion_detector_thresholds(self) -> dict[str, float]:
+        """The motion detector's thresholds (video.health.MotionDetector keywords)."""
+        return {"pixel_change": self.motion_pixel_change, "changed_fraction": self.motion_changed_fraction,
+                "min_interval_s": self.motion_event_min_seconds}
+
+    def plate_frame_size(self, stream: str) -> tuple[int, int]:
+        """Width and height plate reading scales a camera's "sub" or "main" stream to."""
+        if stream == "main":
+            return self.video_reads_main_stream_width, self.video_reads_main_stream_height
+        return self.video_reads_sub_stream_width, self.video_reads_sub_stream_height
+
+    def motion_gate_thresholds(self) -> dict[str, float]:
+        """The plate reader's motion gate (alpr.video_reads.MotionGate keywords)."""
+        return {"threshold": self.video_reads_motion_threshold, "read_at_least_every": self.video_reads_motion_read_every}
 
     @classmethod
     def settings_customise_sources(
