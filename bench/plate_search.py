@@ -1,7 +1,12 @@
 """Plate search over many synthetic reads: p50/p95 of exact, wildcard and fuzzy searches, SQLite and PostgreSQL.
 
-Usage: python bench/plate_search.py [--reads N] [--queries Q] [--engine sqlite|postgresql|both]
-(default 10,000,000 reads, 200 searches of each kind, both engines). Prints one JSON object.
+Usage: python bench/plate_search.py [--reads N] [--queries Q] [--engine sqlite|postgresql|both] [--kinds a,b]
+[--trigram-comparison] (default 10,000,000 reads, 200 searches of each kind, both engines). Prints one JSON object.
+
+--trigram-comparison (PostgreSQL): the same reads and searches three ways in one run: "before" without
+migration 0014's pg_trgm index on seen_plates (infix scans the list of plates), "after" with it, and
+"reference_trigram_on_reads", a pg_trgm GIN index on plate_reads itself with the infix matched on the reads
+directly (what issue 11 compared against), each through search_reads; with the ratios after / reference.
 Targets (issue 4, at 10,000,000 reads): p95 < 100 ms exact, < 1 s wildcard (7AB?12*), in both engines.
 Kinds: exact; exact in a week at 20 cameras; wildcard ABC?DE*; wildcard AB?D* in a week; the second page
 of AB*; fuzzy (one confusable character off); and infix wildcards *CDEF* (all reads, and a week), which
@@ -21,18 +26,19 @@ import math
 import random
 import statistics
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
+from bench_databases import postgresql_settings, sqlite_settings  # beside this script
+from sqlalchemy import select, text
 
 from rtcc.alpr import partitions
+from rtcc.alpr import search as plate_search
+from rtcc.alpr.models import PlateRead
 from rtcc.alpr.plates import one_substitution_variants
 from rtcc.alpr.search import PlateQuery, search_reads
 from rtcc.core.actor import Actor
 from rtcc.core.config import Settings
 from rtcc.core.runtime import build_runtime
-
-from bench_databases import postgresql_settings, sqlite_settings  # beside this script
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 VEHICLES = 1_000_000
@@ -88,8 +94,21 @@ def secondary_indexes(connection, dialect: str) -> list[tuple[str, str]]:
     return [(name, ddl.replace(" ON ONLY ", " ON ")) for name, ddl in rows]
 
 
-def build(runtime, reads: int, start: datetime) -> dict:
-    """Fill plate_reads with `reads` synthetic reads from `start`; seconds spent on each step."""
+def seen_plates_indexes(connection, dialect: str) -> list[tuple[str, str]]:
+    """(name, DDL) of seen_plates' indexes beside its key: migration 0014's trigram index, on PostgreSQL."""
+    if dialect != "postgresql":
+        return []
+    return connection.execute(text(
+        "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+        "WHERE x.indrelid = 'seen_plates'::regclass AND NOT x.indisunique")).all()
+
+
+def build(runtime, reads: int, start: datetime, *, keep_seen_plates_indexes: bool = True) -> dict:
+    """Fill plate_reads with `reads` synthetic reads from `start`; seconds spent on each step.
+
+    With keep_seen_plates_indexes False, seen_plates' trigram index is left out (spent["seen_plates_indexes"]
+    holds its DDL, to be made later).
+    """
     dialect = runtime.database.dialect
     spent = {}
     began = time.perf_counter()
@@ -97,7 +116,7 @@ def build(runtime, reads: int, start: datetime) -> dict:
         if dialect == "postgresql":
             months = (reads * READ_EVERY_MS // 1000) // (28 * 86400) + 2
             partitions.ensure_partitions(db, now=start, months_ahead=months)
-        indexes = secondary_indexes(db, dialect)
+        indexes = secondary_indexes(db, dialect) + seen_plates_indexes(db, dialect)
         for name, _ in indexes:
             db.execute(text(f"DROP INDEX {name}"))
     statement = text(generate_sql(dialect))
@@ -113,8 +132,11 @@ def build(runtime, reads: int, start: datetime) -> dict:
         if dialect == "postgresql":
             db.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
             db.execute(text(f"SELECT setval(pg_get_serial_sequence('plate_reads', 'id'), {reads})"))
-        for _, ddl in indexes:
-            db.execute(text(ddl))
+        for name, ddl in indexes:
+            if keep_seen_plates_indexes or "seen_plates" not in ddl:
+                db.execute(text(ddl))
+    if not keep_seen_plates_indexes:
+        spent["seen_plates_indexes"] = [ddl for _, ddl in indexes if "seen_plates" in ddl]
     spent["index_s"] = round(time.perf_counter() - began, 1)
     if dialect == "sqlite":  # fold the load's write-ahead log into the database file, as its checkpoints would
         began = time.perf_counter()
@@ -128,6 +150,7 @@ def build(runtime, reads: int, start: datetime) -> dict:
         began = time.perf_counter()
         with runtime.database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE plate_reads"))
+            connection.execute(text("VACUUM ANALYZE seen_plates"))
         spent["vacuum_analyze_s"] = round(time.perf_counter() - began, 1)
     return spent
 
@@ -180,19 +203,13 @@ def search(runtime, query: PlateQuery, before_id: int | None = None) -> list:
 def percentiles(spent: list[float]) -> dict:
     spent = sorted(spent)
     nearest_rank = max(0, math.ceil(len(spent) * 0.95) - 1)
-    return {"p50_ms": round(statistics.median(spent), 1), "p95_ms": round(spent[nearest_rank], 1),
+    return {"p50_ms": round(statistics.median(spent), 2), "p95_ms": round(spent[nearest_rank], 2),
             "max_ms": round(spent[-1], 1)}
 
 
-def measure(settings: Settings, reads: int, queries: int) -> dict:
-    runtime = build_runtime(settings)
-    runtime.database.upgrade()
-    start = (datetime.now(timezone.utc) - timedelta(milliseconds=reads * READ_EVERY_MS)).replace(microsecond=0)
-    result = build(runtime, reads, start)
-    with runtime.database.session() as db:
-        assert db.execute(text("SELECT count(*) FROM plate_reads")).scalar() == reads
-    kinds = query_sets(reads, queries, start)
-    found = {}
+def time_kinds(runtime, kinds: dict[str, list[tuple[PlateQuery, int | None]]]) -> tuple[dict, dict]:
+    """Percentiles of each kind of search, and the mean number of results."""
+    result, found = {}, {}
     for kind, items in kinds.items():
         spent, rows = [], []
         for query, before in items:
@@ -204,7 +221,80 @@ def measure(settings: Settings, reads: int, queries: int) -> dict:
             spent.append((time.perf_counter() - began) * 1000)
         result[kind] = percentiles(spent)
         found[kind] = round(statistics.mean(rows), 1)
-    result["mean_results"] = found
+    return result, found
+
+
+def time_queries_alone(runtime, items: list[tuple[PlateQuery, int | None]], *, on_reads: bool = False) -> dict:
+    """The database's part of a first-page search: the statement search_reads runs, in one open session, no audit.
+
+    on_reads matches the wildcard on plate_reads itself (for the pg_trgm-on-reads reference).
+    """
+    spent = []
+    with runtime.database.session() as db:
+        for query, _ in items:
+            began = time.perf_counter()
+            condition = (PlateRead.plate.like(query.plate.replace("*", "%").replace("?", "_")) if on_reads
+                         else plate_search._plate_condition(db, query))
+            db.execute(select(PlateRead.id).where(condition).order_by(PlateRead.id.desc()).limit(100)).all()
+            spent.append((time.perf_counter() - began) * 1000)
+        db.rollback()
+    return percentiles(spent)
+
+
+def measure(settings: Settings, reads: int, queries: int, kind_names: list[str] | None = None,
+            trigram_comparison: bool = False) -> dict:
+    runtime = build_runtime(settings)
+    runtime.database.upgrade()
+    start = (datetime.now(UTC) - timedelta(milliseconds=reads * READ_EVERY_MS)).replace(microsecond=0)
+    comparing = trigram_comparison and runtime.database.dialect == "postgresql"
+    result = build(runtime, reads, start, keep_seen_plates_indexes=not comparing)
+    with runtime.database.session() as db:
+        assert db.execute(text("SELECT count(*) FROM plate_reads")).scalar() == reads
+    kinds = query_sets(reads, queries, start)
+    if kind_names:
+        kinds = {name: kinds[name] for name in kind_names}
+    if not comparing:
+        timings, found = time_kinds(runtime, kinds)
+        result.update(timings)
+        result["mean_results"] = found
+        runtime.close()
+        return result
+    seen_plates_ddl = result.pop("seen_plates_indexes")
+    infix = {name: items for name, items in kinds.items() if name == "wildcard_leading"}
+    result["before"], before_found = time_kinds(runtime, kinds)
+    result["before_query_alone"] = {name: time_queries_alone(runtime, items) for name, items in infix.items()}
+    with runtime.database.session() as db:
+        for ddl in seen_plates_ddl:
+            began = time.perf_counter()
+            db.execute(text(ddl))
+            result["seen_plates_trigram_index_s"] = round(time.perf_counter() - began, 1)
+        db.execute(text("ANALYZE seen_plates"))
+    result["after"], after_found = time_kinds(runtime, kinds)
+    result["after_query_alone"] = {name: time_queries_alone(runtime, items) for name, items in infix.items()}
+    infix = {name: items for name, items in kinds.items() if name.startswith("wildcard_leading")}
+    with runtime.database.session() as db:
+        began = time.perf_counter()
+        db.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+        db.execute(text("CREATE INDEX ix_plate_reads_plate_trigram ON plate_reads USING gin (plate gin_trgm_ops)"))
+        result["reads_trigram_index_s"] = round(time.perf_counter() - began, 1)
+        db.execute(text("ANALYZE plate_reads"))
+    # search_reads with the wildcard matched on the reads themselves: a limit below zero lists no plate first.
+    plate_search.SEEN_PLATES_MOST, kept = -1, plate_search.SEEN_PLATES_MOST
+    try:
+        result["reference_trigram_on_reads"], reference_found = time_kinds(runtime, infix)
+    finally:
+        plate_search.SEEN_PLATES_MOST = kept
+    result["reference_query_alone"] = {name: time_queries_alone(runtime, items, on_reads=True)
+                                       for name, items in infix.items() if name == "wildcard_leading"}
+    result["mean_results"] = {"before": before_found, "after": after_found, "reference": reference_found}
+    result["ratio_before_over_after_p50"] = {
+        name: round(result["before"][name]["p50_ms"] / result["after"][name]["p50_ms"], 2) for name in kinds}
+    result["ratio_after_over_reference_p50"] = {
+        name: round(result["after"][name]["p50_ms"] / result["reference_trigram_on_reads"][name]["p50_ms"], 2)
+        for name in infix}
+    result["ratio_after_over_reference_query_alone_p50"] = {
+        name: round(result["after_query_alone"][name]["p50_ms"] / figures["p50_ms"], 2)
+        for name, figures in result["reference_query_alone"].items()}
     runtime.close()
     return result
 
@@ -214,15 +304,20 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=10_000_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--engine", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--kinds", help="comma-separated kinds of search to run (default: all)")
+    parser.add_argument("--trigram-comparison", action="store_true",
+                        help="PostgreSQL: before/after migration 0014's trigram index, and pg_trgm on the reads")
     options = parser.parse_args()
+    kind_names = options.kinds.split(",") if options.kinds else None
     report = {"benchmark": "plate_search", "reads": options.reads, "queries_per_kind": options.queries,
               "target_exact_ms_p95": 100, "target_wildcard_ms_p95": 1000}
     if options.engine in ("sqlite", "both"):
         with sqlite_settings() as settings:
-            report["sqlite"] = measure(settings, options.reads, options.queries)
+            report["sqlite"] = measure(settings, options.reads, options.queries, kind_names)
     if options.engine in ("postgresql", "both"):
         with postgresql_settings() as settings:
-            report["postgresql"] = measure(settings, options.reads, options.queries)
+            report["postgresql"] = measure(settings, options.reads, options.queries, kind_names,
+                                           options.trigram_comparison)
     print(json.dumps(report))
 
 

@@ -19,10 +19,12 @@ from rtcc.core.errors import InvalidInput
 from rtcc.core.runtime import Runtime
 
 WILDCARD_QUERY = re.compile(r"^[A-Z0-9?*]{1,16}$")
+TRIGRAM_RUN = re.compile(r"[A-Z0-9]{3}")  # what a pg_trgm index on seen_plates (migration 0014) can look up
 CASE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{1,63}$")
 MODES = ("exact", "wildcard", "fuzzy")
 # A wildcard pattern is matched against seen_plates (one row per plate, ~10x fewer than reads; a leading * can
-# use no index on the reads at all) and the reads of up to this many plates are fetched through the plate index.
+# use no index on the reads at all: on PostgreSQL a trigram index on seen_plates serves it) and the reads of up
+# to this many plates are fetched through the plate index.
 # A pattern matching more plates than that is common enough that scanning reads newest first fills a page fast.
 SEEN_PLATES_MOST = 500
 
@@ -69,6 +71,10 @@ def _plate_condition(session: Session, query: PlateQuery):
         # misjudge a rare pattern as common and scan every partition newest first for a page (0.5-2 s).
         listed = SeenPlate.plate.like(like)
         prefix = re.match(r"[A-Z0-9]*", pattern).group()
+        if not prefix and not TRIGRAM_RUN.search(pattern):
+            # No run of three letters or digits gives pg_trgm nothing to look up: its index would return every
+            # plate to be checked again, slower than the scan it would replace. An expression keeps it off.
+            listed = (SeenPlate.plate + "").like(like)
         if prefix:  # as a key range too: a cached (generic) plan on PostgreSQL cannot take it from LIKE's parameter
             listed &= SeenPlate.plate.between(prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1))
         plates = session.execute(select(SeenPlate.plate).where(listed).limit(SEEN_PLATES_MOST + 1)).scalars().all()
