@@ -233,14 +233,14 @@ def _store(db, job: Job, status: JobStatus, label: str, *, ran: bool) -> None:
 
 def job_overview(database: Database, jobs: Iterable[Job]) -> list[JobOverview]:
     """Every declared job with its recorded last run, then any recorded job this process does not declare."""
-    with database.read_session() as db:
-        rows = {(row.domain, row.name): row for row in db.execute(select(JobRun)).scalars()}
     overview = []
-    for job in sorted(jobs, key=lambda job: (job.domain, job.name)):
-        row = rows.pop((job.domain, job.name), None)
-        overview.append(_overview(job.domain, job.name, job.interval_seconds, row, description=job.description))
-    for (domain, name), row in sorted(rows.items()):
-        overview.append(_overview(domain, name, row.interval_seconds, row, declared=False))
+    with database.read_session() as db:  # read the rows inside: the session's end expires them
+        rows = {(row.domain, row.name): row for row in db.execute(select(JobRun)).scalars()}
+        for job in sorted(jobs, key=lambda job: (job.domain, job.name)):
+            row = rows.pop((job.domain, job.name), None)
+            overview.append(_overview(job.domain, job.name, job.interval_seconds, row, description=job.description))
+        for (domain, name), row in sorted(rows.items()):
+            overview.append(_overview(domain, name, row.interval_seconds, row, declared=False))
     return overview
 
 

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from rtcc.cli_common import DataDir, err, out, runtime_for
+from rtcc.cli.common import DataDir, err, out, runtime_for
 from rtcc.core.errors import RTCCError
 
 user_app = typer.Typer(help="Accounts.", no_args_is_help=True)

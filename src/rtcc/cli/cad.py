@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 from rich.markup import escape
 
-from rtcc.cli_common import DataDir, err, out, runtime_for
+from rtcc.cli.common import DataDir, err, out, runtime_for
 
 cad_app = typer.Typer(help="Calls for service from CAD.", no_args_is_help=True)
 

@@ -1,0 +1,5 @@
+"""`python -m rtcc.cli ...`, as the tests and benchmarks start the server."""
+
+from rtcc.cli import app
+
+app()

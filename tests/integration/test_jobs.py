@@ -1,0 +1,78 @@
+"""`rtcc jobs` in another process lists what `rtcc serve`'s scheduler ran: last run, outcome, next run."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+
+import httpx
+from support import free_port, wait_until
+
+EXPECTED_JOBS = {"auth.account_sweep", "audit.checkpoints", "video.retention", "alpr.read_partitions",
+                 "alpr.read_retention", "incidents.cad_folder_watch", "sharing.ended_media"}
+
+
+def _rtcc_jobs(environment: dict[str, str], *arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rtcc.cli", "jobs", *arguments], env=environment,
+                          capture_output=True, text=True, timeout=120)
+
+
+def _listed(environment: dict[str, str]) -> dict[str, dict]:
+    result = _rtcc_jobs(environment, "--json")
+    assert result.returncode == 0, result.stderr
+    return {f"{job['domain']}.{job['name']}": job for job in json.loads(result.stdout)}
+
+
+def test_rtcc_jobs_shows_each_job_s_last_run_and_outcome_after_rtcc_serve_ran(tmp_path):
+    data_dir, port = tmp_path / "data", free_port()
+    environment = {**os.environ, "RTCC_DATA_DIR": str(data_dir), "RTCC_PORT": str(port), "RTCC_DATABASE_URL": "",
+                   "RTCC_RECORDING_ENABLED": "false", "RTCC_VIDEO_READS_ENABLED": "false",
+                   "RTCC_CAD_WATCH_DIR": str(tmp_path / "cad"), "RTCC_CAD_WATCH_POLL_SECONDS": "0.2",
+                   "RTCC_AUDIT_CHECKPOINT_MINUTES": "30", "COLUMNS": "200"}
+
+    before = _listed(environment)
+    assert set(before) == EXPECTED_JOBS
+    assert all(job["last_run_at"] is None and job["last_outcome"] is None for job in before.values())
+
+    log = tmp_path / "server.log"
+    with open(log, "wb") as output:
+        server = subprocess.Popen([sys.executable, "-m", "rtcc.cli", "serve"], stdout=output, stderr=subprocess.STDOUT,
+                                  env=environment)
+    try:
+        def looked_at_the_cad_folder_twice() -> bool:
+            assert server.poll() is None, f"the server exited: {log.read_text()[-2000:]}"
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            except httpx.HTTPError:
+                return False
+            with sqlite3.connect(f"file:{data_dir / 'rtcc.sqlite3'}?mode=ro", uri=True) as connection:
+                row = connection.execute("SELECT run_count FROM job_runs WHERE domain = 'incidents'").fetchone()
+            return bool(row) and row[0] >= 2
+
+        wait_until(looked_at_the_cad_folder_twice, timeout=90, what=lambda: f"two CAD folder looks: {log.read_text()[-2000:]}")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+    assert not [line for line in log.read_text().splitlines() if "job " in line and " failed" in line]
+    after = _listed(environment)
+    assert set(after) == EXPECTED_JOBS
+    for key, job in after.items():
+        assert job["next_run_at"] is not None and job["scheduled_by"], key
+        if key == "audit.checkpoints":  # its first run comes one interval (30 min) after start
+            assert job["last_run_at"] is None and job["last_outcome"] is None and job["run_count"] == 0
+        else:
+            assert job["last_outcome"] == "ok" and job["last_run_at"] and job["last_duration_ms"] is not None, job
+    assert after["incidents.cad_folder_watch"]["run_count"] >= 2
+    assert after["incidents.cad_folder_watch"]["last_message"] == "imported 0 files"
+    assert after["auth.account_sweep"]["interval_seconds"] == 3600
+
+    table = _rtcc_jobs(environment)
+    assert table.returncode == 0, table.stderr
+    lines = {line.split("│")[2].strip(): line for line in table.stdout.splitlines() if line.count("│") > 3}
+    assert "never run" in lines["checkpoints"] and "30 min" in lines["checkpoints"]
+    assert "ok in" in lines["retention"] and "never run" not in lines["cad_folder_watch"]
