@@ -98,6 +98,17 @@ def direction_of(first: Sighting, last: Sighting, *, min_shift_boxes: float = 0.
     return None
 
 
+def came_back(sightings: list[Sighting], sighting: Sighting, *, min_jump_boxes: float = 2.0) -> bool:
+    """Whether a plate seen moving one way is now seen far behind where it went: it left and passes again."""
+    if len(sightings) < 2:
+        return False
+    (x1, _, w1, _), (x2, _, w2, _), (x3, _, w3, _) = sightings[-2].box, sightings[-1].box, sighting.box
+    travel = (x2 + w2 / 2) - (x1 + w1 / 2)
+    jump = (x3 + w3 / 2) - (x2 + w2 / 2)
+    # Sideways travel of at least a fifth of a box, then a jump of min_jump_boxes box widths the other way.
+    return abs(travel) >= 0.2 * max(1, w2) and travel * jump < 0 and abs(jump) >= min_jump_boxes * max(1, w2)
+
+
 def write_crop(target: Path, crop: np.ndarray) -> bool:
     """Save a crop as JPEG (quality 90), making its folder; whether it was written."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -149,6 +160,9 @@ class PlateTracker:
             sighting = Sighting(at, read.plate, read.confidence, tuple(read.box), read.region,
                                 [(candidate.plate, candidate.confidence) for candidate in read.candidates])
             open_pass = next((p for p in self._open if any(same_vehicle(read.plate, plate) for plate in p.plates())), None)
+            if open_pass is not None and came_back(open_pass.sightings, sighting):
+                ended += self._emit_and_drop(open_pass)  # that pass is over: the same plate begins a new one
+                open_pass = None
             if open_pass is None:
                 if len(self._open) >= self.max_open_passes:  # bounded: the oldest pass is reported early
                     ended += self._emit_and_drop(self._open[0])
