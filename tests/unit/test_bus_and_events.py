@@ -2,9 +2,10 @@
 
 import asyncio
 
+from rtcc.auth.scope import event_visible_to as visible_to
 from rtcc.core.actor import Actor
 from rtcc.core.bus.inprocess import InProcessBus
-from rtcc.core.events import make_event, visible_to
+from rtcc.core.events import make_event
 
 
 def test_slow_subscribers_lose_the_oldest_events_and_the_loss_is_counted():

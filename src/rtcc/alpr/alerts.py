@@ -12,6 +12,7 @@ from rtcc.alpr.events import PlateAlertRaised, PlateAlertUpdated
 from rtcc.alpr.matcher import Match
 from rtcc.alpr.models import Hotlist, HotlistEntry, PlateAlert, PlateRead
 from rtcc.audit import service as audit
+from rtcc.auth import scope as agency_scope
 from rtcc.auth.models import Agency
 from rtcc.core import clock
 from rtcc.core.actor import Actor
@@ -70,11 +71,12 @@ def alert_event_scope(session: Session, alert: PlateAlert) -> tuple[str, list[st
 
 
 def _of_agency(statement, actor: Actor):
-    """An alert belongs to its hotlist's agency, as its event does; admins, auditors and the system see every agency's."""
-    if actor.role in ("admin", "auditor") or actor.via in ("system", "cli"):
+    """An alert belongs to its hotlist's agency, as its event does: casework of that agency (auth/scope.py)."""
+    in_scope = agency_scope.agency_condition(actor, Agency.ori, kind=agency_scope.RECORDS)
+    if in_scope is None:
         return statement
     return (statement.join(Hotlist, Hotlist.id == PlateAlert.hotlist_id).join(Agency, Agency.id == Hotlist.agency_id)
-            .where(Agency.ori == actor.agency_ori))
+            .where(in_scope))
 
 
 def _in_scope(session: Session, statement, actor: Actor):

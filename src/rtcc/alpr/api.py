@@ -22,6 +22,7 @@ from rtcc.alpr.schemas import (
     VerifyRequest,
 )
 from rtcc.audit import service as audit
+from rtcc.auth import scope
 from rtcc.auth.guard import authorize, get_runtime, needs
 from rtcc.auth.models import Agency
 from rtcc.core import clock
@@ -95,7 +96,7 @@ def search_reads(
 @router.post("/alpr/hotlists", responses=error_responses(404, 409), response_model=HotlistOut, status_code=201, openapi_extra=needs("hotlists.manage"))
 def create_hotlist(body: HotlistCreate, request: Request, actor: Actor = Depends(authorize)):
     """A new, empty hotlist of the caller's agency (an admin may name another)."""
-    if body.agency_ori and not actor.sees_agency(body.agency_ori):
+    if body.agency_ori and not scope.sees_agency(actor, body.agency_ori, kind=scope.HOTLISTS):
         raise PermissionDenied("You may create hotlists only for your own agency.", code="hotlist_other_agency")
     runtime = get_runtime(request)
     with runtime.database.session() as db:
@@ -117,7 +118,7 @@ def list_hotlists(request: Request, actor: Actor = Depends(authorize)):
                           .order_by(Hotlist.priority, Hotlist.name)).all()
         return [HotlistOut(id=h.id, name=h.name, source=h.source, priority=h.priority, description=h.description,
                            created_at=h.created_at, active_entries=counts.get(h.id, 0))
-                for h, ori in rows if actor.sees_agency(ori)]
+                for h, ori in rows if scope.sees_agency(actor, ori, kind=scope.HOTLISTS)]
 
 
 @contextmanager
@@ -135,7 +136,7 @@ def _refusal_audited(runtime, actor: Actor, *, action: str, object_type: str, ob
 def _own_hotlist(db, *, actor: Actor, hotlist_id: int) -> Hotlist:
     """A hotlist of the actor's agency; another agency's answers as a missing one does."""
     hotlist = db.get(Hotlist, hotlist_id)
-    if hotlist is None or not actor.sees_agency(db.get(Agency, hotlist.agency_id).ori):
+    if hotlist is None or not scope.sees_agency(actor, db.get(Agency, hotlist.agency_id).ori, kind=scope.HOTLISTS):
         raise NotFound(f"No hotlist {hotlist_id}.", code="hotlist_not_found")
     return hotlist
 

@@ -4,7 +4,7 @@
 from fastapi import APIRouter, Depends, Request, Response
 
 from rtcc.audit import service as audit
-from rtcc.auth import service, sessions, tokens
+from rtcc.auth import scope, service, sessions, tokens
 from rtcc.auth.guard import SESSION_COOKIE, authorize, get_runtime, needs, set_session_cookie, source_address
 from rtcc.auth.models import UserSession
 from rtcc.auth.permissions import ANY_SESSION, PUBLIC, ROLE_PERMISSIONS, SIGN_IN_MFA, SIGN_IN_PASSWORD, permissions_of
@@ -134,8 +134,8 @@ def me(request: Request, actor: Actor = Depends(authorize)):
 # --- accounts --------------------------------------------------------------------------------
 
 def _visible_agency(actor: Actor) -> str | None:
-    """Admins and auditors see every agency's accounts; others only their own agency's."""
-    return None if actor.role in ("admin", "auditor") else actor.agency_ori
+    """Admins and auditors see every agency's accounts; others only their own agency's (auth/scope.py)."""
+    return scope.account_agency_filter(actor)
 
 
 @router.get("/users", response_model=list[UserOut], openapi_extra=needs("users.read"), tags=["accounts"])

@@ -7,6 +7,7 @@ import threading
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from rtcc.auth import scope
 from rtcc.auth.models import Agency
 from rtcc.cameras.models import Camera
 from rtcc.cameras.spatial_index import CameraIndex, Hit
@@ -48,7 +49,7 @@ class CameraLocator:
         visible = []
         for hit in hits:
             agency_ori, groups = self._scope.get(hit.camera_id, (None, []))
-            if actor.sees_camera(agency_ori=agency_ori, groups=groups):
+            if scope.sees_camera(actor, agency_ori=agency_ori, groups=groups):
                 visible.append(hit)
                 if len(visible) >= limit:
                     break

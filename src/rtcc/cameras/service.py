@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rtcc.audit import service as audit
+from rtcc.auth import scope
 from rtcc.auth.models import Agency
 from rtcc.auth.service import get_agency
 from rtcc.cameras.events import CameraCreated, CameraUpdated
@@ -35,7 +36,7 @@ def visible_cameras(session: Session, *, actor: Actor, kind: str | None = None) 
     if kind:
         statement = statement.where(Camera.kind == kind)
     return [(camera, ori) for camera, ori in session.execute(statement)
-            if actor.sees_camera(agency_ori=ori, groups=camera.groups or [])]
+            if scope.sees_camera(actor, agency_ori=ori, groups=camera.groups or [])]
 
 
 MAP_FIELDS = ("id", "name", "kind", "latitude", "longitude", "heading_deg", "fov_deg", "range_m", "status",
@@ -51,15 +52,15 @@ def map_rows(session: Session, *, actor: Actor) -> list[list]:
     """
     columns = [Camera.id, Camera.name, Camera.kind, Camera.latitude, Camera.longitude, Camera.heading_deg,
                Camera.fov_deg, Camera.range_m, Camera.status, Camera.status_detail, Camera.main_stream_url.is_not(None)]
-    # The same rule as Actor.sees_camera, in SQL where it can be.
-    every_agency = actor.role == "admin" or actor.via in {"cli", "system"}
-    limited_to_groups = not every_agency and actor.camera_groups is not None
+    # The same rule as scope.sees_camera, in SQL where it can be.
+    of_agencies = scope.agency_condition(actor, Agency.ori, kind=scope.CAMERAS)
+    limited_to_groups = scope.camera_groups_limit(actor) is not None
     statement = select(*columns, *([Camera.groups] if limited_to_groups else [])).order_by(Camera.id)
-    if not every_agency:
-        statement = statement.join(Agency, Camera.agency_id == Agency.id).where(Agency.ori == actor.agency_ori)
+    if of_agencies is not None:
+        statement = statement.join(Agency, Camera.agency_id == Agency.id).where(of_agencies)
     rows = []
     for row in session.execute(statement):
-        if limited_to_groups and not set(actor.camera_groups) & set(row[-1] or ()):
+        if limited_to_groups and not scope.sees_camera_groups(actor, row[-1] or ()):
             continue
         id_, name, kind, latitude, longitude, heading, fov, range_m, status, detail, has_stream = row[:11]
         rows.append([id_, name, kind, round(latitude, 6), round(longitude, 6), heading, fov, range_m, status, detail,
@@ -72,7 +73,7 @@ def get_visible_camera(session: Session, *, actor: Actor, camera_id: int) -> tup
     row = session.execute(
         select(Camera, Agency.ori).join(Agency, Camera.agency_id == Agency.id).where(Camera.id == camera_id)
     ).one_or_none()
-    if row is None or not actor.sees_camera(agency_ori=row[1], groups=row[0].groups or []):
+    if row is None or not scope.sees_camera(actor, agency_ori=row[1], groups=row[0].groups or []):
         raise NotFound(f"No camera {camera_id}.", code="camera_not_found")
     return row[0], row[1]
 
@@ -158,7 +159,7 @@ def _apply(camera: Camera, values: dict[str, Any], *, runtime: Runtime, credenti
 
 
 def require_manageable(actor: Actor, agency: Agency) -> None:
-    if actor.role != "admin" and actor.via not in ("cli", "system") and agency.ori != actor.agency_ori:
+    if not scope.sees_agency(actor, agency.ori, kind=scope.CAMERAS):
         raise PermissionDenied("You may manage only your own agency's cameras.")
 
 

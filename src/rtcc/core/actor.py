@@ -25,22 +25,6 @@ class Actor:
         """Whether this actor holds the permission."""
         return permission in self.permissions
 
-    def sees_agency(self, agency_ori: str | None) -> bool:
-        """Whether an object owned by this agency (an alert's hotlist, an incident) is inside this actor's scope."""
-        if self.role in ("admin", "auditor") or self.via in {"cli", "system"}:
-            return True
-        return agency_ori is not None and agency_ori == self.agency_ori
-
-    def sees_camera(self, *, agency_ori: str | None, groups: list[str] | tuple[str, ...]) -> bool:
-        """Whether a camera of this agency and these groups is inside this actor's scope."""
-        if self.role == "admin" or self.via in {"cli", "system"}:
-            return True
-        if agency_ori is not None and agency_ori != self.agency_ori:
-            return False
-        if self.camera_groups is None:
-            return True
-        return bool(set(self.camera_groups) & set(groups))
-
 
 def cli_actor() -> Actor:
     """The operator at the console of the server, running `rtcc` commands."""

@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from rtcc.core import clock
-from rtcc.core.actor import Actor
 
 _PENDING = "rtcc_pending_events"
 
@@ -151,18 +150,6 @@ def handlers_of(event_type: type[Event]) -> list[Handler]:
     """The handlers registered for an event type, in registration order."""
     load_vocabulary()
     return list(_HANDLERS.get(event_type, []))
-
-
-def visible_to(event: Event, actor: Actor) -> bool:
-    """Whether a subscriber may receive this event: permission, agency and camera scope."""
-    if not actor.can(event.permission):
-        return False
-    cross_agency = actor.role in ("admin", "auditor") or actor.via == "system"
-    if event.agency_ori and not cross_agency and event.agency_ori != actor.agency_ori:
-        return False
-    if event.camera_groups is not None:
-        return actor.sees_camera(agency_ori=event.agency_ori, groups=event.camera_groups)
-    return True
 
 
 def emit(session: Session, event: Event) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rtcc.audit import service as audit
+from rtcc.auth import scope
 from rtcc.cameras.locator import CameraLocator
 from rtcc.core import clock
 from rtcc.core.actor import Actor
@@ -77,7 +78,7 @@ def _upsert_call(session: Session, *, actor: Actor, values: dict[str, Any]) -> t
         session.add(call)
         session.flush()
         return call, ["created"]
-    if not incidents.sees_agency(actor, incidents.agency_ori_of(session, call.agency_id)):
+    if not scope.sees_agency(actor, incidents.agency_ori_of(session, call.agency_id), kind=scope.RECORDS):
         raise Conflict(f"Call {values['call_id']} belongs to another agency.", code="call_of_another_agency")
     changed = [name for name in _CALL_FIELDS if getattr(call, name) != values[name]]
     if call.status == CLOSED_STATUS and values["status"].lower() != CLOSED_STATUS:

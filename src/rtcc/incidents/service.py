@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rtcc.audit import service as audit
+from rtcc.auth import scope
 from rtcc.auth.models import Agency
 from rtcc.auth.service import get_agency
 from rtcc.cameras import service as cameras
@@ -26,13 +27,6 @@ from rtcc.incidents.schemas import (
 from rtcc.incidents.selection import select_cameras
 
 OPEN_INCIDENTS_LIMIT = 500
-
-
-def sees_agency(actor: Actor, agency_ori: str | None) -> bool:
-    """Whether the actor may see an incident of this agency (admins, auditors and the system see all)."""
-    if actor.role in ("admin", "auditor") or actor.via in ("system", "cli"):
-        return True
-    return agency_ori is None or agency_ori == actor.agency_ori
 
 
 def agency_ori_of(session: Session, agency_id: int | None) -> str | None:
@@ -179,10 +173,9 @@ def request_footage(session: Session, *, runtime: Runtime, actor: Actor, inciden
                                summary=f"Footage requested from {owner} ({candidate['name']})" + (f": {note}" if note else ""),
                                data={"camera_id": camera_id, "owner_name": candidate.get("owner_name"), "note": note})
     session.flush()
-    audit.record(session, keys=runtime.keys, actor=actor, action="incident.footage_request", object_type="incident",
-                 object_id=incident.id, details={"camera_id": camera_id, "timeline_entry_id": entry.id})
-    emit(session, make_event("incident.updated", agency_ori=agency_ori_of(session, incident.agency_id),
-                             **_event_fields(incident), change="footage_requested"))
+    audit.record(session, keys=runtime.keys, actor=actor, action="incident.footage_request",
+                 event=incident_updated(session, incident=incident, change="footage_requested"),
+                 object_type="incident", object_id=incident.id, details={"camera_id": camera_id, "timeline_entry_id": entry.id})
     return describe_incident(session, actor=actor, incident=incident)
 
 
@@ -202,8 +195,7 @@ def record_plate_alert(session: Session, *, camera_id: int | None, alert_id: int
         add_timeline_entry(session, incident=incident, actor=SYSTEM, kind="plate_alert",
                            summary=f"Plate hit {plate} on docked camera {camera_id}: {hotlist}" + (f", {reason}" if reason else ""),
                            data={"alert_id": alert_id, "camera_id": camera_id, "plate": plate})
-        emit(session, make_event("incident.updated", agency_ori=agency_ori_of(session, incident.agency_id),
-                                 **_event_fields(incident), change="plate_alert"))
+        emit(session, incident_updated(session, incident=incident, change="plate_alert"))
     return [incident.id for incident in found]
 
 
@@ -215,11 +207,14 @@ def describe_incident(session: Session, *, actor: Actor, incident: Incident) -> 
     ).scalars())
     candidates = incident.footage_request_candidates or []
     ids = [row.camera_id for row in docked] + [candidate["camera_id"] for candidate in candidates]
-    scope = {camera.id: (ori, camera.groups or []) for camera, ori in cameras.cameras_by_ids(session, ids)}
+    camera_scopes = {camera.id: (ori, camera.groups or []) for camera, ori in cameras.cameras_by_ids(session, ids)}
 
     def in_scope(camera_id: int) -> bool:
         # A camera since removed from the registry is still shown as history: no stream is reachable through it.
-        return camera_id not in scope or actor.sees_camera(agency_ori=scope[camera_id][0], groups=scope[camera_id][1])
+        if camera_id not in camera_scopes:
+            return True
+        agency_ori, groups = camera_scopes[camera_id]
+        return scope.sees_camera(actor, agency_ori=agency_ori, groups=groups)
 
     timeline = session.execute(
         select(IncidentTimelineEntry).where(IncidentTimelineEntry.incident_id == incident.id)

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from rtcc.audit import service as audit
+from rtcc.auth import scope
 from rtcc.auth.models import Agency, User
 from rtcc.auth.permissions import permissions_of
 from rtcc.auth.service import account_status, find_user
@@ -92,14 +93,14 @@ def _recipient(session: Session, *, actor: Actor, username: str, camera: Camera,
     user = find_user(session, username=name)
     if user is None:
         raise InvalidInput(f"No account named {name}.", code="recipient_not_found")
-    if user.role != "field_officer":
+    if not scope.receives_field_links(user.role):
         raise InvalidInput(f"{name} is not a field officer: links are sent to field officers only.",
                            code="recipient_not_field_officer")
     if account_status(user) != "active":
         raise InvalidInput(f"{name}'s account is {account_status(user)}.", code="recipient_unavailable")
-    if actor.role != "admin" and user.agency.ori != actor.agency_ori:
+    if not scope.sees_agency(actor, user.agency.ori, kind=scope.RECORDS):
         raise InvalidInput(f"{name} belongs to another agency.", code="recipient_other_agency")
-    if not recipient_actor(user, source_address=None).sees_camera(agency_ori=camera_ori, groups=camera.groups or []):
+    if not scope.sees_camera(recipient_actor(user, source_address=None), agency_ori=camera_ori, groups=camera.groups or []):
         raise InvalidInput(f"{name} may not see camera {camera.name}.", code="recipient_out_of_scope")
     return user
 
@@ -234,7 +235,7 @@ def share_agency_ori(session: Session, share: FieldShare) -> str | None:
 
 
 def _oversees(actor: Actor, share_ori: str | None) -> bool:
-    return actor.role == "supervisor" and share_ori == actor.agency_ori
+    return scope.oversees(actor, share_ori, kind=scope.SHARES)
 
 
 def get_share(session: Session, *, actor: Actor, share_id: int) -> FieldShare:
@@ -254,7 +255,7 @@ def view_share(session: Session, *, runtime: Runtime, actor: Actor, share_id: in
 def list_shares(session: Session, *, runtime: Runtime, actor: Actor) -> list[FieldShare]:
     """The actor's own shares, newest first; a supervisor sees every share of their agency."""
     statement = select(FieldShare).order_by(FieldShare.created_at.desc(), FieldShare.id.desc()).limit(LIST_LIMIT)
-    if actor.role == "supervisor":
+    if scope.oversees_own_agency(actor, kind=scope.SHARES):
         statement = statement.join(Agency, FieldShare.agency_id == Agency.id).where(
             or_(Agency.ori == actor.agency_ori, FieldShare.sender_username == actor.username))
     else:

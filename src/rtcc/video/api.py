@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from rtcc.audit import service as audit
+from rtcc.auth import scope
 from rtcc.auth.guard import authorize, get_runtime, needs
 from rtcc.cameras.service import cameras_by_ids, get_visible_camera
 from rtcc.core import clock
@@ -95,13 +96,16 @@ def export_clip(camera_id: RecordId, body: ExportRequest, request: Request, acto
 
 
 def _visible_exports(db, actor: Actor, found: list) -> list:
-    """Exports of cameras in the actor's scope; one of a camera since removed only to its requester (or an admin)."""
-    scope = {camera.id: (ori, camera.groups or []) for camera, ori in cameras_by_ids(db, list({e.camera_id for e in found}))}
+    """Exports of cameras in the actor's scope; one of a camera since removed only to its requester (or to whoever
+    sees every agency's cameras)."""
+    camera_scopes = {camera.id: (ori, camera.groups or [])
+                     for camera, ori in cameras_by_ids(db, list({e.camera_id for e in found}))}
 
     def visible(export) -> bool:
-        if export.camera_id in scope:
-            return actor.sees_camera(agency_ori=scope[export.camera_id][0], groups=scope[export.camera_id][1])
-        return actor.role == "admin" or export.requested_by == actor.username
+        if export.camera_id in camera_scopes:
+            agency_ori, groups = camera_scopes[export.camera_id]
+            return scope.sees_camera(actor, agency_ori=agency_ori, groups=groups)
+        return scope.sees_every_agency(actor, kind=scope.CAMERAS) or export.requested_by == actor.username
 
     return [export for export in found if visible(export)]
 

@@ -11,6 +11,7 @@ from rtcc.alpr import alerts as plate_alerts
 from rtcc.alpr import search as plate_search
 from rtcc.alpr.models import HotlistEntry, PlateRead
 from rtcc.audit import service as audit
+from rtcc.auth import scope
 from rtcc.auth import service as accounts
 from rtcc.auth.guard import get_runtime
 from rtcc.auth.permissions import ROLES
@@ -26,8 +27,7 @@ def users_page(request: Request, notice: str | None = None, error: str | None = 
     runtime = get_runtime(request)
     actor, user_session = signed_in(request, "users.read")
     with runtime.database.session() as db:
-        agency = None if actor.role in ("admin", "auditor") else actor.agency_ori
-        users = accounts.list_users(db, agency_ori=agency)
+        users = accounts.list_users(db, agency_ori=scope.account_agency_filter(actor))
         agencies = accounts.list_agencies(db)
         audit.record(db, keys=runtime.keys, actor=actor, action="user.list", object_type="user",
                      details={"count": len(users), "via": "console"})

@@ -10,8 +10,8 @@ from starlette.concurrency import run_in_threadpool
 from rtcc.audit import service as audit
 from rtcc.auth import sessions, tokens
 from rtcc.auth.guard import CLOSE_UNAUTHENTICATED, SESSION_COOKIE, authorize_websocket, bearer_token, get_runtime
+from rtcc.auth.scope import event_visible_to
 from rtcc.core.errors import RTCCError
-from rtcc.core.events import visible_to
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -52,7 +52,7 @@ async def event_feed(websocket: WebSocket):
             event = getter.result()
             if prefixes and not event.type.startswith(prefixes):
                 continue
-            if visible_to(event, actor):
+            if event_visible_to(event, actor):
                 await websocket.send_text(event.to_json())
     except (WebSocketDisconnect, RuntimeError):
         pass
