@@ -63,19 +63,19 @@ class CameraPipelines:
 def start_camera_pipelines(runtime: Runtime, *, live_relays: LiveRelayRegistry,
                            hotlist_cache: HotlistCache) -> CameraPipelines:
     """Start recording and plate reading from video: the one place the camera supervisors are built."""
-    from rtcc.alpr.video_worker import PlateReadingSupervisor
-    from rtcc.video.supervisor import RecordingSupervisor
+    import rtcc.alpr.video_worker  # noqa: F401  (registers the "plates" consumer kind)
+    from rtcc.video.pipeline.supervisor import CameraPipelineSupervisor
 
     settings = runtime.settings
-    # Recorded cameras feed live view from the recorder's own ffmpeg: one upstream per camera.
-    pipelines = CameraPipelines(
-        recorder=RecordingSupervisor(runtime, live_relays=live_relays) if settings.recording_enabled else None,
-        # For cameras whose reads_plates is set; the models load only once a plate is read.
-        plate_reading=PlateReadingSupervisor(runtime, hotlist_cache) if settings.video_reads_enabled else None,
-    )
-    for name, supervisor in (("recorder", pipelines.recorder), ("plate reading", pipelines.plate_reading)):
-        if supervisor:
-            pipelines.tasks.append(asyncio.create_task(supervisor.run(), name=name))
+    recording, reading = settings.recording_enabled, settings.video_reads_enabled
+    # One supervisor for every camera: a recorder (whose ffmpeg also feeds live view: one upstream) and at most one
+    # sub-stream decoder shared by health (recorded cameras) and plates (cameras whose reads_plates is set).
+    kinds = [*(["health"] if recording else []), *(["plates"] if reading else [])]
+    supervisor = (CameraPipelineSupervisor(runtime, live_relays=live_relays, record=recording, kinds=kinds,
+                                           services={"hotlists": hotlist_cache}) if recording or reading else None)
+    pipelines = CameraPipelines(recorder=supervisor if recording else None, plate_reading=supervisor if reading else None)
+    if supervisor:
+        pipelines.tasks.append(asyncio.create_task(supervisor.run(), name="camera pipelines"))
     return pipelines
 
 

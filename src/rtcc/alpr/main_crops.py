@@ -65,7 +65,7 @@ def cut_sharper_crop(runtime: Runtime, read_plates, job: PassToSharpen, segments
     store = media_store(runtime)
     for offset in OFFSETS_S:
         try:
-            jpeg = snapshot_jpeg(store, segments, job.read_at + timedelta(seconds=offset))
+            jpeg = snapshot_jpeg(store, segments, job.read_at + timedelta(seconds=offset), ffmpeg=runtime.settings.ffmpeg_path)
         except RTCCError:
             continue
         frame = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)

@@ -11,15 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import signal
 import threading
 import time
-from collections import deque
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import numpy as np
 from sqlalchemy import select
@@ -29,18 +24,24 @@ from rtcc.alpr.main_crops import PassToSharpen, cut_sharper_crop, recording_cove
 from rtcc.alpr.reads import ReadIn, ingest
 from rtcc.alpr.video_reads import MotionGate, PlateTracker, VehiclePass, write_crop
 from rtcc.cameras.models import Camera
-from rtcc.cameras.service import stream_url_for_ingest
-from rtcc.cameras.stream_urls import StreamSourceRefused
-from rtcc.cameras.streams import rtsp_transport_of
 from rtcc.core import clock
 from rtcc.core.database import run_write
 from rtcc.core.runtime import Runtime
-from rtcc.video.child_process import collect_stderr, signal_if_running, wait_or_kill
-from rtcc.video.privacy import apply_mask_to_frame
+from rtcc.video.pipeline.consumers import (
+    ConsumerContext,
+    ConsumerFeed,
+    ConsumerKind,
+    DecodedFrame,
+    FrameNeeds,
+    register_consumer_kind,
+)
+from rtcc.video.pipeline.decoder import SubStreamDecoder
+from rtcc.video.pipeline.supervisor import CameraPipelineSupervisor
 
 log = logging.getLogger(__name__)
 
-FRAME_SIZES = {"sub": (640, 360), "main": (1280, 720)}
+# Frame sizes and rate are settings: RTCC_VIDEO_READS_FPS, RTCC_VIDEO_READS_{SUB,MAIN}_STREAM_{WIDTH,HEIGHT}.
+PLATE_STREAMS = ("sub", "main")
 
 
 def reads_plates(camera: Camera) -> bool:
@@ -48,29 +49,33 @@ def reads_plates(camera: Camera) -> bool:
     return bool(camera.reads_plates)
 
 
-@dataclass
-class Frame:
-    pixels: np.ndarray  # BGR, height x width x 3
-    captured_at: datetime
+# A frame handed to the reader: BGR pixels (height x width x 3) and when it was captured.
+Frame = DecodedFrame
 
 
 class CameraPlateReader:
-    """Reads plates from one camera's video for as long as it runs; reconnects with backoff; stop() ends it."""
+    """Reads plates from one camera's frames: motion gate, reader, tracker, store, sharpened crops.
 
-    def __init__(self, *, runtime: Runtime, hotlists: HotlistCache, camera_id: int, url: str, source: str = "sub",
-                 fps: float = 2.0, width: int | None = None, height: int | None = None, privacy_masks=(),
+    In the server it is the "plates" consumer of the camera's pipeline (one decoder shared with health).
+    run() reads `url` on its own, through a decoder of its own, for as long as it runs; stop() ends it.
+    """
+
+    def __init__(self, *, runtime: Runtime, hotlists: HotlistCache, camera_id: int, url: str | None = None,
+                 source: str = "sub",
+                 fps: float | None = None, width: int | None = None, height: int | None = None, privacy_masks=(),
                  tracker: PlateTracker | None = None, gate: MotionGate | None = None, reader=None, region: str = "us",
                  queue_frames: int = 4, io_timeout_s: int = 10, stale_after_s: float = 10.0, max_backoff_s: float = 60.0,
                  sharpen_from_recording: bool = False):
-        if source not in FRAME_SIZES:
+        if source not in PLATE_STREAMS:
             raise ValueError(f"source must be 'sub' or 'main', not {source!r}")
         self.runtime, self.hotlists, self.camera_id, self.url, self.source = runtime, hotlists, camera_id, url, source
-        self.fps = fps
+        self.fps = fps or runtime.settings.video_reads_fps
         # ffmpeg scales to a fixed size so every frame has a known byte count (a non-16:9 camera is stretched).
-        self.width, self.height = width or FRAME_SIZES[source][0], height or FRAME_SIZES[source][1]
+        default_width, default_height = runtime.settings.plate_frame_size(source)
+        self.width, self.height = width or default_width, height or default_height
         self.privacy_masks = list(privacy_masks or [])  # painted out before the reader sees a frame
         self.tracker = tracker or PlateTracker()
-        self.gate = gate or MotionGate()
+        self.gate = gate or MotionGate(**runtime.settings.motion_gate_thresholds())
         self.region = region
         self._reader = reader  # made in the worker thread on first use: loading models takes a second
         self._reader_lock = threading.Lock()  # frames and crop sharpening read from two threads
@@ -80,30 +85,52 @@ class CameraPlateReader:
         self._sharpening: set[asyncio.Task] = set()
         self.io_timeout_s, self.stale_after_s, self.max_backoff_s = io_timeout_s, stale_after_s, max_backoff_s
         self.status = "connecting"
-        self.frames_decoded = self.frames_dropped = self.passes_stored = self.alerts = self.store_failures = 0
+        self.queue_frames = queue_frames
+        self.feed: ConsumerFeed | None = None  # the queue its frames come through (counts what it was offered, dropped)
+        self.passes_stored = self.alerts = self.store_failures = 0
         self.crops_sharpened = 0
         self.read_seconds = 0.0  # time spent in the reader, for CPU budgeting
         self.started_monotonic: float | None = None
-        self._queue: asyncio.Queue[Frame] = asyncio.Queue(maxsize=queue_frames)
         # Passes the database would not take yet (busy past every retry): stored again before newer ones.
         self._unstored: list[VehiclePass] = []
         self._retry_unstored_at = 0.0
         self._stopping = asyncio.Event()
-        self._process: asyncio.subprocess.Process | None = None
+        self._decoder: SubStreamDecoder | None = None
+
+    @property
+    def needs(self) -> FrameNeeds:
+        """What it needs of the camera's decoder: BGR frames of its size at its rate."""
+        return FrameNeeds(width=self.width, height=self.height, fps=self.fps, colour=True, stream=self.source)
+
+    @property
+    def frames_decoded(self) -> int:
+        return self.feed.frames_offered if self.feed else 0
+
+    @property
+    def frames_dropped(self) -> int:
+        return self.feed.frames_dropped if self.feed else 0
 
     def command(self) -> list[str]:
-        """ffmpeg decoding the stream at fps frames a second into BGR pixels of a fixed size."""
-        url, transport = rtsp_transport_of(self.url)
-        scheme = urlsplit(url).scheme.lower()
-        timeout_us = str(self.io_timeout_s * 1_000_000)
-        if scheme in ("rtsp", "rtsps"):
-            source = ["-rtsp_transport", transport, "-timeout", timeout_us, "-i", url]
-        elif scheme == "file":
-            source = ["-re", "-stream_loop", "-1", "-i", urlsplit(url).path]
-        else:
-            source = ["-rw_timeout", timeout_us, "-i", url]
-        return ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", *source, "-an", "-sn", "-dn",
-                "-vf", f"fps={self.fps},scale={self.width}:{self.height}", "-pix_fmt", "bgr24", "-f", "rawvideo", "pipe:1"]
+        """ffmpeg decoding the stream at fps frames a second into BGR pixels of a fixed size (run() on its own)."""
+        return self._own_decoder().command()
+
+    def _own_decoder(self) -> SubStreamDecoder:
+        if self.url is None:
+            raise ValueError("a plate reader fed by a camera pipeline has no stream of its own")
+        settings = self.runtime.settings
+        # Masks are painted out by the decoder, before any consumer sees a frame.
+        return SubStreamDecoder(self.url, needs=self.needs, ffmpeg=settings.ffmpeg_path,
+                                io_timeout_s=self.io_timeout_s, stale_after_s=self.stale_after_s,
+                                max_backoff_s=self.max_backoff_s, privacy_masks=self.privacy_masks,
+                                feeds=[self.attach_feed()], on_status=self._decoder_status)
+
+    def attach_feed(self) -> ConsumerFeed:
+        """The bounded queue its frames come through."""
+        self.feed = ConsumerFeed("plates", self, self.needs, queue_frames=self.queue_frames)
+        return self.feed
+
+    async def _decoder_status(self, state: str, detail: str | None) -> None:
+        self.status = {"online": "online", "connecting": "connecting", "stopped": self.status}.get(state, "reconnecting")
 
     def stats(self) -> dict:
         """Counters for the status page and for measurements."""
@@ -116,38 +143,38 @@ class CameraPlateReader:
                 "alerts": self.alerts, "store_failures": self.store_failures, "crops_sharpened": self.crops_sharpened}
 
     async def run(self) -> None:
-        """Decode, gate, read, track and store until stop(); open passes are stored on the way out."""
+        """Decode `url`, gate, read, track and store until stop(); open passes are stored on the way out."""
         self.started_monotonic = time.monotonic()
-        decoder = asyncio.create_task(self._decode_forever(), name=f"alpr-decode-cam{self.camera_id}")
-        try:
-            while not self._stopping.is_set():
-                frame_task = asyncio.ensure_future(self._queue.get())
-                stop_task = asyncio.ensure_future(self._stopping.wait())
-                await asyncio.wait({frame_task, stop_task}, return_when=asyncio.FIRST_COMPLETED)
-                stop_task.cancel()
-                if not frame_task.done():
-                    frame_task.cancel()
-                    break
-                await self._handle(frame_task.result())
-        finally:
-            self._stopping.set()
-            self._terminate()
-            with contextlib.suppress(asyncio.CancelledError):
-                await decoder
-            for vehicle_pass in self.tracker.flush():
-                await self._store(vehicle_pass)
-            await self._store_unstored()
-            for vehicle_pass in self._unstored:  # the database stayed unavailable to the end: say what is lost
-                log.error("plate read %s from camera %s at %s could not be stored", vehicle_pass.plate, self.camera_id,
-                          clock.iso(vehicle_pass.best_seen or vehicle_pass.first_seen))
-            # Crops still waiting for their recording give up now (the recorder is stopping too); one being cut ends.
-            await asyncio.gather(*self._sharpening, return_exceptions=True)
-            self.status = "stopped"
+        self._decoder = decoder = self._own_decoder()
+        if self._stopping.is_set():
+            await decoder.stop()
+        await asyncio.gather(decoder.run(), self.feed.run())
 
     async def stop(self) -> None:
         """Ask run() to end (it stores the passes still open)."""
         self._stopping.set()
-        self._terminate()
+        if self._decoder is not None:
+            await self._decoder.stop()
+
+    async def consume(self, frame: Frame) -> None:
+        """One frame from the camera's decoder (already at this reader's size)."""
+        if self.started_monotonic is None:
+            self.started_monotonic = time.monotonic()
+        self.status = "online"
+        await self._handle(frame)
+
+    async def close(self) -> None:
+        """No more frames: store the passes still open and the ones the database refused so far."""
+        self._stopping.set()
+        for vehicle_pass in self.tracker.flush():
+            await self._store(vehicle_pass)
+        await self._store_unstored()
+        for vehicle_pass in self._unstored:  # the database stayed unavailable to the end: say what is lost
+            log.error("plate read %s from camera %s at %s could not be stored", vehicle_pass.plate, self.camera_id,
+                      clock.iso(vehicle_pass.best_seen or vehicle_pass.first_seen))
+        # Crops still waiting for their recording give up now (the recorder is stopping too); one being cut ends.
+        await asyncio.gather(*self._sharpening, return_exceptions=True)
+        self.status = "stopped"
 
     async def _handle(self, frame: Frame) -> None:
         reads = []
@@ -243,134 +270,60 @@ class CameraPlateReader:
             f"{read_at.strftime('%H%M%S_%f')}_{safe_plate}.jpg"
         return relative.as_posix() if write_crop(self.runtime.settings.data_dir / relative, vehicle_pass.best_crop) else None
 
-    def _offer(self, frame: Frame) -> None:
-        """Queue a frame, dropping the oldest when the reader lags: a late read of a gone car is worth less."""
-        if self._queue.full():
-            self._queue.get_nowait()
-            self.frames_dropped += 1
-        self._queue.put_nowait(frame)
 
-    async def _decode_forever(self) -> None:
-        backoff = 1.0
-        while not self._stopping.is_set():
-            try:
-                had_frames = await self._decode_once()
-            except Exception:  # a decode bug must not end reading for good: back off and retry
-                log.exception("plate-reading decoder for camera %s failed", self.camera_id)
-                had_frames = False
-            if self._stopping.is_set():
-                break
-            self.status = "reconnecting"
-            backoff = 1.0 if had_frames else min(backoff * 2, self.max_backoff_s)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=backoff)
+def plate_kind(*, source: str = "sub", fps: float | None = None) -> ConsumerKind:
+    """The "plates" consumer kind: cameras that read plates, from their sub-stream (`source`) when they have one."""
+    if source not in PLATE_STREAMS:
+        raise ValueError(f"source must be 'sub' or 'main', not {source!r}")
 
-    async def _decode_once(self) -> bool:
-        """One ffmpeg run; whether it delivered any frame."""
-        self._process = await asyncio.create_subprocess_exec(
-            *self.command(), stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, start_new_session=True, env={**os.environ, "TZ": "UTC"})
-        last_words: deque[str] = deque(maxlen=10)
-        stderr_reader = asyncio.create_task(self._read_stderr(last_words))
-        frame_bytes = self.width * self.height * 3
-        had_frames = False
-        try:
-            while not self._stopping.is_set():
-                timeout = self.stale_after_s if had_frames else self.stale_after_s + self.io_timeout_s
-                try:
-                    raw = await asyncio.wait_for(self._process.stdout.readexactly(frame_bytes), timeout=timeout)
-                except (TimeoutError, asyncio.IncompleteReadError):
-                    break  # stale stream, or ffmpeg ended (refused, gone, bad URL)
-                had_frames = True
-                self.status = "online"
-                self.frames_decoded += 1
-                pixels = np.frombuffer(raw, dtype=np.uint8).reshape(self.height, self.width, 3)
-                if self.privacy_masks:
-                    pixels = apply_mask_to_frame(pixels, self.privacy_masks)
-                self._offer(Frame(pixels, clock.utcnow()))
-        finally:
-            self._terminate()
-            await self._wait_exit()
-            await asyncio.gather(stderr_reader, return_exceptions=True)
-        if not self._stopping.is_set():
-            log.warning("camera %s plate stream ended: %s", self.camera_id, " | ".join(last_words)[-300:] or "no frame")
-        return had_frames
+    def wants(camera: Camera, runtime: Runtime, recorded: bool) -> FrameNeeds | None:
+        if not reads_plates(camera):
+            return None
+        # A camera with no sub-stream is read from its main stream (at the main stream's size).
+        stream = source if camera.sub_stream_url else "main"
+        # Read from the sub-stream and recorded continuously from the main one: crops are cut again from the recording.
+        sharpen = runtime.settings.recording_enabled and camera.record_mode == "continuous"
+        width, height = runtime.settings.plate_frame_size(stream)
+        return FrameNeeds(width=width, height=height, fps=fps or runtime.settings.video_reads_fps, colour=True,
+                          stream=stream, options=(sharpen,))
 
-    async def _read_stderr(self, sink: deque[str]) -> None:
-        await collect_stderr(self._process, sink)
+    def build(context: ConsumerContext) -> CameraPlateReader:
+        needs = context.needs
+        return CameraPlateReader(runtime=context.runtime, hotlists=context.services["hotlists"], camera_id=context.camera_id,
+                                 source=needs.stream, fps=needs.fps, width=needs.width, height=needs.height,
+                                 io_timeout_s=context.runtime.settings.stream_io_timeout_seconds,
+                                 sharpen_from_recording=bool(needs.options and needs.options[0]))
 
-    def _terminate(self) -> None:
-        signal_if_running(self._process, signal.SIGTERM)
-
-    async def _wait_exit(self) -> None:
-        await wait_or_kill(self._process, timeout_s=5)
+    return ConsumerKind("plates", wants=wants, build=build)
 
 
-class PlateReadingSupervisor:
-    """Runs a CameraPlateReader for every camera that reads plates and has a stream; reconciles every few seconds."""
+PLATES = register_consumer_kind(plate_kind())
+
+
+class PlateReadingSupervisor(CameraPipelineSupervisor):
+    """Plate reading alone: a decoder feeding a CameraPlateReader for every camera that reads plates; no recorder.
+
+    The server runs plates in the one camera pipeline supervisor, beside recording and health (app.py).
+    """
 
     def __init__(self, runtime: Runtime, hotlists: HotlistCache, *, reconcile_seconds: float = 5.0, source: str = "sub",
-                 fps: float = 2.0):
-        self.runtime, self.hotlists = runtime, hotlists
-        self.reconcile_seconds, self.source, self.fps = reconcile_seconds, source, fps
-        self.readers: dict[int, tuple[tuple, CameraPlateReader, asyncio.Task]] = {}
-        self._stopped = asyncio.Event()
-
-    async def run(self) -> None:
-        while not self._stopped.is_set():
-            try:
-                await self.reconcile()
-            except Exception:  # a bad reconcile must not stop the readers already running
-                log.exception("plate-reading reconcile failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopped.wait(), timeout=self.reconcile_seconds)
+                 fps: float | None = None):
+        self.hotlists = hotlists
+        super().__init__(runtime, record=False, kinds=[plate_kind(source=source, fps=fps)],
+                         services={"hotlists": hotlists}, reconcile_seconds=reconcile_seconds)
 
     def _wanted(self) -> dict[int, tuple]:
+        """Per camera read: (url, stream, mask key, masks, crops cut again from the recording)."""
         with self.runtime.database.read_session() as db:
-            cameras = db.execute(select(Camera).where(Camera.main_stream_url.is_not(None))).scalars().all()
-            wanted = {}
-            for camera in cameras:
-                if not reads_plates(camera):
-                    continue
-                # A camera with no sub-stream is read from its main stream (at the main stream's size).
-                source = self.source if camera.sub_stream_url else "main"
-                try:
-                    url = stream_url_for_ingest(camera, runtime=self.runtime, sub_stream=source == "sub")
-                except StreamSourceRefused as error:
-                    # One refused source (stored before the rule, or a name now resolving to loopback) skips
-                    # that camera only; its recorder status already says why.
-                    log.warning("plate reading skips camera %s: %s", camera.id, error)
-                    continue
-                if url:
-                    recorded = self.runtime.settings.recording_enabled and camera.record_mode == "continuous"
-                    wanted[camera.id] = (url, source, tuple(map(str, camera.privacy_masks or [])), camera.privacy_masks or [],
-                                         recorded)
-            return wanted
-
-    async def reconcile(self) -> None:
-        wanted = await asyncio.to_thread(self._wanted)
-        if self._stopped.is_set():
-            return
-        for camera_id, (key, reader, task) in list(self.readers.items()):
-            if camera_id not in wanted or wanted[camera_id][:3] != key or task.done():
-                await self._stop_one(camera_id)
-        for camera_id, (url, source, mask_key, masks, recorded) in wanted.items():
-            if camera_id not in self.readers:
-                reader = CameraPlateReader(runtime=self.runtime, hotlists=self.hotlists, camera_id=camera_id, url=url,
-                                           source=source, fps=self.fps, privacy_masks=masks, sharpen_from_recording=recorded)
-                task = asyncio.create_task(reader.run(), name=f"alpr-cam{camera_id}")
-                self.readers[camera_id] = ((url, source, mask_key), reader, task)
+            known = set(db.execute(select(Camera.id)).scalars())
+        wanted = {}
+        for camera_id, plan in self.plans().items():
+            if camera_id in known and plan.decoder is not None:
+                needs = dict(plan.decoder.consumers)["plates"]
+                wanted[camera_id] = (plan.decoder.url, needs.stream, plan.decoder.masks_key, plan.decoder.masks,
+                                     bool(needs.options[0]))
+        return wanted
 
     def stats(self) -> list[dict]:
-        return [reader.stats() for _, reader, _ in self.readers.values()]
-
-    async def _stop_one(self, camera_id: int) -> None:
-        _, reader, task = self.readers.pop(camera_id)
-        await reader.stop()
-        with contextlib.suppress(Exception, asyncio.CancelledError):
-            await asyncio.wait_for(task, timeout=15)
-
-    async def stop(self) -> None:
-        """Stop every reader (each stores its open passes); for good."""
-        self._stopped.set()
-        await asyncio.gather(*(self._stop_one(camera_id) for camera_id in list(self.readers)))
+        """Each camera's plate reader counters."""
+        return self.consumer_stats("plates")

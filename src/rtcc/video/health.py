@@ -5,9 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import signal
-import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -16,11 +13,9 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from rtcc.cameras.streams import rtsp_transport_of
-from rtcc.core import clock
-from rtcc.video.child_process import collect_stderr, signal_if_running, wait_or_kill
-from rtcc.video.privacy import Polygon, apply_mask_to_frame
-from rtcc.video.recorder import classify_failure
+from rtcc.video.pipeline.consumers import ConsumerFeed, DecodedFrame, FrameNeeds
+from rtcc.video.pipeline.decoder import SubStreamDecoder
+from rtcc.video.privacy import Polygon
 
 log = logging.getLogger(__name__)
 
@@ -215,145 +210,75 @@ class MotionDetector:
         return False
 
 
-@dataclass(frozen=True)
-class SampledFrame:
-    """One tiny grey frame from a camera's sub-stream."""
+# A sampled frame is a decoded frame of the camera pipeline (grey pixels, monotonic and wall-clock time).
+SampledFrame = DecodedFrame
 
-    pixels: np.ndarray  # uint8, height x width
-    monotonic_s: float
-    captured_at: datetime
+
+class _Frames:
+    """A consumer that hands its frames to an async iterator (frames() below), one at a time."""
+
+    def __init__(self):
+        self.queue: asyncio.Queue[DecodedFrame | None] = asyncio.Queue(maxsize=1)
+
+    async def consume(self, frame: DecodedFrame) -> None:
+        await self.queue.put(frame)
+
+    async def close(self) -> None:
+        await self.queue.put(None)
+
+    def stats(self) -> dict:
+        return {}
 
 
 class SubStreamSampler:
-    """Keeps one ffmpeg decoding a camera's sub-stream to tiny grey frames at low fps; restarts with backoff."""
+    """Tiny grey frames at low fps from one camera stream, on their own: a SubStreamDecoder with one consumer.
+
+    The server's cameras share one decoder per camera (rtcc.video.pipeline); this is for a caller that wants
+    health frames of a stream by themselves (tests, tools).
+    """
 
     def __init__(self, url: str, *, ffmpeg: str = "ffmpeg", fps: float = 1.0, width: int = 64, height: int = 36,
                  stale_after_s: float = 10.0, io_timeout_s: int = 10, max_backoff_s: float = 60.0, queue_frames: int = 4,
                  privacy_masks: Iterable[Polygon] = (),
                  on_status: Callable[[str, str | None], Awaitable[None]] | None = None):
-        self.url = url
-        self.privacy_masks = list(privacy_masks)  # painted out before any consumer sees a frame
-        self.ffmpeg = ffmpeg
-        self.fps = fps
-        self.width = width
-        self.height = height
-        self.stale_after_s = stale_after_s
-        self.io_timeout_s = io_timeout_s
-        self.max_backoff_s = max_backoff_s
-        self.on_status = on_status
-        self.status: tuple[str, str | None] = ("connecting", None)
-        self.frames_dropped = 0  # frames thrown away because the consumer fell behind
-        self._queue: asyncio.Queue[SampledFrame | None] = asyncio.Queue(maxsize=queue_frames)
-        self._stopping = asyncio.Event()
-        self._process: asyncio.subprocess.Process | None = None
+        needs = FrameNeeds(width=width, height=height, fps=fps)
+        self._frames = _Frames()
+        self.feed = ConsumerFeed("health", self._frames, needs, queue_frames=queue_frames)
+        self.decoder = SubStreamDecoder(url, needs=needs, ffmpeg=ffmpeg, io_timeout_s=io_timeout_s,
+                                        stale_after_s=stale_after_s, max_backoff_s=max_backoff_s,
+                                        privacy_masks=privacy_masks, feeds=[self.feed], on_status=on_status)
+
+    @property
+    def status(self) -> tuple[str, str | None]:
+        return self.decoder.status
+
+    @property
+    def frames_dropped(self) -> int:
+        """Frames thrown away because the consumer fell behind."""
+        return self.feed.frames_dropped
 
     def command(self) -> list[str]:
         """ffmpeg decoding only the sub-stream, only fps frames a second, only width x height grey pixels."""
-        url, transport = rtsp_transport_of(self.url)
-        parts = urlsplit(url)
-        timeout_us = str(self.io_timeout_s * 1_000_000)
-        if parts.scheme.lower() in ("rtsp", "rtsps"):
-            source = ["-rtsp_transport", transport, "-timeout", timeout_us, "-i", url]
-        elif parts.scheme.lower() == "file":
-            source = ["-re", "-stream_loop", "-1", "-i", parts.path]
-        else:
-            source = ["-rw_timeout", timeout_us, "-i", url]
-        return [self.ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", *source, "-an", "-sn", "-dn",
-                # area scaling averages sensor noise away instead of aliasing it, like a camera's own binning.
-                "-vf", f"fps={self.fps},scale={self.width}:{self.height}:flags=area,format=gray",
-                "-f", "rawvideo", "pipe:1"]
+        return self.decoder.command()
 
     async def frames(self) -> AsyncIterator[SampledFrame]:
         """Frames until stop() (or aclose()); stream trouble shows in .status and on_status, never as an exception."""
-        producer = asyncio.create_task(self._sample_forever(), name=f"sample {urlsplit(self.url).hostname or 'file'}")
+        tasks = [asyncio.create_task(self.decoder.run(), name=f"sample {urlsplit(self.decoder.url).hostname or 'file'}"),
+                 asyncio.create_task(self.feed.run())]
         try:
-            while (frame := await self._queue.get()) is not None:
+            while (frame := await self._frames.queue.get()) is not None:
                 yield frame
         finally:
             await self.stop()
-            with contextlib.suppress(asyncio.CancelledError):
-                await producer
+            while not all(task.done() for task in tasks):  # the feed may be waiting to hand over one more frame
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    self._frames.queue.get_nowait()
+                await asyncio.sleep(0.01)
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def stop(self) -> None:
         """Stop sampling; frames() ends."""
-        self._stopping.set()
-        self._terminate()
-
-    async def _set_status(self, state: str, detail: str | None = None) -> None:
-        if (state, detail) != self.status:
-            self.status = (state, detail)
-            if self.on_status is not None:
-                await self.on_status(state, detail)
-
-    def _offer(self, item: SampledFrame | None) -> None:
-        """Queue a frame, dropping the oldest when the consumer lags: health wants the newest picture."""
-        if self._queue.full():
-            self._queue.get_nowait()
-            self.frames_dropped += 1
-        self._queue.put_nowait(item)
-
-    async def _sample_forever(self) -> None:
-        backoff = 1.0
-        try:
-            while not self._stopping.is_set():
-                had_frames = await self._sample_once()
-                if self._stopping.is_set():
-                    break
-                backoff = 1.0 if had_frames else backoff
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), timeout=backoff)
-                backoff = min(backoff * 2, self.max_backoff_s)
-        except Exception:  # a sampler bug must end frames() cleanly, not leave a consumer waiting forever
-            log.exception("sub-stream sampler for %s failed", urlsplit(self.url).hostname)
-        finally:
-            await self._set_status("stopped", None)
-            self._offer(None)
-
-    async def _sample_once(self) -> bool:
-        """One ffmpeg run; whether it delivered any frame."""
-        if self.status[0] not in ("stale", "offline"):
-            await self._set_status("connecting", None)  # a retry keeps showing why it is retrying
-        self._process = await asyncio.create_subprocess_exec(
-            *self.command(), stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, start_new_session=True, env={**os.environ, "TZ": "UTC"})
-        last_words: deque[str] = deque(maxlen=20)
-        stderr_reader = asyncio.create_task(self._read_stderr(last_words))
-        frame_bytes = self.width * self.height
-        had_frames = False
-        try:
-            while not self._stopping.is_set():
-                # The first frame may wait for a connection, the RTSP handshake and a keyframe.
-                timeout = self.stale_after_s if had_frames else self.stale_after_s + self.io_timeout_s
-                try:
-                    raw = await asyncio.wait_for(self._process.stdout.readexactly(frame_bytes), timeout=timeout)
-                except TimeoutError:
-                    await self._set_status("stale", f"no frame for {timeout:.0f} s")
-                    break
-                except asyncio.IncompleteReadError:
-                    break  # ffmpeg ended: connection refused, stream gone, or bad URL
-                had_frames = True
-                await self._set_status("online", None)
-                pixels = np.frombuffer(raw, dtype=np.uint8).reshape(self.height, self.width)
-                if self.privacy_masks:
-                    pixels = apply_mask_to_frame(pixels, self.privacy_masks)
-                self._offer(SampledFrame(pixels, time.monotonic(), clock.utcnow()))
-        finally:
-            self._terminate()
-            await self._wait_exit()
-            await asyncio.gather(stderr_reader, return_exceptions=True)
-        if not self._stopping.is_set() and self.status[0] != "stale":
-            kind, detail = classify_failure(list(last_words))
-            await self._set_status("offline", f"{kind}: {detail}")
-        return had_frames
-
-    async def _read_stderr(self, sink: deque[str]) -> None:
-        await collect_stderr(self._process, sink)
-
-    def _terminate(self) -> None:
-        signal_if_running(self._process, signal.SIGTERM)
-
-    async def _wait_exit(self) -> None:
-        await wait_or_kill(self._process, timeout_s=5)
+        await self.decoder.stop()
 
 
 def intervals_from_status_changes(changes: Iterable[tuple[datetime, str]], until: datetime) -> list[tuple[datetime, datetime, str]]:
