@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from rtcc.cameras.streams import rtsp_transport_of
+from rtcc.video.pipeline.sources import input_arguments
 from rtcc.video.privacy import masking_arguments
 
 
 def source_arguments(url: str, io_timeout_s: int, probe_seconds: float = 1.0) -> list[str]:
-    """ffmpeg input options for a camera URL (the same choices as the recorder's, tuned for a quick start)."""
-    url, transport = rtsp_transport_of(url)
-    scheme = urlsplit(url).scheme.lower()
-    timeout_us = str(io_timeout_s * 1_000_000)
+    """ffmpeg input options for a camera URL (the recorder's, from the one table, tuned for a quick start)."""
     # ffmpeg's default 5 s analysis delays the first picture by ~4 s; the codec is known after one keyframe.
-    # nobuffer: hand packets on as they arrive instead of holding them in the probe buffer.
-    low_delay = ["-analyzeduration", str(int(probe_seconds * 1_000_000)), "-fflags", "nobuffer"]
-    if scheme in ("rtsp", "rtsps"):
-        return [*low_delay, "-rtsp_transport", transport, "-timeout", timeout_us, "-i", url]
-    if scheme == "file":
-        # A file plays as if live (-re), looping, so a file camera behaves like a real one.
-        return ["-re", "-stream_loop", "-1", "-i", urlsplit(url).path]
-    return [*low_delay, "-rw_timeout", timeout_us, "-i", url]
+    return input_arguments(url, io_timeout_s=io_timeout_s, probe_seconds=probe_seconds)
 
 
 def live_command(*, ffmpeg: str, url: str, fragment_ms: int, io_timeout_s: int, probe_seconds: float = 1.0,
