@@ -5,9 +5,6 @@ from __future__ import annotations
 import contextlib
 
 from fastapi import APIRouter, Depends, FastAPI
-from rtcc.web.field_pages import router as field_pages_router
-from rtcc.web.system_api import health_router
-from rtcc.web.system_api import router as system_router
 
 from rtcc import __version__
 from rtcc.alpr.api import hotlist_cache
@@ -34,7 +31,10 @@ from rtcc.video.api import router as video_router
 from rtcc.video.live_api import router as live_router
 from rtcc.video.uptime import SegmentIndexFacts
 from rtcc.web.events import router as events_router
+from rtcc.web.field_pages import router as field_pages_router
 from rtcc.web.pages import mount_console
+from rtcc.web.system_api import health_router
+from rtcc.web.system_api import router as system_router
 
 API_PREFIX = "/api/v1"
 

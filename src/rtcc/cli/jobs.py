@@ -29,7 +29,11 @@ def list_jobs(
     if as_json:
         print(json.dumps([job.as_json() for job in overview], indent=1, ensure_ascii=False))
         return
-    table = Table("domain", "name", "interval", "last run", "last outcome", "next run")
+    table = Table()
+    for column in ("domain", "name", "interval", "last run"):
+        table.add_column(column, no_wrap=True)  # names and times stay whole in a narrow terminal; the outcome wraps
+    table.add_column("last outcome", min_width=12)
+    table.add_column("next run", min_width=12)
     for job in overview:
         table.add_row(job.domain, job.name, describe_interval(job.interval_seconds), _when(job.last_run_at),
                       _outcome(job), _next_run(job))
