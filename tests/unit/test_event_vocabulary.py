@@ -76,3 +76,24 @@ def test_a_declaration_that_breaks_the_vocabulary_is_refused():
         make_event("no.such.type")
     with pytest.raises(ValueError):
         make_event("user.locked", agency_ori="CA0199900", username="gus", surprise=1)  # a field the type lacks
+
+
+class FakeSession:
+    """emit needs only the session's info dict, where the events wait for the commit."""
+
+    def __init__(self):
+        self.info = {}
+
+
+def test_the_receiving_domain_handles_a_plate_alert_in_the_emitting_transaction():
+    from rtcc.alpr.events import PlateAlertRaised
+    from rtcc.core.events import emit, handlers_of, take_pending
+    from rtcc.incidents import handlers as incident_handlers
+
+    assert incident_handlers.put_plate_alert_on_timelines in handlers_of(PlateAlertRaised)
+    session = FakeSession()
+    alert = make_event("plate.alert", agency_ori="CA0199900", alert_id=1, read_id=2, plate="7ABC123",
+                       matched_plate="7ABC123", method="exact", camera_id=None, read_at="2026-01-01T00:00:00.000Z",
+                       crop=None, hotlist="stolen", priority=1, reason=None, vehicle={})
+    emit(session, alert)  # no camera: the handler has no timeline to add to, and touches no table
+    assert take_pending(session) == [alert]
