@@ -91,6 +91,7 @@ def ingest(session: Session, *, runtime: Runtime, hotlists: HotlistCache, source
     """
     report = IngestReport()
     index = hotlists.current(session)
+    match = index.match if index.size else None  # no active entry: nothing to look up for each read
     rows: list[tuple] = []  # the accepted reads, as stored
     hits: dict[int, list] = {}  # position in rows -> the hotlist entries it matches
 
@@ -103,7 +104,7 @@ def ingest(session: Session, *, runtime: Runtime, hotlists: HotlistCache, source
             if problem:
                 report.rejected.append({"index": read.position if read.position is not None else position, "message": problem})
                 continue
-            matches = index.match(plate, read.read_at)
+            matches = match and match(plate, read.read_at)
             if matches:
                 hits[len(rows)] = matches
             row = (plate, read.plate[:32], float(read.confidence), read.region, read.camera_id, read.device_id,
@@ -144,7 +145,10 @@ def remember_plates(session: Session, plates: Iterable[str]) -> None:
     cursor = connection.connection.driver_connection.cursor()
     try:
         if connection.dialect.name == "postgresql":
-            cursor.execute("INSERT INTO seen_plates (plate) SELECT unnest(%s::varchar[]) ON CONFLICT DO NOTHING", (ordered,))
+            # One string, split by the server: psycopg would dump a list of 5,000 plates element by element.
+            # Plates are letters and digits only, so a space never occurs in one.
+            cursor.execute("INSERT INTO seen_plates (plate) SELECT unnest(string_to_array(%s, ' ')) "
+                           "ON CONFLICT DO NOTHING", (" ".join(ordered),))
         else:
             cursor.executemany("INSERT OR IGNORE INTO seen_plates (plate) VALUES (?)", [(plate,) for plate in ordered])
     finally:
