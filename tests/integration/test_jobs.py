@@ -76,3 +76,33 @@ def test_rtcc_jobs_shows_each_job_s_last_run_and_outcome_after_rtcc_serve_ran(tm
     lines = {line.split("│")[2].strip(): line for line in table.stdout.splitlines() if line.count("│") > 3}
     assert "never run" in lines["checkpoints"] and "30 min" in lines["checkpoints"]
     assert "ok in" in lines["retention"] and "never run" not in lines["cad_folder_watch"]
+
+
+def test_a_checkpoint_round_that_cannot_write_is_recorded_as_failed_and_the_next_round_still_runs(runtime, tmp_path):
+    """The audit job's failure reaches job_runs (and so `rtcc jobs`), not only the log; it is retried on its interval."""
+    import asyncio
+
+    from rtcc.audit import jobs as audit_jobs
+    from rtcc.audit import service as audit
+    from rtcc.core.actor import SYSTEM
+    from rtcc.core.jobs import JobContext, Scheduler, job_overview
+
+    unwritable = tmp_path / "checkpoints-here"
+    unwritable.mkdir()  # a folder where the log file should be: every append fails
+    runtime.settings.audit_checkpoint_log = unwritable
+    runtime.settings.audit_checkpoint_minutes = 0.1
+    with runtime.database.session() as db:
+        audit.record(db, keys=runtime.keys, actor=SYSTEM, action="test.append")
+    [job] = audit_jobs.declare_jobs(JobContext(runtime=runtime))
+
+    async def two_rounds():
+        scheduler = Scheduler([job], database=runtime.database)
+        await scheduler.start()
+        await scheduler.run_once(job)
+        await scheduler.run_once(job)
+        await scheduler.stop()  # the checkpoint at shutdown fails too, logged, and stopping goes on
+
+    asyncio.run(two_rounds())
+    [listed] = job_overview(runtime.database, [job])
+    assert listed.last_outcome == "failed" and listed.run_count == listed.failure_count == 2
+    assert listed.last_message.startswith("IsADirectoryError") and listed.next_run_at is not None

@@ -51,17 +51,25 @@ class CheckpointPublisher:
         log.info("audit checkpoint %s sent to the peer centre", latest.seq)
         return True
 
-    def tick(self) -> None:
-        """One round: checkpoint, then publish; each failure logged on its own."""
+    def tick(self) -> str:
+        """One round: checkpoint, then publish; says what it did.
+
+        A checkpoint refused (the chain is in question) or not written (the log's disk) is raised after the
+        peer's turn, so the scheduler records the round as failed and logs it, every round until it is fixed.
+        """
+        failure: Exception | None = None
+        summary = "head unchanged since the last checkpoint"
         try:
             checkpoint = self.checkpoint_now()
             if checkpoint:
                 log.info("audit checkpoint %s written", checkpoint.seq)
-        except AuditUnavailable as error:  # the chain itself is in question: say so loudly, every tick
-            log.error("audit checkpoint refused: %s", error.message)
-        except OSError as error:
-            log.error("audit checkpoint could not be written to %s: %s", self.checkpoint_log.path, error)
-        self.send_to_peer()
+                summary = f"checkpoint {checkpoint.seq} written"
+        except (AuditUnavailable, OSError) as error:
+            failure = error
+        sent = self.send_to_peer()
+        if failure is not None:
+            raise failure
+        return summary if sent else f"{summary}; not yet accepted by the peer centre"
 
     def checkpoint_at_shutdown(self) -> None:
         """One last checkpoint as the server stops: a stopped server is when tampering goes unseen longest."""

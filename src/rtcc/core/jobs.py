@@ -15,6 +15,7 @@ import os
 import random
 import socket
 from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +29,7 @@ from rtcc.core.models import JobRun
 log = logging.getLogger(__name__)
 
 OK, FAILED = "ok", "failed"
+MAX_JOB_THREADS = 8
 MESSAGE_LIMIT = 500  # a failure's text in job_runs and `rtcc jobs`; the full traceback goes to the log
 
 
@@ -129,6 +131,9 @@ class Scheduler:
         self.statuses: dict[str, JobStatus] = {job.key: JobStatus() for job in self.jobs}
         self.label = process_label()
         self._tasks: list[asyncio.Task] = []
+        # Threads of their own: a long purge never holds up the threads plate reading and recording use.
+        self._threads = ThreadPoolExecutor(max_workers=max(1, min(len(self.jobs), MAX_JOB_THREADS)),
+                                           thread_name_prefix="rtcc-job")
 
     async def start(self) -> None:
         """Run the jobs needed before serving, then start every job's loop in the background."""
@@ -151,16 +156,17 @@ class Scheduler:
         for job in self.jobs:
             if job.on_stop is not None:
                 try:
-                    await _call(job.on_stop)
+                    await self._call(job.on_stop)
                 except Exception:  # the other hooks, and shutdown, go on
                     log.exception("stop hook of job %s failed", job.key)
+        self._threads.shutdown(wait=False)  # a run still going in a thread finishes on its own
 
     async def run_once(self, job: Job) -> JobStatus:
         """Run the job now and record the outcome; an exception becomes a 'failed' outcome, not an error."""
         status = self.statuses[job.key]
         began = self.now()
         try:
-            result = await _call(job.run)
+            result = await self._call(job.run)
         except Exception as error:  # one failing job must not stop the others, or its own next run
             log.exception("job %s failed", job.key)
             status.last_outcome, status.last_message = FAILED, f"{type(error).__name__}: {error}"[:MESSAGE_LIMIT]
@@ -197,22 +203,21 @@ class Scheduler:
             return job.interval_seconds
         return job.interval_seconds * self.chooser.uniform(1 - job.jitter, 1 + job.jitter)
 
+    async def _call(self, function: Callable[[], Any]) -> Any:
+        if inspect.iscoroutinefunction(function):
+            return await function()
+        return await asyncio.get_running_loop().run_in_executor(self._threads, function)
+
     async def _record(self, job: Job, *, ran: bool) -> None:
         """Keep the job's status in job_runs; a database that refuses is logged, and the job goes on regardless."""
         if self.database is None:
             return
         status = self.statuses[job.key]
         try:
-            await asyncio.to_thread(run_write, self.database, lambda db: _store(db, job, status, self.label, ran=ran),
-                                    what=f"job run {job.key}")
+            await self._call(lambda: run_write(self.database, lambda db: _store(db, job, status, self.label, ran=ran),
+                                               what=f"job run {job.key}"))
         except Exception as error:  # noqa: BLE001
             log.warning("job %s: its run could not be recorded: %s", job.key, type(error).__name__)
-
-
-async def _call(function: Callable[[], Any]) -> Any:
-    if inspect.iscoroutinefunction(function):
-        return await function()
-    return await asyncio.to_thread(function)
 
 
 def _store(db, job: Job, status: JobStatus, label: str, *, ran: bool) -> None:
