@@ -15,7 +15,7 @@ def declare_jobs(context: JobContext) -> list[Job]:
 
     def purge_video() -> str:
         from rtcc.video.retention import purge_recordings
-        from rtcc.video.supervisor import media_store
+        from rtcc.video.pipeline.supervisor import media_store
 
         with runtime.database.session() as db:
             receipts = purge_recordings(db, runtime=runtime, store=media_store(runtime))
