@@ -7,13 +7,13 @@ import pytest
 from sqlalchemy import text
 
 from rtcc.alpr import partitions
-from rtcc.alpr.hotlists import HotlistCache, create_hotlist, import_entries
+from rtcc.alpr.hotlists import HotlistCache
 from rtcc.alpr.models import PlateAlert, PlateRead, SeenPlate
 from rtcc.alpr.reads import ReadIn, ingest
 from rtcc.alpr.retention import purge_unmatched_reads
 from rtcc.core import clock
-from rtcc.core.actor import SYSTEM
-from support import TEST_AGENCY, wait_until
+from factories import make_hotlist
+from support import wait_until
 
 # For what only PostgreSQL has (partitions, concurrent writers): the test does not run on SQLite at all, rather
 # than run there and check nothing.
@@ -96,11 +96,7 @@ def test_a_resent_read_is_stored_once_alone_or_among_new_ones(runtime):
 
 
 def _hotlisted(runtime, plate: str) -> HotlistCache:
-    with runtime.database.session() as db:
-        hotlist = create_hotlist(db, runtime=runtime, actor=SYSTEM, name="stolen", source="NCIC", priority=1,
-                                 agency_ori=TEST_AGENCY)
-        import_entries(db, runtime=runtime, actor=SYSTEM, hotlist_id=hotlist.id, format="csv",
-                       text=f"LIC,LIS,OFF\n{plate},CA,STOLEN VEHICLE\n")
+    make_hotlist(runtime, name="stolen", plates=[plate])
     return HotlistCache()
 
 
