@@ -181,3 +181,14 @@ def test_backoff_doubles_to_its_ceiling_and_starts_again_after_success():
         return delays, backoff.next_s
 
     assert asyncio.run(scenario()) == ([0.01, 0.02, 0.04, 0.04], 0.01)
+
+
+def test_a_consumer_at_the_decoders_rate_gets_every_frame_however_unevenly_it_arrives():
+    plates, health = Collecting(), Collecting()
+    plates_feed = ConsumerFeed("plates", plates, PLATES_NEEDS, queue_frames=10, decoded_fps=2.0)
+    health_feed = ConsumerFeed("health", health, HEALTH_NEEDS, queue_frames=10, decoded_fps=2.0)
+    for at_s in (0.0, 0.1, 0.2, 1.0, 1.05):  # a stalled stream catching up
+        plates_feed.offer(colour_frame(at_s))
+        health_feed.offer(colour_frame(at_s))
+    assert plates_feed.frames_offered == 5  # none thinned out by the jitter
+    assert health_feed.frames_offered == 2  # health still at its own 1 fps

@@ -126,7 +126,7 @@ class CameraPlateReader:
 
     def attach_feed(self) -> ConsumerFeed:
         """The bounded queue its frames come through."""
-        self.feed = ConsumerFeed("plates", self, self.needs, queue_frames=self.queue_frames)
+        self.feed = ConsumerFeed("plates", self, self.needs, queue_frames=self.queue_frames, decoded_fps=self.fps)
         return self.feed
 
     async def _decoder_status(self, state: str, detail: str | None) -> None:

@@ -243,7 +243,7 @@ class SubStreamSampler:
                  on_status: Callable[[str, str | None], Awaitable[None]] | None = None):
         needs = FrameNeeds(width=width, height=height, fps=fps)
         self._frames = _Frames()
-        self.feed = ConsumerFeed("health", self._frames, needs, queue_frames=queue_frames)
+        self.feed = ConsumerFeed("health", self._frames, needs, queue_frames=queue_frames, decoded_fps=fps)
         self.decoder = SubStreamDecoder(url, needs=needs, ffmpeg=ffmpeg, io_timeout_s=io_timeout_s,
                                         stale_after_s=stale_after_s, max_backoff_s=max_backoff_s,
                                         privacy_masks=privacy_masks, feeds=[self.feed], on_status=on_status)

@@ -83,7 +83,7 @@ class CameraPipeline:
             consumer = kind.build(ConsumerContext(runtime=self.supervisor.runtime, camera_id=self.camera_id,
                                                   stream=plan.decode.stream, needs=needs,
                                                   services=self.supervisor.services, events=self.supervisor))
-            self.feeds.append(ConsumerFeed(kind_name, consumer, needs))
+            self.feeds.append(ConsumerFeed(kind_name, consumer, needs, decoded_fps=plan.decode.fps))
         self.decoder_plan = plan
         self.decoder = SubStreamDecoder(plan.url, needs=plan.decode, ffmpeg=settings.ffmpeg_path,
                                         io_timeout_s=settings.stream_io_timeout_seconds, privacy_masks=plan.masks,

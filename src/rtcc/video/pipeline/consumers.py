@@ -129,8 +129,11 @@ def consumer_kind(name: str) -> ConsumerKind:
 class ConsumerFeed:
     """One consumer's bounded queue: frames at its own rate; the oldest dropped (and counted) when it lags."""
 
-    def __init__(self, kind: str, consumer: FrameConsumer, needs: FrameNeeds, *, queue_frames: int = 4):
+    def __init__(self, kind: str, consumer: FrameConsumer, needs: FrameNeeds, *, queue_frames: int = 4,
+                 decoded_fps: float | None = None):
         self.kind = kind
+        # A consumer that wants every frame the decoder makes gets every one, however unevenly they arrive.
+        self.every_frame = decoded_fps is not None and needs.fps >= decoded_fps
         self.consumer = consumer
         self.needs = needs
         self.frames_offered = 0  # frames the decoder handed over at this consumer's rate
@@ -142,7 +145,8 @@ class ConsumerFeed:
     def offer(self, frame: DecodedFrame) -> None:
         """Queue a frame if this consumer's rate wants it; a lagging consumer loses its oldest frame."""
         # A tenth of the interval is slack: frames at 2 fps arrive ~0.5 s apart, and a 1 fps consumer takes every other.
-        if self._last_offered_s is not None and frame.monotonic_s - self._last_offered_s < 0.9 / self.needs.fps:
+        if (not self.every_frame and self._last_offered_s is not None
+                and frame.monotonic_s - self._last_offered_s < 0.9 / self.needs.fps):
             return
         self._last_offered_s = frame.monotonic_s
         self.frames_offered += 1
