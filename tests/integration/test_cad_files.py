@@ -14,7 +14,7 @@ from rtcc.cameras.locator import CameraLocator
 from rtcc.cli import app as cli
 from rtcc.core.jobs import JobContext, Scheduler
 from rtcc.incidents import jobs as incident_jobs
-from rtcc.incidents.cad_files import CadFolderWatch
+from rtcc.incidents.adapters.cad_folder import CadFolderWatch
 from rtcc.incidents.models import CallForService, Incident
 
 HEADER = "Incident Number,Nature,Priority,Location,Lat,Lng,Call Received,Comments,Units,Status,Beat\n"

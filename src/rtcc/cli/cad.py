@@ -25,7 +25,7 @@ def cad_import(
     CAD CSV at all, or when no row could be imported."""
     from rtcc.cameras.locator import CameraLocator
     from rtcc.core.actor import cli_actor
-    from rtcc.incidents.cad_files import RetryLater, agency_exists, cad_actor, import_file
+    from rtcc.incidents.adapters.cad_folder import RetryLater, agency_exists, cad_actor, import_file
 
     with runtime_for(data_dir) as runtime:
         if not agency_exists(runtime):

@@ -10,7 +10,7 @@ def declare_jobs(context: JobContext) -> list[Job]:
     settings = context.runtime.settings
     if not settings.cad_watch_dir:
         return []
-    from rtcc.incidents.cad_files import CadFolderWatch
+    from rtcc.incidents.adapters.cad_folder import CadFolderWatch
 
     watch = CadFolderWatch(context.runtime, locator=context.camera_locator)
 

@@ -1,7 +1,7 @@
 """CAD export CSV, read: which columns mean what, and each row as the values of a call (or why not).
 
 Header names are matched through COLUMN_ALIASES; columns we do not model are kept in `extra`.
-Importing the rows (and the folder watch) is in cad_files.py.
+Importing the rows (and the folder watch) is in cad_folder.py.
 """
 
 from __future__ import annotations

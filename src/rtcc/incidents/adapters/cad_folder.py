@@ -30,7 +30,7 @@ from rtcc.core.database import run_write
 from rtcc.core.errors import AuditUnavailable, NotFound, RTCCError
 from rtcc.core.runtime import Runtime
 from rtcc.incidents import calls
-from rtcc.incidents.cad_csv import NotCadCsv, parse_rows
+from rtcc.incidents.adapters.cad_csv import NotCadCsv, parse_rows
 
 log = logging.getLogger(__name__)
 

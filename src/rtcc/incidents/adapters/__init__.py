@@ -1,0 +1,1 @@
+"""Where incidents meet the outside world: CAD exports (CSV) and the folder a CAD drops them in."""
