@@ -78,48 +78,72 @@ def load_index_class(checkout: Path):
     return module.CameraIndex
 
 
-def measure(index_class, cameras: list[CameraView], points: list[tuple[float, float]], radius: float,
-            rng: np.random.Generator) -> tuple[dict, list, list]:
-    """Build, query and update figures of one index class, with every answer (as camera ids, in order)."""
-    index = index_class()
-    build_ms, _ = timed_ms(index.build, cameras)
+def measure(index_classes: dict[str, type], cameras: list[CameraView], points: list[tuple[float, float]],
+            radius: float, seed: int) -> dict[str, tuple[dict, list, list]]:
+    """Build, query and update figures of each index class, with every answer (as camera ids, in order).
+
+    The classes take turns at every step (each build, each query point, each update), so a burst of load
+    on a shared machine falls on all of them alike.
+    """
+    names = list(index_classes)
+    indexes = {name: cls() for name, cls in index_classes.items()}
+    build_ms = {}
+    for name in names:
+        build_ms[name], _ = timed_ms(indexes[name].build, cameras)
 
     # One untimed pass warms numpy's dispatch and the CPU caches, as a long-running server would be.
     for lat, lon in points[:50]:
-        index.cameras_seeing(lat, lon)
-        index.cameras_within(lat, lon, radius)
+        for index in indexes.values():
+            index.cameras_seeing(lat, lon)
+            index.cameras_within(lat, lon, radius)
 
-    seeing_ms, seeing_ids, within_ms, within_ids = [], [], [], []
+    seeing_ms, seeing_ids, within_ms, within_ids = ({name: [] for name in names} for _ in range(4))
     for lat, lon in points:
-        elapsed, hits = timed_ms(index.cameras_seeing, lat, lon)
-        seeing_ms.append(elapsed)
-        seeing_ids.append([h.camera_id for h in hits])
-        elapsed, hits = timed_ms(index.cameras_within, lat, lon, radius)
-        within_ms.append(elapsed)
-        within_ids.append([h.camera_id for h in hits])
+        for name in names:
+            elapsed, hits = timed_ms(indexes[name].cameras_seeing, lat, lon)
+            seeing_ms[name].append(elapsed)
+            seeing_ids[name].append([h.camera_id for h in hits])
+        for name in names:
+            elapsed, hits = timed_ms(indexes[name].cameras_within, lat, lon, radius)
+            within_ms[name].append(elapsed)
+            within_ids[name].append([h.camera_id for h in hits])
+
+    # The STRtree's own part of "who sees P" (candidates from the boxes, before the exact kernel and ranking).
+    lookup_ms = {name: [] for name in names}
+    for name in names:
+        trees = getattr(indexes[name], "_trees", None)
+        for lat, lon in points if trees is not None else ():
+            elapsed, _ = timed_ms(trees.coverage.query, shapely.points((lon, lat)))
+            lookup_ms[name].append(elapsed)
 
     # Updates: re-aim and nudge existing cameras (the common case: a PTZ turned, a pole re-surveyed).
-    update_ms = []
+    rng = np.random.default_rng(seed)
+    update_ms = {name: [] for name in names}
     for camera in rng.choice(len(cameras), size=len(points)):
         old = cameras[camera]
         moved = CameraView(old.id, old.latitude + float(rng.normal(0, 1e-4)), old.longitude,
                            float(rng.uniform(0, 360)), old.fov_deg, old.range_m)
-        elapsed, _ = timed_ms(index.add_or_update, moved)
-        update_ms.append(elapsed)
-    # The answers after the updates too (the new index answers them from its list of changed cameras).
-    after_updates = [[h.camera_id for h in index.cameras_seeing(lat, lon)] for lat, lon in points[:200]]
+        for name in names:
+            elapsed, _ = timed_ms(indexes[name].add_or_update, moved)
+            update_ms[name].append(elapsed)
 
-    figures = {
-        "seeing_ms_p50": round(statistics.median(seeing_ms), 4),
-        "seeing_ms_p95": round(percentile(seeing_ms, 0.95), 4),
-        "within_ms_p50": round(statistics.median(within_ms), 4),
-        "within_ms_p95": round(percentile(within_ms, 0.95), 4),
-        "build_ms": round(build_ms, 1),
-        "update_ms_p50": round(statistics.median(update_ms), 4),
-        "seeing_hits_mean": round(statistics.fmean(map(len, seeing_ids)), 2),
-        "within_hits_mean": round(statistics.fmean(map(len, within_ids)), 2),
-    }
-    return figures, [seeing_ids, within_ids], after_updates
+    results = {}
+    for name, index in indexes.items():
+        # The answers after the updates too (the STRtree index answers them from its list of changed cameras).
+        after_updates = [[h.camera_id for h in index.cameras_seeing(lat, lon)] for lat, lon in points[:200]]
+        figures = {
+            "seeing_ms_p50": round(statistics.median(seeing_ms[name]), 4),
+            "seeing_ms_p95": round(percentile(seeing_ms[name], 0.95), 4),
+            "within_ms_p50": round(statistics.median(within_ms[name]), 4),
+            "within_ms_p95": round(percentile(within_ms[name], 0.95), 4),
+            "build_ms": round(build_ms[name], 1),
+            **({"tree_lookup_ms_p50": round(statistics.median(lookup_ms[name]), 4)} if lookup_ms[name] else {}),
+            "update_ms_p50": round(statistics.median(update_ms[name]), 4),
+            "seeing_hits_mean": round(statistics.fmean(map(len, seeing_ids[name])), 2),
+            "within_hits_mean": round(statistics.fmean(map(len, within_ids[name])), 2),
+        }
+        results[name] = (figures, [seeing_ids[name], within_ids[name]], after_updates)
+    return results
 
 
 def brute_force_mismatches(cameras: list[CameraView], points, answers, radius: float) -> int:
@@ -174,13 +198,14 @@ def main() -> None:
     cameras = random_cameras(rng, args.cameras)
     points = random_points(rng, args.queries)
     report = {"cameras": len(cameras), "queries": args.queries, "radius_m": args.radius}
-    figures, answers, after_updates = measure(CameraIndex, cameras, points, args.radius, np.random.default_rng(1))
+    classes = {"strtree": CameraIndex, **({"before": load_index_class(args.before)} if args.before else {})}
+    measured = measure(classes, cameras, points, args.radius, seed=1)
+    figures, answers, after_updates = measured["strtree"]
     report["strtree"] = figures
     report["brute_force_mismatches"] = brute_force_mismatches(cameras, points, answers, args.radius)
     report["shapely_cone_polygons_only"] = library_reference(cameras, points, answers[0])
     if args.before:
-        before, before_answers, before_after_updates = measure(load_index_class(args.before), cameras, points,
-                                                               args.radius, np.random.default_rng(1))
+        before, before_answers, before_after_updates = measured["before"]
         report["before"] = before
         report["answers_identical_to_before"] = (answers == before_answers
                                                  and after_updates == before_after_updates)

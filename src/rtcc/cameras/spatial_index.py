@@ -75,6 +75,8 @@ class _Trees:
     # Slots changed since the trees were built, with their coverage boxes: (slot, xmin, ymin, xmax, ymax) rows.
     pending: dict[int, np.ndarray]
     pending_boxes: np.ndarray
+    stale: bool  # some tree entry no longer stands for its slot's camera (updated or removed since the build)
+    split: bool  # some camera has two coverage entries (across ±180°), so a slot can be found twice
 
 
 class CameraIndex:
@@ -115,6 +117,7 @@ class CameraIndex:
                 trees.ids[slot] = view.id
             trees.fields[slot] = (view.latitude, view.longitude, view.heading_deg, view.fov_deg, view.range_m)
             trees.in_trees[slot] = False
+            trees.stale = True
             lat, lon, _, _, range_m = trees.fields[slot:slot + 1].T
             boxes = _range_boxes(lat, lon, range_m)
             trees.pending[slot] = np.column_stack([np.full(len(boxes[0]), slot, dtype=float), *boxes])
@@ -128,6 +131,7 @@ class CameraIndex:
             if slot is None:
                 return False
             trees.in_trees[slot] = False
+            trees.stale = True
             trees.ids[slot] = None
             trees.free_slots.append(slot)
             trees.pending.pop(slot, None)
@@ -180,7 +184,9 @@ class CameraIndex:
 
 
 def _current(trees: _Trees, found: np.ndarray) -> np.ndarray:
-    """The slots found, without stale tree entries, once each and in slot order (a stable tie-break)."""
+    """The slots found, without stale tree entries, once each (ranking breaks ties by slot, not by this order)."""
+    if not (trees.pending or trees.stale or trees.split):
+        return found  # the usual case: the trees as built, one entry per camera
     found = found.astype(np.int64, copy=False)
     from_trees = trees.in_trees[found]
     if trees.pending:
@@ -202,7 +208,7 @@ def _ranked_hits(trees: _Trees, candidates: np.ndarray, latitude: float, longitu
     rows = np.flatnonzero(keep)
     # Closest first; at equal distance (cameras sharing a pole) a seeing, better-centred one
     # first; then slot order, which keeps the answer stable between identical queries.
-    order = rows[np.lexsort((candidates[rows], off_axis[rows], ~sees[rows], distance[rows]))]
+    order = rows if rows.size < 2 else rows[np.lexsort((candidates[rows], off_axis[rows], ~sees[rows], distance[rows]))]
     if limit is not None:
         order = order[:limit]
     return [Hit(trees.ids[candidates[r]], float(distance[r]), float(bearing[r]), bool(sees[r]), float(off_axis[r]))
@@ -226,7 +232,7 @@ def _build_trees(views: list[CameraView]) -> _Trees:
         fields=fields, in_trees=in_trees,
         coverage=shapely.STRtree(shapely.box(xmin, ymin, xmax, ymax)), coverage_owner=owner,
         position=shapely.STRtree(shapely.points(lon, lat)),
-        pending={}, pending_boxes=np.zeros((0, 5)),
+        pending={}, pending_boxes=np.zeros((0, 5)), stale=False, split=owner.size > count,
     )
 
 
