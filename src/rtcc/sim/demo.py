@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from rtcc.auth import service as accounts
 from rtcc.auth import totp
