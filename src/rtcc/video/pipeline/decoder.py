@@ -146,6 +146,10 @@ class SubStreamDecoder:
                     break
                 except asyncio.IncompleteReadError:
                     break  # ffmpeg ended: connection refused, stream gone, or bad URL
+                if self._stopping.is_set():
+                    # What ffmpeg flushes as it stops (the fps filter's pending frame) is not the camera's next
+                    # picture: it comes early, and a tracker would take its plate for the previous car's.
+                    break
                 had_frames = True
                 self.frames_decoded += 1
                 await self._set_status("online", None)
