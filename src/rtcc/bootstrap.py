@@ -52,12 +52,15 @@ class CameraPipelines:
     tasks: list[asyncio.Task] = field(default_factory=list)
 
     async def stop(self) -> None:
-        if self.plate_reading:
-            await self.plate_reading.stop()  # stores open vehicle passes and ends its ffmpeg processes
+        # One supervisor serves both names today: stop each distinct one once (plate reading first: it stores the
+        # passes still open before its decoder and the recorders end).
+        supervisors = list(dict.fromkeys(part for part in (self.plate_reading, self.recorder) if part is not None))
+        if supervisors:
+            await supervisors[0].stop()
         for task in self.tasks:
             task.cancel()
-        if self.recorder:
-            await self.recorder.stop()
+        for supervisor in supervisors[1:]:
+            await supervisor.stop()
 
 
 def start_camera_pipelines(runtime: Runtime, *, live_relays: LiveRelayRegistry,
