@@ -143,9 +143,7 @@ def list_users(request: Request, role: str | None = None, actor: Actor = Depends
     """Accounts, optionally of one role."""
     runtime = get_runtime(request)
     with runtime.database.session() as db:
-        users = service.list_users(db, agency_ori=_visible_agency(actor), role=role)
-        audit.record(db, keys=runtime.keys, actor=actor, action="user.list", object_type="user",
-                     query_terms={"role": role} if role else None, details={"count": len(users)})
+        users = service.list_users_audited(db, runtime=runtime, actor=actor, role=role)
         return [UserOut.of(user) for user in users]
 
 

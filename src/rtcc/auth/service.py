@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from rtcc.audit import service as audit
-from rtcc.auth import passwords, totp
+from rtcc.auth import passwords, scope, totp
 from rtcc.auth.events import UserCreated, UserUpdated
 from rtcc.auth.models import Agency, SignInAttempt, User, UserSession
 from rtcc.auth.permissions import ROLES
@@ -104,6 +104,15 @@ def list_users(session: Session, *, agency_ori: str | None = None, role: str | N
     if role:
         statement = statement.where(User.role == role)
     return list(session.execute(statement).scalars())
+
+
+def list_users_audited(session: Session, *, runtime: Runtime, actor: Actor, role: str | None = None,
+                       via: str | None = None) -> list[User]:
+    """The accounts the actor may see (optionally of one role), by username; the look is on record."""
+    users = list_users(session, agency_ori=scope.account_agency_filter(actor), role=role)
+    audit.record(session, keys=runtime.keys, actor=actor, action="user.list", object_type="user",
+                 query_terms={"role": role} if role else None, details={"count": len(users), **({"via": via} if via else {})})
+    return users
 
 
 def _check_role(role: str) -> None:

@@ -117,16 +117,13 @@ def user_list(data_dir: Optional[Path] = DataDir) -> None:
     """Every account with its status."""
     from rich.table import Table
 
-    from rtcc.audit import service as audit
     from rtcc.auth import service
     from rtcc.core import clock
     from rtcc.core.actor import cli_actor
 
     with runtime_for(data_dir) as runtime:
         with runtime.database.session() as db:
-            users = service.list_users(db)
-            audit.record(db, keys=runtime.keys, actor=cli_actor(), action="user.list", object_type="user",
-                         details={"count": len(users), "via": "cli"})
+            users = service.list_users_audited(db, runtime=runtime, actor=cli_actor(), via="cli")
             table = Table("username", "role", "agency", "status", "mfa", "last sign-in")
             for user in users:
                 table.add_row(user.username, user.role, user.agency.ori, service.account_status(user),

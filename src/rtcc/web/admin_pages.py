@@ -9,9 +9,8 @@ from fastapi.responses import RedirectResponse
 
 from rtcc.alpr import alerts as plate_alerts
 from rtcc.alpr import search as plate_search
-from rtcc.alpr.models import HotlistEntry, PlateRead
+from rtcc.alpr import service as plates
 from rtcc.audit import service as audit
-from rtcc.auth import scope
 from rtcc.auth import service as accounts
 from rtcc.auth.guard import get_runtime
 from rtcc.auth.permissions import ROLES
@@ -27,10 +26,8 @@ def users_page(request: Request, notice: str | None = None, error: str | None = 
     runtime = get_runtime(request)
     actor, user_session = signed_in(request, "users.read")
     with runtime.database.session() as db:
-        users = accounts.list_users(db, agency_ori=scope.account_agency_filter(actor))
+        users = accounts.list_users_audited(db, runtime=runtime, actor=actor, via="console")
         agencies = accounts.list_agencies(db)
-        audit.record(db, keys=runtime.keys, actor=actor, action="user.list", object_type="user",
-                     details={"count": len(users), "via": "console"})
         rows = [(user, accounts.account_status(user)) for user in users]
     return render(request, "users.html", actor=actor, csrf_token=user_session.csrf_token, rows=rows,
                   roles=ROLES, agencies=agencies, notice=notice, error=error, created=None)
@@ -107,12 +104,9 @@ def alerts_page(request: Request, notice: str | None = None, error: str | None =
     runtime = get_runtime(request)
     actor, user_session = signed_in(request, "alerts.view")
     with runtime.database.session() as db:
-        rows = []
-        for status in ("new", "acknowledged", "actionable"):
-            for alert in plate_alerts.list_alerts(db, actor=actor, status=status, limit=100):
-                rows.append((alert, db.get(HotlistEntry, alert.entry_id), db.get(PlateRead, alert.read_id)))
-        audit.record(db, keys=runtime.keys, actor=actor, action="alert.list", object_type="plate_alert",
-                     details={"count": len(rows), "via": "console"})
+        queue = plates.list_alerts_audited(db, runtime=runtime, actor=actor, statuses=plates.OPEN_ALERT_STATUSES,
+                                           limit=100, via="console")
+        rows = [(detail.alert, detail.entry, detail.read) for detail in queue]
     return render(request, "alerts.html", actor=actor, csrf_token=user_session.csrf_token, rows=rows,
                   dispositions=plate_alerts.DISPOSITIONS, notice=notice, error=error)
 
