@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
+import importlib.util
+import logging
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -13,6 +16,7 @@ from rtcc.alpr.hotlists import HotlistCache
 from rtcc.alpr.reads import ReadIn, ingest
 from rtcc.alpr.search import PlateQuery, search_reads
 from rtcc.core import clock
+from rtcc.core import migrate as migrations
 from rtcc.core.actor import Actor
 
 ANALYST = Actor(via="cli", username="infix", agency_ori=TEST_AGENCY, permissions=frozenset({"alpr.search"}))
@@ -55,3 +59,32 @@ def test_on_postgresql_the_infix_match_on_seen_plates_can_use_the_trigram_index(
         db.execute(text("SET LOCAL enable_seqscan = off"))  # a table this small is scanned otherwise
         plan = "\n".join(db.execute(text("EXPLAIN SELECT plate FROM seen_plates WHERE plate LIKE '%CDEF%'")).scalars())
     assert "ix_seen_plates_plate_trigram" in plan
+
+
+def test_without_pg_trgm_the_migration_leaves_the_index_out_and_infix_search_still_works(runtime, caplog):
+    if runtime.database.dialect != "postgresql":
+        pytest.skip("pg_trgm is PostgreSQL's")
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+
+    path = Path(migrations.__file__).parent / "migrations/versions/0014_seen_plates_trigram.py"
+    spec = importlib.util.spec_from_file_location("migration_0014", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    with runtime.database.engine.begin() as connection:
+        connection.execute(text("DROP INDEX ix_seen_plates_plate_trigram"))
+        connection.execute(text("DROP EXTENSION pg_trgm"))
+    with runtime.database.engine.connect() as connection:
+        # A read-only transaction refuses CREATE EXTENSION, as a role without CREATE on the database would be.
+        connection.execute(text("SET TRANSACTION READ ONLY"))
+        with (caplog.at_level(logging.WARNING, logger="rtcc.migrations"),
+              Operations.context(MigrationContext.configure(connection))):
+            migration.upgrade()
+        assert "pg_trgm could not be created" in caplog.text
+        assert connection.execute(text("SELECT 1")).scalar_one() == 1  # the upgrade's transaction goes on
+        connection.rollback()
+    with runtime.database.session() as db:
+        assert db.execute(text("SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_seen_plates_plate_trigram'")
+                          ).scalar_one() == 0
+    stored(runtime, PLATES)
+    assert sorted(set(found_plates(runtime, "*CDEF*"))) == sorted(p for p in PLATES if "CDEF" in p)
