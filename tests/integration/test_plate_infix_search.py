@@ -19,6 +19,9 @@ from rtcc.core import clock
 from rtcc.core import migrate as migrations
 from rtcc.core.actor import Actor
 
+# pg_trgm is PostgreSQL's (SQLite scans seen_plates): these run on PostgreSQL only, never skipped.
+ON_POSTGRESQL = pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)],
+                                        indirect=True)
 ANALYST = Actor(via="cli", username="infix", agency_ori=TEST_AGENCY, permissions=frozenset({"alpr.search"}))
 # Plates holding CDEF at every position, ones holding its pieces but not it, and unrelated ones.
 PLATES = ["CDEF123", "1CDEF23", "12CDEF3", "123CDEF", "XCDEFCD", "CDE1F23", "CD1EF23", "DEFC123", "FEDC123",
@@ -49,9 +52,8 @@ def test_an_infix_search_finds_every_read_of_exactly_the_plates_holding_it(runti
     assert sorted(found) == sorted([*expected, *expected])  # both reads of each, and nothing else
 
 
+@ON_POSTGRESQL
 def test_on_postgresql_the_infix_match_on_seen_plates_can_use_the_trigram_index(runtime):
-    if runtime.database.dialect != "postgresql":
-        pytest.skip("pg_trgm is PostgreSQL's; SQLite scans seen_plates")
     stored(runtime, PLATES)
     with runtime.database.session() as db:
         assert db.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_seen_plates_plate_trigram'")
@@ -61,9 +63,8 @@ def test_on_postgresql_the_infix_match_on_seen_plates_can_use_the_trigram_index(
     assert "ix_seen_plates_plate_trigram" in plan
 
 
+@ON_POSTGRESQL
 def test_without_pg_trgm_the_migration_leaves_the_index_out_and_infix_search_still_works(runtime, caplog):
-    if runtime.database.dialect != "postgresql":
-        pytest.skip("pg_trgm is PostgreSQL's")
     from alembic.migration import MigrationContext
     from alembic.operations import Operations
 
