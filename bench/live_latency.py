@@ -8,6 +8,9 @@ ultrafast, 1 s GOP) and serves it as MPEG-TS on a local TCP socket. The relay (i
 subprocess, as in `rtcc serve`) stream-copies it to fMP4 over a WebSocket. The client decodes
 every fragment with PyAV and reads the blocks back: latency = decoded-at - stamped-at.
 
+first_frame_ms: from opening the WebSocket to the first decoded picture (the first viewer of a
+camera whose relay was not running: ffmpeg start, probe, first keyframe).
+
 Measured path: encode + MPEG-TS mux + TCP + relay ffmpeg (demux, remux, 100 ms fragments) +
 parser + WebSocket + decode. Not included: a camera's sensor and its own encoder, the network
 to the camera, RTSP/RTP packetisation, and the browser's MSE buffer and display (the player
@@ -186,6 +189,7 @@ async def decoding_viewer(url: str, seconds: float, latencies: list[float], coun
     parser, decoder = Fmp4Parser(), None
     started, cpu_started = time.monotonic(), time.thread_time()
     async with connect(url, max_size=None) as websocket:
+        counts.setdefault("connected_s", time.monotonic() - started)
         while time.monotonic() - started < seconds:
             message = await asyncio.wait_for(websocket.recv(), 10)
             if isinstance(message, str):
@@ -203,6 +207,7 @@ async def decoding_viewer(url: str, seconds: float, latencies: list[float], coun
                         decoded_ms = time.time_ns() / 1e6
                         stamp = read_stamp(frame.to_ndarray(format="gray"))
                         counts["frames"] = counts.get("frames", 0) + 1
+                        counts.setdefault("first_frame_s", time.monotonic() - started)  # from opening the socket
                         if stamp is None:
                             counts["unreadable"] = counts.get("unreadable", 0) + 1
                         elif time.monotonic() - started > WARM_UP_SECONDS:
@@ -317,6 +322,7 @@ def main() -> None:
             "latency_ms_p50": percentile(latencies, 0.5),
             "latency_ms_p95": percentile(latencies, 0.95),
             "latency_ms_max": percentile(latencies, 1.0),
+            "first_frame_ms": round(counts["first_frame_s"] * 1000) if "first_frame_s" in counts else None,
             "frames": counts.get("frames", 0),
             "frames_measured": len(latencies),
             "frames_unreadable": counts.get("unreadable", 0),

@@ -9,6 +9,8 @@ then measures, in CPU seconds per camera-minute:
   job running) recording the N cameras: its ffmpeg children plus the server process itself;
 - serve, one viewer: the same with one WebSocket viewer per camera reading live view (the bench route
   /bench-live/{id} is the live endpoint less sign-in and audit, which cost once per connection).
+- the server's fixed cost: the same server with no camera (its jobs, bus, checkpoints), shared over the N
+  cameras; `*_less_fixed_cost` is a recorded camera's own cost, what each further camera adds.
 Each figure is the median of `runs` windows of `seconds`; the ratios are serve over bare. Also reports
 how long the first viewer waits for its first fragment. Prints one JSON object.
 """
@@ -41,8 +43,8 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def family_cpu_seconds(root_pids: list[int]) -> float:
-    """User+system CPU seconds of these processes and all their living descendants."""
+def family_cpu_seconds(root_pids: list[int]) -> tuple[float, float]:
+    """User+system CPU seconds of these processes, and of all their living descendants."""
     parents: dict[int, int] = {}
     times: dict[int, float] = {}
     for entry in filter(str.isdigit, os.listdir("/proc")):
@@ -60,18 +62,23 @@ def family_cpu_seconds(root_pids: list[int]) -> float:
             if parent in family and pid not in family:
                 family.add(pid)
                 changed = True
-    return sum(times.get(pid, 0.0) for pid in family)
+    roots = sum(times.get(pid, 0.0) for pid in root_pids)
+    return roots, sum(times.get(pid, 0.0) for pid in family) - roots
 
 
-def per_camera_minute(pids: list[int], cameras: int, seconds: float, runs: int) -> list[float]:
-    """CPU seconds per camera-minute of a process family, one figure per window."""
+def per_camera_minute(pids: list[int], cameras: int, seconds: float, runs: int) -> list[tuple[float, float]]:
+    """(CPU seconds per camera-minute of the processes, of their children), one pair per window."""
     figures = []
     for _ in range(runs):
         before, started = family_cpu_seconds(pids), time.monotonic()
         time.sleep(seconds)
-        used, elapsed = family_cpu_seconds(pids) - before, time.monotonic() - started
-        figures.append(used / cameras / elapsed * 60)
+        after, elapsed = family_cpu_seconds(pids), time.monotonic() - started
+        figures.append(tuple((end - start) / cameras / elapsed * 60 for start, end in zip(before, after, strict=True)))
     return figures
+
+
+def total(figure: tuple[float, float]) -> float:
+    return figure[0] + figure[1]
 
 
 # --- bare ffmpeg ---
@@ -114,8 +121,8 @@ def run_server(port: int, data_dir: Path, urls: list[str]) -> None:
     from rtcc.video.live import serve_live_viewer
     from rtcc.video.privacy import mask_file_for
 
-    settings = Settings(data_dir=data_dir, recording_enabled=True, segment_seconds=SEGMENT_SECONDS,
-                        recorder_reconcile_seconds=1, port=port,
+    # `rtcc serve`'s defaults, but for the data dir, the port and loopback cameras being allowed.
+    settings = Settings(data_dir=data_dir, recording_enabled=True, segment_seconds=SEGMENT_SECONDS, port=port,
                         camera_network_allowlist=["127.0.0.0/8"])
     runtime = build_runtime(settings)
     runtime.database.upgrade()
@@ -162,24 +169,50 @@ async def watch(url: str, stop: asyncio.Event, first_fragment_s: list[float]) ->
     return fragments
 
 
-def measure_serve(urls: list[str], directory: Path, seconds: float, runs: int) -> dict:
+def start_server(urls: list[str], directory: Path):
+    """`rtcc serve`'s app in a subprocess recording these cameras; (process, port) once /healthz answers."""
     import httpx
 
     port = free_port()
+    directory.mkdir(parents=True, exist_ok=True)
     with open(directory / "serve.log", "w") as log:
-        server = subprocess.Popen([sys.executable, __file__, "--serve", str(port), str(directory / "serve"), *urls],
+        server = subprocess.Popen([sys.executable, __file__, "--serve", str(port), str(directory / "data"), *urls],
                                   stdout=subprocess.DEVNULL, stderr=log)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return server, port
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.kill()
+            raise RuntimeError("the server did not start: " + (directory / "serve.log").read_text()[-2000:])
+        time.sleep(0.3)
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    server.terminate()
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError("the server did not start: " + (directory / "serve.log").read_text()[-2000:])
-            time.sleep(0.3)
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def measure_empty_server(cameras: int, directory: Path, seconds: float, runs: int) -> list[float]:
+    """The same server with no camera at all: its fixed cost (jobs, bus), per camera-minute of the N measured."""
+    server, _ = start_server([], directory)
+    try:
+        time.sleep(SETTLE_SECONDS)
+        return [figure[0] for figure in per_camera_minute([server.pid], cameras, seconds, runs)]
+    finally:
+        stop_server(server)
+
+
+def measure_serve(urls: list[str], directory: Path, seconds: float, runs: int) -> dict:
+    server, port = start_server(urls, directory)
+    try:
         time.sleep(SETTLE_SECONDS)
         idle = per_camera_minute([server.pid], len(urls), seconds, runs)
         recorder_processes = len(ffmpeg_children(server.pid))
@@ -202,12 +235,7 @@ def measure_serve(urls: list[str], directory: Path, seconds: float, runs: int) -
                 "fragments": watched["fragments"], "recorder_processes": recorder_processes,
                 "ffmpeg_processes_with_viewers": watched["ffmpeg_processes"]}
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_server(server)
 
 
 def ffmpeg_children(parent: int) -> list[int]:
@@ -239,9 +267,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory, \
             SimulatedCameras(arguments.cameras, free_port(), mode="loop", cache_dir=Path(directory) / "sim") as sim:
         bare = measure_bare(sim.urls, Path(directory), arguments.seconds, arguments.runs)
-        serve = measure_serve(sim.urls, Path(directory), arguments.seconds, arguments.runs)
-    bare_median = statistics.median(bare)
-    idle_median, watched_median = statistics.median(serve["idle"]), statistics.median(serve["watched"])
+        empty = measure_empty_server(arguments.cameras, Path(directory) / "empty", arguments.seconds, arguments.runs)
+        serve = measure_serve(sim.urls, Path(directory) / "serve", arguments.seconds, arguments.runs)
+    bare_median = statistics.median(total(figure) for figure in bare)
+    idle_median = statistics.median(total(figure) for figure in serve["idle"])
+    watched_median = statistics.median(total(figure) for figure in serve["watched"])
+    fixed_median = statistics.median(empty)
+    marginal_median = statistics.median(total(figure) - fixed_median for figure in serve["idle"])
     print(json.dumps({
         "benchmark": "recording_cost",
         "cameras": arguments.cameras,
@@ -254,9 +286,17 @@ def main() -> None:
         "ratio_no_viewer": round(idle_median / bare_median, 2),
         "ratio_one_viewer": round(watched_median / bare_median, 2),
         "target_ratio_no_viewer": 1.2,
-        "runs_bare": [round(value, 3) for value in bare],
-        "runs_no_viewer": [round(value, 3) for value in serve["idle"]],
-        "runs_one_viewer": [round(value, 3) for value in serve["watched"]],
+        "server_fixed_cost_shared_per_camera": round(fixed_median, 3),
+        "serve_no_viewer_less_fixed_cost": round(marginal_median, 3),
+        "ratio_no_viewer_less_fixed_cost": round(marginal_median / bare_median, 2),
+        "runs_server_fixed_cost": [round(value, 3) for value in empty],
+        "runs_bare": [round(total(figure), 3) for figure in bare],
+        "runs_no_viewer": [round(total(figure), 3) for figure in serve["idle"]],
+        "runs_one_viewer": [round(total(figure), 3) for figure in serve["watched"]],
+        "no_viewer_server_process_median": round(statistics.median(figure[0] for figure in serve["idle"]), 3),
+        "no_viewer_ffmpeg_median": round(statistics.median(figure[1] for figure in serve["idle"]), 3),
+        "one_viewer_server_process_median": round(statistics.median(figure[0] for figure in serve["watched"]), 3),
+        "one_viewer_ffmpeg_median": round(statistics.median(figure[1] for figure in serve["watched"]), 3),
         "first_fragment_seconds_max": round(max(serve["first_fragment_s"]), 3) if serve["first_fragment_s"] else None,
         "first_fragment_seconds_median": (round(statistics.median(serve["first_fragment_s"]), 3)
                                           if serve["first_fragment_s"] else None),

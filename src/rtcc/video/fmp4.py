@@ -334,8 +334,8 @@ def video_only_init(init: InitSegment) -> tuple[InitSegment, VideoTrack]:
     return InitSegment(data, init.codec, init.track_default_flags), track
 
 
-def fragment_decode_span(fragment: MediaFragment, track: VideoTrack) -> tuple[int, int]:
-    """(baseMediaDecodeTime, decode time just after its last sample) of the video track in a fragment."""
+def fragment_decode_span(fragment: MediaFragment, track: VideoTrack) -> tuple[int, int] | None:
+    """(baseMediaDecodeTime, decode time just after its last sample) of the video track; None: no video in it."""
     moof_end = struct.unpack_from(">I", fragment.data)[0]
     for box_type, payload, box_end in iter_boxes(fragment.data, 8, moof_end):
         if box_type != b"traf":
@@ -349,7 +349,7 @@ def fragment_decode_span(fragment: MediaFragment, track: VideoTrack) -> tuple[in
         version = fragment.data[tfdt[0]]
         start = struct.unpack_from(">Q" if version == 1 else ">I", fragment.data, tfdt[0] + 4)[0]
         return start, start + _traf_duration(fragment.data, payload, box_end, track.default_duration)
-    raise Fmp4Error("fragment without the video track")
+    return None
 
 
 def _traf_duration(data: bytes, start: int, end: int, trex_duration: int | None) -> int:
@@ -373,8 +373,10 @@ def _traf_duration(data: bytes, start: int, end: int, trex_duration: int | None)
 
 
 def live_fragment(fragment: MediaFragment, track: VideoTrack, decode_time_offset: int,
-                  trex_flags: int | None) -> MediaFragment:
+                  trex_flags: int | None) -> MediaFragment | None:
     """The fragment with only the video track's traf, its decode time moved on by decode_time_offset.
+
+    None for a fragment that holds only other tracks' samples (audio between two video fragments).
 
     The moof changes size, so the video trun's data offset (counted from the moof, default-base-is-moof)
     moves by as much; other tracks' samples stay in the mdat, unreferenced.
@@ -391,7 +393,7 @@ def live_fragment(fragment: MediaFragment, track: VideoTrack, decode_time_offset
             video_traf = len(children)
         children.append(box)
     if video_traf is None:
-        raise Fmp4Error("fragment without the video track")
+        return None
     traf_children = _children(children[video_traf], 8, len(children[video_traf]))
     rebuilt: list[tuple[bytes, bytes]] = []
     for box_type, box in traf_children:

@@ -153,10 +153,12 @@ class CameraRecorder:
         if self.live_feed is not None:
             readers.append(asyncio.create_task(self.live_feed.follow_session(session, process)))
         stale_after = self.segment_seconds * 3 + self.io_timeout_s + 5
+        poll_s = min(1.0, self.segment_seconds / 4)  # a closed segment waits at most this to be indexed
         last_progress = time.monotonic()
         try:
             while process.returncode is None:
-                closed = await asyncio.to_thread(session.collect_closed)
+                # Off the event loop only when there is news: this poll is most of an idle recorder's Python cost.
+                closed = await asyncio.to_thread(session.collect_closed) if session.segment_list_changed() else []
                 for segment in closed:
                     await self._index(segment)
                     await self._set_status("recording", None)
@@ -170,7 +172,7 @@ class CameraRecorder:
                     child.stop()
                     break
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(process.wait(), timeout=0.5)
+                    await asyncio.wait_for(process.wait(), timeout=poll_s)
             failure = await child.finish()
         finally:
             await asyncio.gather(*readers, return_exceptions=True)

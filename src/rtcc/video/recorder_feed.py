@@ -210,7 +210,12 @@ class _SessionTail:
             except FileNotFoundError:
                 if self._ended():
                     return
-                index += 1  # closed and moved away meanwhile (a long stall): carry on with the next
+                # Closed and moved away before we got to it (we fell a segment behind): go to the open one.
+                newest = await asyncio.to_thread(self._open_segment_index)
+                if newest is not None and newest > index:
+                    index = newest
+                else:
+                    await asyncio.sleep(self.feed.poll_seconds)
                 continue
             with handle:
                 if not await self._follow_file(handle, index, start_at_last_keyframe=first):
@@ -224,47 +229,47 @@ class _SessionTail:
         parser = Fmp4Parser()
         offset: int | None = None  # added to this segment's decode times
         # The part already written, read at once; a new viewer starts at its last keyframe.
-        backlog = await asyncio.to_thread(handle.read)
-        pending = self._parse(parser, backlog)
+        pending = self._video_fragments(parser, await asyncio.to_thread(handle.read))
         if start_at_last_keyframe:
-            keyframes = [position for position, item in enumerate(pending)
-                         if isinstance(item, MediaFragment) and item.keyframe]
-            inits = [item for item in pending if isinstance(item, InitSegment)]
-            pending = inits[:1] + (pending[keyframes[-1]:] if keyframes else [])
+            keyframes = [position for position, fragment in enumerate(pending) if fragment.keyframe]
+            pending = pending[keyframes[-1]:] if keyframes else []
         while True:
-            for item in pending:
-                if isinstance(item, InitSegment):
-                    self._take_init(item)
-                    continue
-                if self.track is None:
-                    continue
-                start, end = fragment_decode_span(item, self.track)
+            for fragment in pending:
+                start, end = fragment_decode_span(fragment, self.track)
                 if offset is None:
                     offset = self.timeline_end - start if self.fragment_number else 0
                 self.fragment_number += 1
                 self.timeline_end = end + offset
-                self.feed._publish_fragment(live_fragment(item, self.track, offset, self.trex_flags))
+                if offset:
+                    fragment = live_fragment(fragment, self.track, offset, self.trex_flags)
+                self.feed._publish_fragment(fragment)
             chunk = handle.read(READ_CHUNK_BYTES)  # a regular file: returns at once with what is there
             if chunk:
-                pending = self._parse(parser, chunk)
+                pending = self._video_fragments(parser, chunk)
                 continue
             pending = []
             # Nothing new: the segment is done once its successor exists (ffmpeg closed this one first).
             if self._segment_path(index + 1).exists() or not self._segment_path(index).exists():
                 if not (chunk := handle.read()):
                     return True
-                pending = self._parse(parser, chunk)
+                pending = self._video_fragments(parser, chunk)
                 continue
             if self._ended():
-                pending = self._parse(parser, handle.read())
+                pending = self._video_fragments(parser, handle.read())
                 if not pending:
                     return False
                 continue
             await asyncio.sleep(self.feed.poll_seconds)
 
-    @staticmethod
-    def _parse(parser: Fmp4Parser, data: bytes) -> list:
-        return parser.feed(data) if data else []
+    def _video_fragments(self, parser: Fmp4Parser, data: bytes) -> list[MediaFragment]:
+        """The video-only fragments these bytes complete (an init among them is taken on the way)."""
+        fragments = []
+        for item in parser.feed(data) if data else []:
+            if isinstance(item, InitSegment):
+                self._take_init(item)
+            elif self.track is not None and (video := live_fragment(item, self.track, 0, self.trex_flags)):
+                fragments.append(video)
+        return fragments
 
     def _take_init(self, init: InitSegment) -> None:
         video_init, track = video_only_init(init)

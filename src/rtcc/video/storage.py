@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -66,6 +67,7 @@ class RecordingSession:
         self._anchor: datetime | None = None  # wall-clock time of the session's stream time 0
         self._last_end_s = 0.0
         self._last_size = -1
+        self._list_size = -1
 
     def _listed(self) -> list[tuple[str, float, float]]:
         try:
@@ -107,10 +109,24 @@ class RecordingSession:
             self.segment_list.unlink(missing_ok=True)
         return [segment for segment in closed if segment is not None]
 
+    def segment_list_changed(self) -> bool:
+        """Whether ffmpeg wrote to the segment list since last asked: one stat, so a recorder may ask every poll."""
+        try:
+            size = self.segment_list.stat().st_size
+        except FileNotFoundError:
+            size = 0
+        changed, self._list_size = size != self._list_size, size
+        return changed
+
     def has_open_segment_growing(self) -> bool:
         """Whether ffmpeg is still writing video (the open segment grew since last asked)."""
-        sizes = [path.stat().st_size for path in self.incoming.glob(f"{self.name}_*.mp4") if path.exists()]
-        size = sum(sizes)
+        prefix = f"{self.name}_"
+        size = 0
+        with os.scandir(self.incoming) as entries:  # a scan, not a glob: this runs every poll of every recorder
+            for entry in entries:
+                if entry.name.startswith(prefix) and entry.name.endswith(".mp4"):
+                    with contextlib.suppress(FileNotFoundError):  # moved away by collect_closed meanwhile
+                        size += entry.stat().st_size
         growing = size != self._last_size and size > 0
         self._last_size = size
         return growing
