@@ -16,7 +16,7 @@ import pyotp
 
 from rtcc.auth import service as accounts
 from rtcc.core.actor import SYSTEM
-from rtcc.core.config import Settings
+from rtcc.settings import Settings
 from rtcc.core.runtime import Runtime, build_runtime
 
 CHROMIUM = "/usr/bin/chromium"

@@ -52,7 +52,7 @@ def measure(url: str, seconds: float, fps: float, planted: list[str]) -> dict:
     import numpy as np
 
     from rtcc.alpr.video_reads import MotionGate, PlateTracker
-    from rtcc.core.config import Settings
+    from rtcc.settings import Settings
 
     reader, read_frame = frame_reader(Settings())
     read_frame(np.zeros((HEIGHT, WIDTH, 3), np.uint8))  # models loaded and warmed before the clock starts

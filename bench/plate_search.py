@@ -37,7 +37,7 @@ from rtcc.alpr.models import PlateRead
 from rtcc.alpr.plates import one_substitution_variants
 from rtcc.alpr.search import PlateQuery, search_reads
 from rtcc.core.actor import Actor
-from rtcc.core.config import Settings
+from rtcc.settings import Settings
 from rtcc.core.runtime import build_runtime
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"

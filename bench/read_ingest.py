@@ -36,7 +36,7 @@ from rtcc.alpr.hotlists import HotlistCache
 from rtcc.alpr.plates import normalise_plate
 from rtcc.alpr.reads import ReadIn, ingest
 from rtcc.core import clock
-from rtcc.core.config import Settings
+from rtcc.settings import Settings
 from rtcc.core.runtime import build_runtime
 
 READS = 200_000

@@ -18,7 +18,7 @@ from pathlib import Path
 from rtcc.auth import service as accounts
 from rtcc.cameras import service as cameras
 from rtcc.core.actor import SYSTEM
-from rtcc.core.config import Settings
+from rtcc.settings import Settings
 from rtcc.core.runtime import build_runtime
 from rtcc.sim.cameras import SimulatedCameras
 from rtcc.video.models import RecordingSegment

@@ -116,7 +116,7 @@ def run_server(port: int, data_dir: Path, urls: list[str]) -> None:
     from rtcc.cameras.models import Camera
     from rtcc.cameras.service import stream_url_for_ingest
     from rtcc.core.actor import SYSTEM
-    from rtcc.core.config import Settings
+    from rtcc.settings import Settings
     from rtcc.core.runtime import build_runtime
     from rtcc.video.live import serve_live_viewer
     from rtcc.video.privacy import mask_file_for

@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 
 from rtcc.auth import service as accounts
 from rtcc.core import clock
-from rtcc.core.config import Settings
+from rtcc.settings import Settings
 from rtcc.core.migrate import upgrade_database
 from rtcc.core.runtime import Runtime, build_runtime
 from support import CHEAP_PASSWORD_HASHING, OTHER_AGENCY, TEST_AGENCY, create_person, sign_in

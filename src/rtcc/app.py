@@ -16,7 +16,7 @@ from rtcc.auth.permissions import PUBLIC
 from rtcc.bootstrap import build_services, start_services, stop_services
 from rtcc.cameras.api import router as cameras_router
 from rtcc.cameras.health import provide_recording_facts
-from rtcc.core.config import Settings
+from rtcc.settings import Settings
 from rtcc.core.http import (
     BodySizeLimit,
     JsonBodyLimits,

@@ -19,7 +19,7 @@ import support
 
 from rtcc.cameras import service as cameras
 from rtcc.core.actor import SYSTEM
-from rtcc.core.config import Settings
+from rtcc.settings import Settings
 from rtcc.core.runtime import Runtime, build_runtime
 from rtcc.sim.cameras import SimulatedCameras
 from rtcc.sim.city import seed_city

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from browser_support import chromium, serving, sign_in_through_api, wait_until, watch_for_problems
 from rtcc.app import create_app
 from rtcc.core import clock
-from rtcc.core.config import Settings
+from rtcc.settings import Settings
 from rtcc.core.runtime import build_runtime
 from rtcc.sim.city import seed_city
 from support import create_person, sign_in

@@ -3,7 +3,7 @@
 import pyotp
 import pytest
 
-from rtcc.core.config import Settings
+from rtcc.settings import Settings
 from rtcc.core.runtime import build_runtime
 from rtcc.sim.city import seed_city
 from browser_support import chromium, serving, wait_until, watch_for_problems

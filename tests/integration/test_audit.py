@@ -367,7 +367,7 @@ def test_a_record_appended_after_the_head_is_named(client, runtime):
 @pytest.fixture
 def keyed_runtime(tmp_path, database_url):
     """A runtime whose keys (and checkpoint log) live in a key dir beside, not inside, the data dir."""
-    from rtcc.core.config import Settings
+    from rtcc.settings import Settings
     from rtcc.core.runtime import build_runtime
 
     settings = Settings(data_dir=tmp_path / "data", key_dir=tmp_path / "keyring", database_url=database_url,

@@ -24,7 +24,7 @@ from rtcc.auth.permissions import permissions_of
 from rtcc.auth.sessions import user_actor
 from rtcc.cameras.service import new_camera
 from rtcc.core import clock
-from rtcc.core.config import Settings
+from rtcc.settings import Settings
 from rtcc.core.runtime import build_runtime
 
 CAMERAS = 2

@@ -13,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from rtcc.cli import app as cli
-from rtcc.core.config import Settings, use_config_file
+from rtcc.core.config import use_config_file
+from rtcc.settings import Settings
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[2]

@@ -19,7 +19,7 @@ from support import TEST_AGENCY, free_port, make_test_clip, wait_until
 from rtcc.auth import service as accounts
 from rtcc.auth.models import Agency
 from rtcc.cameras.service import new_camera
-from rtcc.core.config import Settings
+from rtcc.settings import Settings
 from rtcc.core.runtime import PROTECTED_MARKER, build_runtime, protect_data_dir
 
 POLICY = {"allow_file_streams": True, "camera_network_allowlist": ["127.0.0.0/8"]}  # a file camera, where a policy asks

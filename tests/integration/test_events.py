@@ -176,7 +176,7 @@ def test_the_server_runs_on_nats(tmp_path):
     from fastapi.testclient import TestClient
 
     from rtcc.app import create_app
-    from rtcc.core.config import Settings
+    from rtcc.settings import Settings
     from rtcc.core.runtime import build_runtime
 
     stream, prefix = nats_names()

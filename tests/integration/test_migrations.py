@@ -48,7 +48,7 @@ def test_upgrading_twice_changes_nothing(runtime):
 def test_sqlite_runs_in_wal_mode(tmp_path):
     from sqlalchemy import text
 
-    from rtcc.core.config import Settings
+    from rtcc.settings import Settings
     from rtcc.core.database import Database
 
     database = Database(Settings(data_dir=tmp_path))

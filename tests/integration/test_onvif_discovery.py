@@ -199,7 +199,7 @@ def test_a_device_that_answers_nonsense_is_a_clear_502_never_a_500(runtime, sign
 def test_the_service_addresses_a_device_names_are_held_to_the_same_rule(device):
     """The device names its own service addresses (XAddrs), and they are checked before they are called."""
     from rtcc.cameras.stream_urls import StreamSourcePolicy
-    from rtcc.core.config import Settings
+    from rtcc.settings import Settings
 
     strict = StreamSourcePolicy.of(Settings())  # the shipped defaults: loopback refused
     asked: list[tuple[str, int]] = []

@@ -19,7 +19,7 @@ from rtcc.cameras.models import Camera
 from rtcc.cameras.service import stream_url_for_ingest
 from rtcc.cameras.stream_urls import StreamSourcePolicy, StreamSourceRefused
 from rtcc.core import clock
-from rtcc.core.config import Settings
+from rtcc.settings import Settings
 from rtcc.video.supervisor import RecordingSupervisor
 from support import TEST_AGENCY
 

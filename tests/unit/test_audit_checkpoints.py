@@ -9,7 +9,7 @@ from rtcc.audit.checkpoints import (
     load_checkpoint_source,
 )
 from rtcc.audit.signing import FileKeySigner, signature_valid
-from rtcc.core.config import Settings
+from rtcc.settings import Settings
 from rtcc.core.keys import KeyRing, key_dir_warnings
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from rtcc.auth import passwords, totp
 from rtcc.auth.permissions import PERMISSIONS, ROLE_PERMISSIONS, ROLES, assert_complete
 from rtcc.core import clock
-from rtcc.core.config import Settings
+from rtcc.settings import Settings
 from rtcc.core.errors import InvalidInput
 from support import CHEAP_PASSWORD_HASHING
 

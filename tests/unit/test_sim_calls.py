@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from rtcc.cameras.geometry import CameraView, sees_point
-from rtcc.core.config import Settings
+from rtcc.settings import Settings
 from rtcc.incidents.calls import opens_incident
 from rtcc.incidents.schemas import CallIn
 from rtcc.sim.calls import CallGenerator, hotspots_of, live_camera_sites

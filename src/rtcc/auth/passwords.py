@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from zxcvbn import zxcvbn
 
-from rtcc.core.config import Settings
+from rtcc.auth.settings import AuthSettings
 from rtcc.core.errors import InvalidInput
 
 MAX_PASSWORD_LENGTH = 256
@@ -25,7 +25,7 @@ def _hasher(time_cost: int, memory_kib: int, parallelism: int) -> PasswordHasher
     return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
 
 
-def password_hasher(settings: Settings) -> PasswordHasher:
+def password_hasher(settings: AuthSettings) -> PasswordHasher:
     """The Argon2id hasher the settings ask for (production defaults: RFC 9106 low-memory)."""
     return _hasher(settings.password_hash_time_cost, settings.password_hash_memory_kib, settings.password_hash_parallelism)
 
@@ -82,12 +82,12 @@ def _check_strength(password: str, *, min_strength: int, user_inputs: tuple[str,
     )
 
 
-def hash_password(password: str, *, settings: Settings) -> str:
+def hash_password(password: str, *, settings: AuthSettings) -> str:
     """An Argon2id hash of the password, salted, with the settings' parameters."""
     return password_hasher(settings).hash(password)
 
 
-def verify_password(password_hash: str | None, password: str, *, settings: Settings) -> bool:
+def verify_password(password_hash: str | None, password: str, *, settings: AuthSettings) -> bool:
     """Whether the password matches; constant work whether or not the account exists.
 
     A hash made with other parameters (older settings) still verifies: Argon2 hashes carry their own.
@@ -99,7 +99,7 @@ def verify_password(password_hash: str | None, password: str, *, settings: Setti
         return False
 
 
-def needs_rehash(password_hash: str, *, settings: Settings) -> bool:
+def needs_rehash(password_hash: str, *, settings: AuthSettings) -> bool:
     """Whether the hash was made with other parameters than the settings' (rehashed at the next sign-in)."""
     return password_hasher(settings).check_needs_rehash(password_hash)
 

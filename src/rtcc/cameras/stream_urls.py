@@ -23,7 +23,7 @@ from urllib.parse import SplitResult, urlsplit
 from rtcc.core.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from rtcc.core.config import Settings
+    from rtcc.cameras.settings import CameraSettings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -81,7 +81,7 @@ class StreamSourcePolicy:
     server_port: int
 
     @classmethod
-    def of(cls, settings: Settings) -> StreamSourcePolicy:
+    def of(cls, settings: CameraSettings) -> StreamSourcePolicy:
         """The policy the settings describe (built per use: tests and the demo change settings at run time)."""
         return cls(allow_file=settings.allow_file_streams,
                    allowlist=tuple(ipaddress.ip_network(entry, strict=False) for entry in settings.camera_network_allowlist),

@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from rtcc.core.config import Settings, load_settings
+from rtcc.settings import Settings, load_settings
 from rtcc.core.errors import RTCCError
 
 out = Console(soft_wrap=True)

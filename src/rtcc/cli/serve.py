@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from rtcc.cli.common import DataDir, err, settings_for
-from rtcc.core.config import Settings
+from rtcc.settings import Settings
 
 
 def serve(

@@ -35,6 +35,6 @@ def config_show(data_dir: Optional[Path] = DataDir) -> None:
 @config_app.command("docs")
 def config_docs() -> None:
     """Print the settings reference as Markdown (docs/configuration.md is made with this)."""
-    from rtcc.core.config import settings_reference
+    from rtcc.settings import settings_reference
 
     print(settings_reference())

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from rtcc.core.config import Settings
+from rtcc.core.config import CoreSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -64,7 +64,7 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
 
-def create_database_engine(settings: Settings, *, read_only: bool = False) -> Engine:
+def create_database_engine(settings: CoreSettings, *, read_only: bool = False) -> Engine:
     """An engine for the configured URL; SQLite gets WAL, foreign keys and immediate transactions.
 
     `read_only` SQLite engines begin deferred transactions: WAL gives them a snapshot without
@@ -222,7 +222,7 @@ def run_write(database: "Database", write: Callable[[Session], T], *, what: str)
 class Database:
     """The engine and session factory of one process."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: CoreSettings):
         self.settings = settings
         self.write_health = WriteHealth()
         self.engine = create_database_engine(settings)

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import event as sqlalchemy_event
 
 from rtcc.core.bus import EventBus, create_bus
-from rtcc.core.config import Settings
+from rtcc.core.config import CoreSettings
 from rtcc.core.database import Database
 from rtcc.core.events import take_pending
 from rtcc.core.keys import KeyRing
@@ -21,17 +21,17 @@ log = logging.getLogger(__name__)
 OWNER_ONLY = ("keys",)  # signing keys stay the server's own, even for the data group (they could forge audit heads)
 
 
-def data_dir_umask(settings: Settings) -> int:
+def data_dir_umask(settings: CoreSettings) -> int:
     """The umask the server runs under: nothing for other accounts; read for the data group if one is named."""
     return 0o027 if settings.data_group else 0o077
 
 
-def apply_data_dir_umask(settings: Settings) -> None:
+def apply_data_dir_umask(settings: CoreSettings) -> None:
     """Set the process umask (rtcc serve and demo): files made later, by us or our ffmpeg children, inherit it."""
     os.umask(data_dir_umask(settings))
 
 
-def protect_data_dir(settings: Settings) -> None:
+def protect_data_dir(settings: CoreSettings) -> None:
     """Create the data dir, then take from every file and folder in it what other accounts could read or enter.
 
     With data_group, the tree belongs to that group, readable by it (folders setgid, so new files join it).
@@ -106,7 +106,7 @@ def _tighten(path: Path, *, directory: bool, gid: int | None) -> bool:
 class Runtime:
     """Everything a service may need from the outside world."""
 
-    settings: Settings
+    settings: CoreSettings
     database: Database
     keys: KeyRing
     bus: EventBus
@@ -115,7 +115,7 @@ class Runtime:
         self.database.dispose()
 
 
-def build_runtime(settings: Settings, *, bus: EventBus | None = None) -> Runtime:
+def build_runtime(settings: CoreSettings, *, bus: EventBus | None = None) -> Runtime:
     """Wire the adapters named by the settings; events leave only after their transaction commits."""
     protect_data_dir(settings)
     database = Database(settings)

@@ -21,7 +21,7 @@ from rtcc.auth import scope
 from rtcc.cameras.locator import CameraLocator
 from rtcc.core import clock
 from rtcc.core.actor import Actor
-from rtcc.core.config import Settings
+from rtcc.incidents.settings import IncidentSettings
 from rtcc.core.errors import Conflict
 from rtcc.core.runtime import Runtime
 from rtcc.incidents import service as incidents
@@ -43,7 +43,7 @@ class CallOutcome:
     changed: tuple[str, ...] = ()  # the call's fields this receipt changed ("created" for a new call)
 
 
-def opens_incident(*, settings: Settings, call_type: str, priority: int) -> bool:
+def opens_incident(*, settings: IncidentSettings, call_type: str, priority: int) -> bool:
     """Whether a call of this type and priority opens an incident under the settings' rules."""
     opening_types = {name.strip().lower() for name in settings.incident_call_types}
     return priority <= settings.incident_priority_at_most or call_type.strip().lower() in opening_types

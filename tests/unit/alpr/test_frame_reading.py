@@ -6,7 +6,7 @@ import pytest
 
 from rtcc.alpr.frame_reading import VideoFramePlateReader, read_video_frame
 from rtcc.alpr.reader import PlateRead
-from rtcc.core.config import Settings
+from rtcc.settings import Settings
 
 
 def street(plates: list[tuple[str, int, int]], *, clock: str | None = None) -> np.ndarray:

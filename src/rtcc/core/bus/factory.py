@@ -1,10 +1,10 @@
 """Choose the bus adapter from RTCC_BUS_URL."""
 
 from rtcc.core.bus.base import EventBus
-from rtcc.core.config import Settings
+from rtcc.core.config import CoreSettings
 
 
-def create_bus(settings: Settings) -> EventBus:
+def create_bus(settings: CoreSettings) -> EventBus:
     """inprocess:// gives the in-process bus; nats://… gives NATS JetStream."""
     url = settings.bus_url
     if url.startswith("inprocess"):

@@ -25,7 +25,7 @@ from rtcc.auth.service import get_agency
 from rtcc.cameras.locator import CameraLocator
 from rtcc.core import clock
 from rtcc.core.actor import Actor
-from rtcc.core.config import Settings
+from rtcc.incidents.settings import IncidentSettings
 from rtcc.core.database import run_write
 from rtcc.core.errors import AuditUnavailable, NotFound, RTCCError
 from rtcc.core.runtime import Runtime
@@ -41,7 +41,7 @@ _IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp", ".l
 OUTCOMES = ("opened", "updated", "unchanged", "closed", "no_incident", "rejected")
 
 
-def cad_actor(settings: Settings, *, via: str = "system", username: str = "system:cad-folder",
+def cad_actor(settings: IncidentSettings, *, via: str = "system", username: str = "system:cad-folder",
               source_address: str | None = "cad folder") -> Actor:
     """Who the calls of a CAD file are recorded as: the CAD feed of the configured agency."""
     return Actor(via=via, username=username[:64], agency_ori=settings.effective_cad_agency_ori,
