@@ -62,7 +62,7 @@ def main() -> None:
     from starlette.responses import FileResponse, HTMLResponse
     from starlette.routing import Route, WebSocketRoute
 
-    from rtcc.video.live import LiveRelayRegistry, serve_live_viewer
+    from rtcc.video.live.registry import LiveRelayRegistry, serve_live_viewer
 
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--seconds", type=float, default=10.0, help="measured after a 4 s settle")

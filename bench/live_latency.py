@@ -140,7 +140,7 @@ def run_server(port: int, source_url: str) -> None:
     from starlette.responses import JSONResponse
     from starlette.routing import Route, WebSocketRoute
 
-    from rtcc.video.live import LiveRelayRegistry, serve_live_viewer
+    from rtcc.video.live.registry import LiveRelayRegistry, serve_live_viewer
 
     registry = LiveRelayRegistry()
 
@@ -184,7 +184,7 @@ async def decoding_viewer(url: str, seconds: float, latencies: list[float], coun
     import av
     from websockets.asyncio.client import connect
 
-    from rtcc.video.fmp4 import Fmp4Parser, InitSegment, find_box
+    from rtcc.video.live.fmp4 import Fmp4Parser, InitSegment, find_box
 
     parser, decoder = Fmp4Parser(), None
     started, cpu_started = time.monotonic(), time.thread_time()

@@ -22,8 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from rtcc.video.privacy import STREAM_COPY_ARGUMENTS, masking_arguments, render_mask_png
-from rtcc.video.recorder import ffmpeg_command
+from rtcc.video.analytics.privacy import STREAM_COPY_ARGUMENTS, masking_arguments, render_mask_png
+from rtcc.video.recording.recorder import ffmpeg_command
 
 # A window and a yard: about 15% of the picture.
 MASK_POLYGONS = [

@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from rtcc.video.recorder import CameraRecorder
-from rtcc.video.storage import SegmentStore
+from rtcc.video.recording.recorder import CameraRecorder
+from rtcc.video.recording.storage import SegmentStore
 
 STREAMS = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 30

@@ -22,7 +22,7 @@ from rtcc.settings import Settings
 from rtcc.core.runtime import build_runtime
 from rtcc.sim.cameras import SimulatedCameras
 from rtcc.video.models import RecordingSegment
-from rtcc.video.supervisor import RecordingSupervisor
+from rtcc.video.pipeline.recording_supervisor import RecordingSupervisor
 
 STREAMS = int(sys.argv[1]) if len(sys.argv) > 1 else 50
 SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 45

@@ -118,8 +118,8 @@ def run_server(port: int, data_dir: Path, urls: list[str]) -> None:
     from rtcc.core.actor import SYSTEM
     from rtcc.settings import Settings
     from rtcc.core.runtime import build_runtime
-    from rtcc.video.live import serve_live_viewer
-    from rtcc.video.privacy import mask_file_for
+    from rtcc.video.live.registry import serve_live_viewer
+    from rtcc.video.analytics.privacy import mask_file_for
 
     # `rtcc serve`'s defaults, but for the data dir, the port and loopback cameras being allowed.
     settings = Settings(data_dir=data_dir, recording_enabled=True, segment_seconds=SEGMENT_SECONDS, port=port,

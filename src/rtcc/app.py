@@ -28,8 +28,8 @@ from rtcc.core.runtime import Runtime, build_runtime
 from rtcc.incidents.api import router as incidents_router
 from rtcc.sharing.api import router as sharing_router
 from rtcc.video.api import router as video_router
-from rtcc.video.live_api import router as live_router
-from rtcc.video.uptime import SegmentIndexFacts
+from rtcc.video.live.api import router as live_router
+from rtcc.video.recording.uptime import SegmentIndexFacts
 from rtcc.web.events import router as events_router
 from rtcc.web.field_pages import router as field_pages_router
 from rtcc.web.pages import mount_console

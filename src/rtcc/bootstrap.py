@@ -23,8 +23,8 @@ from rtcc.incidents import jobs as incident_jobs
 from rtcc.sharing import jobs as sharing_jobs
 from rtcc.sim import jobs as sim_jobs
 from rtcc.video import jobs as video_jobs
-from rtcc.video.live import LiveRelayRegistry
-from rtcc.video.live_api import live_registry
+from rtcc.video.live.registry import LiveRelayRegistry
+from rtcc.video.live.api import live_registry
 
 log = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@
 import asyncio
 import subprocess
 
-from rtcc.video.recorder import CameraRecorder
-from rtcc.video.storage import SegmentStore
+from rtcc.video.recording.recorder import CameraRecorder
+from rtcc.video.recording.storage import SegmentStore
 
 
 def test_an_unsupported_codec_is_named_in_the_status(tmp_path):

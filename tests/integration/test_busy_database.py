@@ -23,7 +23,7 @@ from rtcc.alpr.video_worker import CameraPlateReader
 from rtcc.core import clock
 from rtcc.core.database import run_write
 from rtcc.video.models import RecordingSegment
-from rtcc.video.supervisor import RecordingSupervisor, media_store
+from rtcc.video.pipeline.recording_supervisor import RecordingSupervisor, media_store
 
 LOCK_TIMEOUT_MS = 200  # PostgreSQL: how long a writer waits for a locked table before it errors (SQLite: busy timeout)
 
@@ -99,7 +99,7 @@ def segment_files(runtime, camera_id: int) -> set[str]:
 
 def test_segments_that_close_while_the_database_is_locked_are_indexed_once_it_frees(runtime, signed_in_as, clip):
     runtime.settings.recording_enabled = True
-    camera_id = make_camera(runtime, main_stream_url=f"file://{clip}")
+    camera_id = make_camera(runtime, name="Main St", main_stream_url=f"file://{clip}")
     before = clock.utcnow()
     health_while_locked = {}
 
@@ -148,7 +148,7 @@ class NumberedPlates:
 
 
 def test_plate_reads_from_video_while_the_database_is_locked_are_all_stored_once_it_frees(runtime, clip):
-    camera_id = make_camera(runtime, main_stream_url=f"file://{clip}")
+    camera_id = make_camera(runtime, name="Main St", main_stream_url=f"file://{clip}")
     model = NumberedPlates()
     # A pass ends when its plate is gone for 0.3 s: every 0.5 s frame ends the previous frame's pass and stores it.
     worker = CameraPlateReader(runtime=runtime, hotlists=HotlistCache(), camera_id=camera_id, url=f"file://{clip}",
@@ -174,7 +174,7 @@ def test_plate_reads_from_video_while_the_database_is_locked_are_all_stored_once
 
 def test_a_write_that_meets_a_lock_or_a_deadlock_is_tried_again_and_succeeds(runtime):
     """SQLite: a write lock held past the busy timeout. PostgreSQL: two writers deadlock and the server fails one."""
-    first, second = make_camera(runtime, main_stream_url="rtsp://127.0.0.1:9/one"), make_camera(runtime, main_stream_url="rtsp://127.0.0.1:9/two")
+    first, second = make_camera(runtime, name="Main St", main_stream_url="rtsp://127.0.0.1:9/one"), make_camera(runtime, name="Main St", main_stream_url="rtsp://127.0.0.1:9/two")
     runtime.settings.database_write_attempts = 10
     both_hold_their_first_row = threading.Barrier(2)
     tries = []

@@ -285,8 +285,8 @@ def test_salvage_indexes_what_the_index_lacks_plays_a_truncated_one_and_sets_asi
     """What a crash leaves (a closed segment in incoming/, the one being written cut short, one placed but not
     indexed, a file of garbage) is indexed and playable, or set aside and reported; a second pass changes nothing."""
     from rtcc.video.models import RecordingSegment
-    from rtcc.video.salvage import SegmentIndexer
-    from rtcc.video.supervisor import media_store
+    from rtcc.video.recording.salvage import SegmentIndexer
+    from rtcc.video.pipeline.recording_supervisor import media_store
 
     admin, _ = signed_in_as("admin")
     camera_id = admin.post("/api/v1/cameras", json={"name": "Salvaged", "kind": "city_fixed", "latitude": 34.09,

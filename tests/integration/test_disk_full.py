@@ -5,8 +5,8 @@ import subprocess
 
 import pytest
 
-from rtcc.video.recorder import CameraRecorder
-from rtcc.video.storage import SegmentStore
+from rtcc.video.recording.recorder import CameraRecorder
+from rtcc.video.recording.storage import SegmentStore
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from rtcc.cameras import service as cameras
 from rtcc.core import clock
 from rtcc.core.actor import SYSTEM
 from rtcc.video.models import RecordingSegment
-from rtcc.video.storage import sha256_of
-from rtcc.video.supervisor import media_store
+from rtcc.video.recording.storage import sha256_of
+from rtcc.video.pipeline.recording_supervisor import media_store
 
 CLIP_SECONDS = 4
 

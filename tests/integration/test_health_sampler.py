@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rtcc.video.health import FrameHealthAnalyser, SubStreamSampler
+from rtcc.video.analytics.health import FrameHealthAnalyser, SubStreamSampler
 
 
 @pytest.fixture(scope="module")

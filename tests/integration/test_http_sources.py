@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from rtcc.video.recorder import CameraRecorder
-from rtcc.video.storage import SegmentStore
+from rtcc.video.recording.recorder import CameraRecorder
+from rtcc.video.recording.storage import SegmentStore
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

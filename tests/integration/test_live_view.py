@@ -14,8 +14,8 @@ from starlette.testclient import TestClient
 
 from support import wait_until_async
 
-from rtcc.video.fmp4 import Fmp4Parser, InitSegment, MediaFragment
-from rtcc.video.live import LiveRelayRegistry, LiveSettings, live_command, serve_live_viewer
+from rtcc.video.live.fmp4 import Fmp4Parser, InitSegment, MediaFragment
+from rtcc.video.live.registry import LiveRelayRegistry, LiveSettings, live_command, serve_live_viewer
 
 GOP_FRAMES = 10  # at 25 fps: a keyframe every 0.4 s
 H264_PROFILE_IDC = {"Baseline": 66, "Constrained Baseline": 66, "Main": 77, "High": 100}

@@ -35,7 +35,7 @@ def _give_crops(runtime, read_ids):
 
 def _export_of(runtime, camera_id):
     """An evidence export of the camera, as the export job leaves it (a bag on disk, a row)."""
-    from rtcc.video.export import exports_root
+    from rtcc.video.evidence.export import exports_root
     from rtcc.video.models import EvidenceExport
 
     bag = exports_root(runtime) / "GTA-2026-0042" / f"cam{camera_id}-scope"

@@ -9,13 +9,13 @@ import cv2
 import numpy as np
 import pytest
 
-from rtcc.video.privacy import (
+from rtcc.video.analytics.privacy import (
     InvalidPrivacyMask,
     apply_mask_to_frame,
     mask_for_size,
     render_mask_png,
 )
-from rtcc.video.recorder import ffmpeg_command
+from rtcc.video.recording.recorder import ffmpeg_command
 
 WIDTH, HEIGHT = 640, 360
 BRIGHT = "0xE0C080"  # every channel >= 128, so an unmasked pixel can never pass for black

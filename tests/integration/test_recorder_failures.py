@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from rtcc.sim.cameras import MediaDependencyError, SimulatedCameras
-from rtcc.video.recorder import CameraRecorder
-from rtcc.video.storage import ClosedSegment, SegmentStore
+from rtcc.video.recording.recorder import CameraRecorder
+from rtcc.video.recording.storage import ClosedSegment, SegmentStore
 
 CREDENTIALS = ("recorder", "s3cret")
 SEGMENT_S = 1
@@ -170,7 +170,7 @@ def test_a_camera_that_goes_away_mid_stream_is_offline_while_the_other_records(c
 def test_a_camera_set_to_rtsp_over_udp_records_over_udp(tmp_path):
     """rtsp_transport=udp on the camera reaches ffmpeg as -rtsp_transport udp, and the video arrives."""
     from rtcc.cameras.streams import rtsp_transport_of, with_transport
-    from rtcc.video.recorder import ffmpeg_command
+    from rtcc.video.recording.recorder import ffmpeg_command
 
     with SimulatedCameras(1, 0, mode="live", cache_dir=tmp_path / "sim") as simulated:
         url = with_transport(simulated.urls[0], "udp")
@@ -223,7 +223,7 @@ def test_a_killed_recorder_records_again_at_once_among_2000_cameras_that_cannot_
     from rtcc.auth.service import get_agency
     from rtcc.cameras.models import Camera
     from rtcc.core import clock
-    from rtcc.video.supervisor import RecordingSupervisor
+    from rtcc.video.pipeline.recording_supervisor import RecordingSupervisor
     from support import TEST_AGENCY
 
     clip = tmp_path / "street.mp4"

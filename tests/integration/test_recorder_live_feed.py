@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rtcc.video.fmp4 import (
+from rtcc.video.live.fmp4 import (
     InitSegment,
     MediaFragment,
     VideoTrack,
@@ -16,9 +16,9 @@ from rtcc.video.fmp4 import (
     fragment_decode_span,
     iter_boxes,
 )
-from rtcc.video.recorder import ffmpeg_command
-from rtcc.video.recorder_feed import RecorderLiveFeed
-from rtcc.video.storage import SegmentStore
+from rtcc.video.recording.recorder import ffmpeg_command
+from rtcc.video.live.recording_feed import RecorderLiveFeed
+from rtcc.video.recording.storage import SegmentStore
 
 
 @pytest.fixture(scope="module")

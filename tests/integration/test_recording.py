@@ -15,8 +15,8 @@ from rtcc.cameras.models import Camera
 from rtcc.cli import app as cli
 from rtcc.core import clock
 from rtcc.video.models import RecordingSegment
-from rtcc.video.storage import sha256_of
-from rtcc.video.supervisor import RecordingSupervisor, media_store
+from rtcc.video.recording.storage import sha256_of
+from rtcc.video.pipeline.recording_supervisor import RecordingSupervisor, media_store
 
 runner = CliRunner()
 

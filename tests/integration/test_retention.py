@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from rtcc.core import clock
 from rtcc.video.models import DeletionReceipt, EvidenceExport, LegalHold, RecordingSegment
-from rtcc.video.retention import purge_recordings
-from rtcc.video.supervisor import media_store
+from rtcc.video.recording.retention import purge_recordings
+from rtcc.video.pipeline.recording_supervisor import media_store
 
 HOUR = timedelta(hours=1)
 

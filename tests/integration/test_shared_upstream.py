@@ -12,12 +12,12 @@ from factories import make_camera
 
 from rtcc.cameras.models import Camera
 from rtcc.cameras.service import stream_url_for_ingest
-from rtcc.video.fmp4 import MediaFragment
-from rtcc.video.live import LiveRelayRegistry, LiveSettings
+from rtcc.video.live.fmp4 import MediaFragment
+from rtcc.video.live.registry import LiveRelayRegistry, LiveSettings
 from rtcc.video.models import RecordingSegment
-from rtcc.video.privacy import mask_file_for
-from rtcc.video.recorder import ffmpeg_command
-from rtcc.video.supervisor import RecordingSupervisor, media_store
+from rtcc.video.analytics.privacy import mask_file_for
+from rtcc.video.recording.recorder import ffmpeg_command
+from rtcc.video.pipeline.recording_supervisor import RecordingSupervisor, media_store
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from rtcc.cameras.service import stream_url_for_ingest
 from rtcc.cameras.stream_urls import StreamSourcePolicy, StreamSourceRefused
 from rtcc.core import clock
 from rtcc.settings import Settings
-from rtcc.video.supervisor import RecordingSupervisor
+from rtcc.video.pipeline.recording_supervisor import RecordingSupervisor
 from support import TEST_AGENCY
 
 CAMERA = {"name": "Sunset & Vine", "kind": "city_fixed", "latitude": 34.0983, "longitude": -118.3267}

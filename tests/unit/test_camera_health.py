@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from rtcc.video.health import (
+from rtcc.video.analytics.health import (
     FrameHealthAnalyser,
     MotionDetector,
     intervals_from_status_changes,

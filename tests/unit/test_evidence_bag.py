@@ -15,15 +15,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rtcc.core.errors import Conflict, InvalidInput
-from rtcc.video import evidence_bag
-from rtcc.video.bag_format import (
+from rtcc.video.evidence import bag as evidence_bag
+from rtcc.video.evidence.bag_format import (
     decode_manifest_path,
     encode_manifest_path,
     format_tag_file,
     parse_tag_file,
 )
-from rtcc.video.bag_verify import main as verify_main
-from rtcc.video.evidence_bag import (
+from rtcc.video.evidence.bag_verify import main as verify_main
+from rtcc.video.evidence.bag import (
     BagTampered,
     CustodyEvent,
     InsufficientStorage,

@@ -19,7 +19,7 @@ WATCHED_NAMES = {"role"}
 COMPARISONS = (ast.Eq, ast.NotEq, ast.In, ast.NotIn, ast.Is, ast.IsNot)
 # Comparisons of `via` that decide something other than scope, with why.
 NOT_SCOPE = {
-    ("video/marks.py", "via"): "the server's own marks (motion, the recorder) are not a person's act: not audited",
+    ("video/recording/marks.py", "via"): "the server's own marks (motion, the recorder) are not a person's act: not audited",
 }
 
 

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from rtcc.alpr.video_reads import MotionGate
 from rtcc.settings import SETTINGS_GROUPS, Settings
-from rtcc.video.health import FrameHealthAnalyser
+from rtcc.video.analytics.health import FrameHealthAnalyser
 from rtcc.video.settings import VideoSettings
 
 

@@ -24,8 +24,8 @@ from rtcc.alpr.models import PlateRead
 from rtcc.alpr.video_reads import crop_around, edit_distance, write_crop
 from rtcc.core.errors import RTCCError
 from rtcc.core.runtime import Runtime
-from rtcc.video.playback import segments_between, snapshot_jpeg
-from rtcc.video.supervisor import media_store
+from rtcc.video.recording.playback import segments_between, snapshot_jpeg
+from rtcc.video.pipeline.recording_supervisor import media_store
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The camera health board: status, uptime and recording lag per camera, and the city's 'cameras working' figure.
 
 Cameras may not import video, yet uptime and lag are read from video's index of recorded segments. So
-video tells this module how to read them (`provide_recording_facts`, called by video/uptime.py when video
+video tells this module how to read them (`provide_recording_facts`, called by video/recording/uptime.py when video
 is loaded); everything else here is arithmetic on cameras and those facts.
 """
 

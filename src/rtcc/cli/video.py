@@ -12,7 +12,7 @@ export_app = typer.Typer(help="Evidence exports.", no_args_is_help=True)
 @export_app.command("verify")
 def export_verify(path: Path = typer.Argument(..., help="Evidence bag directory.")) -> None:
     """Check an evidence bag: every SHA-256, the tag manifest and the custody-log chain."""
-    from rtcc.video.bag_verify import verify_command
+    from rtcc.video.evidence.bag_verify import verify_command
 
     code = verify_command(path)
     if code:

@@ -216,7 +216,7 @@ def live_source_for(session: Session, *, runtime: Runtime, raw_token: str, devic
     """The camera stream a live share's bound browser may watch now (audited), or the refusal (audited)."""
     from rtcc.cameras.service import stream_url_for_ingest
     from rtcc.cameras.stream_urls import StreamSourceRefused
-    from rtcc.video.privacy import mask_file_for
+    from rtcc.video.analytics.privacy import mask_file_for
 
     share, actor, refused = _bound(session, runtime, raw_token, device_cookie, source_address, "live")
     if refused:

@@ -33,11 +33,11 @@ from rtcc.incidents import service as incidents
 from rtcc.sharing.events import ShareCreated, ShareEvent, ShareRevoked
 from rtcc.sharing.models import FieldShare
 from rtcc.sharing.schemas import ShareIn, ShareOut
-from rtcc.video import playback
-from rtcc.video.export import CASE_NUMBER
+from rtcc.video.recording import playback
+from rtcc.video.evidence.export import CASE_NUMBER
 from rtcc.video.models import RecordingSegment
-from rtcc.video.storage import sha256_of
-from rtcc.video.supervisor import media_store
+from rtcc.video.recording.storage import sha256_of
+from rtcc.video.pipeline.recording_supervisor import media_store
 
 LIST_LIMIT = 200
 MEDIA_TYPES = {"snapshot": "image/jpeg", "clip": "video/mp4"}

@@ -14,7 +14,7 @@ def declare_jobs(context: JobContext) -> list[Job]:
     runtime = context.runtime
 
     def purge_video() -> str:
-        from rtcc.video.retention import purge_recordings
+        from rtcc.video.recording.retention import purge_recordings
         from rtcc.video.pipeline.supervisor import media_store
 
         with runtime.database.session() as db:

@@ -20,9 +20,9 @@ from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput, NotFound
 from rtcc.core.runtime import Runtime
-from rtcc.video import export as exports
-from rtcc.video import marks, playback
-from rtcc.video.bag_verify import BagReport, verify_bag
+from rtcc.video.evidence import export as exports
+from rtcc.video.recording import marks, playback
+from rtcc.video.evidence.bag_verify import BagReport, verify_bag
 from rtcc.video.models import EvidenceExport, RecordingMark, RecordingSegment
 from rtcc.video.pipeline.supervisor import media_store
 

@@ -118,7 +118,7 @@ def field_media(token: str, request: Request):
 @router.websocket("/field/{token}/live")
 async def field_live(websocket: WebSocket, token: str):
     """A live share's camera, as the console's live view streams it, until the link expires or is revoked."""
-    from rtcc.video.live import serve_live_viewer
+    from rtcc.video.live.registry import serve_live_viewer
 
     runtime = get_runtime(websocket)
     address = websocket.client.host if websocket.client else None

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from rtcc.video.pipeline.consumers import ConsumerContext, ConsumerFeed, FrameNeeds
 from rtcc.video.pipeline.decoder import SubStreamDecoder
-from rtcc.video.recorder import CameraRecorder
+from rtcc.video.recording.recorder import CameraRecorder
 
 if TYPE_CHECKING:
     from rtcc.video.pipeline.supervisor import CameraPipelineSupervisor

@@ -20,7 +20,7 @@ from rtcc.core import clock
 from rtcc.video.pipeline.consumers import ConsumerFeed, DecodedFrame, FrameNeeds
 from rtcc.video.pipeline.ffmpeg_child import Backoff, FfmpegChild
 from rtcc.video.pipeline.sources import input_arguments
-from rtcc.video.privacy import Polygon, apply_mask_to_frame
+from rtcc.video.analytics.privacy import Polygon, apply_mask_to_frame
 
 log = logging.getLogger(__name__)
 

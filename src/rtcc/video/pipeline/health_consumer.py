@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rtcc.video.health import FrameHealthAnalyser, MotionDetector
+from rtcc.video.analytics.health import FrameHealthAnalyser, MotionDetector
 from rtcc.video.pipeline.consumers import (
     ConsumerContext,
     ConsumerKind,

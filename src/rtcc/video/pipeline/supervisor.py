@@ -13,6 +13,7 @@ from sqlalchemy import or_, select, update
 
 from rtcc.auth.models import Agency
 from rtcc.cameras.models import Camera
+from rtcc.cameras.health import RECORDED_MODES  # which record modes record: one home, the health board's
 from rtcc.cameras.service import stream_url_for_ingest
 from rtcc.cameras.stream_urls import StreamSourcePolicy, StreamSourceRefused
 from rtcc.core import clock
@@ -22,17 +23,16 @@ from rtcc.core.runtime import Runtime
 from rtcc.video.events import CameraStatusChanged, MotionDetected
 from rtcc.video.pipeline.camera_pipeline import CameraPipeline, CameraPlan, DecoderPlan
 from rtcc.video.pipeline.consumers import ConsumerKind, consumer_kind, decoding_for
-from rtcc.video.privacy import mask_file_for
-from rtcc.video.recorder import CameraRecorder, RecorderStatus
-from rtcc.video.salvage import SegmentIndexer
-from rtcc.video.storage import ClosedSegment, SegmentStore
+from rtcc.video.analytics.privacy import mask_file_for
+from rtcc.video.recording.recorder import CameraRecorder, RecorderStatus
+from rtcc.video.recording.salvage import SegmentIndexer
+from rtcc.video.recording.storage import ClosedSegment, SegmentStore
 
 if TYPE_CHECKING:
-    from rtcc.video.live import LiveRelayRegistry
+    from rtcc.video.live.registry import LiveRelayRegistry
 
 log = logging.getLogger(__name__)
 
-RECORDED_MODES = ("continuous", "events")  # event-only cameras record too: retention keeps the video around marks
 # Cameras that cannot be recorded get a settled status once, and no recorder: nothing retries them.
 NO_SOURCE = ("no_source", "no stream URL")
 SOURCE_REFUSED = "source_refused"

@@ -18,10 +18,10 @@ from rtcc.video.pipeline.ffmpeg_child import (
     classify_failure,
 )
 from rtcc.video.pipeline.sources import HTTP_PROTOCOLS, RTSP_PROTOCOLS, input_arguments
-from rtcc.video.privacy import STREAM_COPY_ARGUMENTS, masking_arguments
-from rtcc.video.recorder_feed import RecorderLiveFeed
-from rtcc.video.recorder_outputs import recording_outputs
-from rtcc.video.storage import ClosedSegment, SegmentStore
+from rtcc.video.analytics.privacy import STREAM_COPY_ARGUMENTS, masking_arguments
+from rtcc.video.live.recording_feed import RecorderLiveFeed
+from rtcc.video.recording.outputs import recording_outputs
+from rtcc.video.recording.storage import ClosedSegment, SegmentStore
 
 log = logging.getLogger(__name__)
 

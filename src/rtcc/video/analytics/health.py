@@ -15,7 +15,7 @@ import numpy as np
 
 from rtcc.video.pipeline.consumers import ConsumerFeed, DecodedFrame, FrameNeeds
 from rtcc.video.pipeline.decoder import SubStreamDecoder
-from rtcc.video.privacy import Polygon
+from rtcc.video.analytics.privacy import Polygon
 
 log = logging.getLogger(__name__)
 

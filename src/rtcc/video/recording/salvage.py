@@ -18,7 +18,7 @@ from rtcc.core import clock
 from rtcc.core.database import run_write
 from rtcc.core.runtime import Runtime
 from rtcc.video.models import RecordingSegment
-from rtcc.video.storage import INCOMING, ClosedSegment, SegmentStore, probe_duration_s
+from rtcc.video.recording.storage import INCOMING, ClosedSegment, SegmentStore, probe_duration_s
 
 log = logging.getLogger(__name__)
 UNREADABLE = "unreadable"  # beside incoming/: segment files with no playable video, kept for a person to look at

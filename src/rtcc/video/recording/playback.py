@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from rtcc.core.errors import NotFound, RTCCError
 from rtcc.video.models import RecordingSegment
-from rtcc.video.storage import SegmentStore
+from rtcc.video.recording.storage import SegmentStore
 
 # Segments closer than this are one continuous span (segment boundaries are not gaps).
 SPAN_TOLERANCE = timedelta(seconds=1.5)

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from rtcc.core.errors import RTCCError
-from rtcc.video.bag_format import (
+from rtcc.video.evidence.bag_format import (
     BAG_INFO_TXT,
     BAGIT_TXT,
     BAGIT_VERSION,
@@ -113,10 +113,10 @@ def verify_command(path: Path | str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m rtcc.video.bag_verify PATH`, for machines without the rest of OpenRTCC set up."""
+    """`python -m rtcc.video.evidence.bag_verify PATH`, for machines without the rest of OpenRTCC set up."""
     arguments = sys.argv[1:] if argv is None else argv
     if len(arguments) != 1:
-        print("usage: python -m rtcc.video.bag_verify BAG_DIRECTORY", file=sys.stderr)
+        print("usage: python -m rtcc.video.evidence.bag_verify BAG_DIRECTORY", file=sys.stderr)
         return 2
     return verify_command(arguments[0])
 

@@ -16,7 +16,7 @@ from rtcc.core import clock
 from rtcc.core.actor import SYSTEM
 from rtcc.core.runtime import Runtime
 from rtcc.video.models import DeletionReceipt, EvidenceExport, LegalHold, RecordingMark, RecordingSegment
-from rtcc.video.storage import SegmentStore
+from rtcc.video.recording.storage import SegmentStore
 
 log = logging.getLogger(__name__)
 BATCH = 500

@@ -20,7 +20,7 @@ from rtcc.video.pipeline.supervisor import (
 )
 
 if TYPE_CHECKING:
-    from rtcc.video.live import LiveRelayRegistry
+    from rtcc.video.live.registry import LiveRelayRegistry
 
 __all__ = ["HEALTH_DETAILS", "NO_SOURCE", "RECORDED_MODES", "SOURCE_REFUSED", "RecordingSupervisor", "media_store"]
 

@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from rtcc import __version__
 from rtcc.core.clock import utcnow
 from rtcc.core.errors import Conflict, InvalidInput, RTCCError
-from rtcc.video.bag_format import (
+from rtcc.video.evidence.bag_format import (
     BAG_INFO_TXT,
     BAGIT_TXT,
     BAGIT_TXT_CONTENT,
@@ -41,7 +41,7 @@ from rtcc.video.bag_format import (
     payload_oxum,
     sha256_hex,
 )
-from rtcc.video.bag_verify import BagReport, check_tag_files, verify_bag, verify_command
+from rtcc.video.evidence.bag_verify import BagReport, check_tag_files, verify_bag, verify_command
 
 __all__ = [
     "BagReport",

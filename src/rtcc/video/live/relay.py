@@ -13,18 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rtcc.video.child_process import collect_stderr, signal_if_running
-from rtcc.video.fmp4 import (
+from rtcc.video.pipeline.ffmpeg_child import collect_stderr, signal_if_running
+from rtcc.video.live.fmp4 import (
     Fmp4Error,
     Fmp4Parser,
     InitSegment,
     MediaFragment,
     UnsupportedCodec,
 )
-from rtcc.video.live_commands import live_command, snapshot_command
-from rtcc.video.live_viewer import LiveViewer
-from rtcc.video.recorder import classify_failure
-from rtcc.video.recorder_feed import RecorderLiveFeed
+from rtcc.video.live.commands import live_command, snapshot_command
+from rtcc.video.live.viewer import LiveViewer
+from rtcc.video.recording.recorder import classify_failure
+from rtcc.video.live.recording_feed import RecorderLiveFeed
 
 log = logging.getLogger(__name__)
 READ_CHUNK_BYTES = 256 * 1024

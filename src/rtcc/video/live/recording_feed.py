@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Protocol
 
-from rtcc.video.fmp4 import (
+from rtcc.video.live.fmp4 import (
     Fmp4Error,
     Fmp4Parser,
     InitSegment,
@@ -28,7 +28,7 @@ from rtcc.video.fmp4 import (
     live_fragment,
     video_only_init,
 )
-from rtcc.video.storage import RecordingSession
+from rtcc.video.recording.storage import RecordingSession
 
 log = logging.getLogger(__name__)
 READ_CHUNK_BYTES = 256 * 1024

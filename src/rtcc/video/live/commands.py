@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rtcc.video.pipeline.sources import input_arguments
-from rtcc.video.privacy import masking_arguments
+from rtcc.video.analytics.privacy import masking_arguments
 
 
 def source_arguments(url: str, io_timeout_s: int, probe_seconds: float = 1.0) -> list[str]:

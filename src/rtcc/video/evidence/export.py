@@ -18,10 +18,10 @@ from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput, NotFound
 from rtcc.core.runtime import Runtime
 from rtcc.video.events import EvidenceExported
-from rtcc.video.evidence_bag import CustodyEvent, PayloadFile, write_bag
+from rtcc.video.evidence.bag import CustodyEvent, PayloadFile, write_bag
 from rtcc.video.models import EvidenceExport
-from rtcc.video.playback import segments_between, write_clip
-from rtcc.video.supervisor import media_store
+from rtcc.video.recording.playback import segments_between, write_clip
+from rtcc.video.pipeline.recording_supervisor import media_store
 
 CASE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{1,63}$")
 

@@ -9,12 +9,12 @@ import logging
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from rtcc.video.fmp4 import InitSegment, MediaFragment
+from rtcc.video.live.fmp4 import InitSegment, MediaFragment
 
 if TYPE_CHECKING:
     from starlette.websockets import WebSocket
 
-    from rtcc.video.live_relay import LiveRelay
+    from rtcc.video.live.relay import LiveRelay
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from rtcc.auth.guard import authorize_websocket, get_runtime
 from rtcc.cameras.service import get_visible_camera, stream_url_for_ingest
 from rtcc.core.errors import RTCCError
 from rtcc.core.http import RecordId
-from rtcc.video.live import LiveRelayRegistry, LiveSettings, serve_live_viewer
-from rtcc.video.privacy import mask_file_for
+from rtcc.video.live.registry import LiveRelayRegistry, LiveSettings, serve_live_viewer
+from rtcc.video.analytics.privacy import mask_file_for
 
 router = APIRouter()
 CLOSE_NOT_FOUND = 4404

@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from rtcc.video.live_commands import live_command, snapshot_command, source_arguments
-from rtcc.video.live_relay import LiveRelay, LiveSettings
-from rtcc.video.live_viewer import LiveViewer, serve_live_viewer
-from rtcc.video.recorder_feed import RecorderLiveFeed
+from rtcc.video.live.commands import live_command, snapshot_command, source_arguments
+from rtcc.video.live.relay import LiveRelay, LiveSettings
+from rtcc.video.live.viewer import LiveViewer, serve_live_viewer
+from rtcc.video.live.recording_feed import RecorderLiveFeed
 
 __all__ = ["LiveRelay", "LiveRelayRegistry", "LiveSettings", "LiveViewer", "RecorderLiveFeed", "live_command",
            "serve_live_viewer", "snapshot_command", "source_arguments"]

@@ -1,0 +1,1 @@
+"""Evidence exports: BagIt bags of recorded video with their manifest and verification."""
