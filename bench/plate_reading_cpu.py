@@ -37,7 +37,7 @@ def thread_count() -> int:
 def frame_reader(settings):
     """The reader the server uses per camera frame in this tree, and the function that reads one frame with it."""
     try:
-        from rtcc.alpr.frame_reading import VideoFramePlateReader, read_video_frame
+        from rtcc.alpr.video.frame_reading import VideoFramePlateReader, read_video_frame
     except ImportError:  # a checkout from before the frame path: frames are read as still images
         from rtcc.alpr.reader import PlateReader
 
@@ -51,7 +51,7 @@ def measure(url: str, seconds: float, fps: float, planted: list[str]) -> dict:
     """One run in this process: decode, gate, read, track for `seconds`; CPU and reads."""
     import numpy as np
 
-    from rtcc.alpr.video_reads import MotionGate, PlateTracker
+    from rtcc.alpr.video.passes import MotionGate, PlateTracker
     from rtcc.settings import Settings
 
     reader, read_frame = frame_reader(Settings())

@@ -66,7 +66,7 @@ class CameraPipelines:
 def start_camera_pipelines(runtime: Runtime, *, live_relays: LiveRelayRegistry,
                            hotlist_cache: HotlistCache) -> CameraPipelines:
     """Start recording and plate reading from video: the one place the camera supervisors are built."""
-    import rtcc.alpr.video_worker  # noqa: F401  (registers the "plates" consumer kind)
+    import rtcc.alpr.video.consumer  # noqa: F401  (registers the "plates" consumer kind)
     from rtcc.video.pipeline.supervisor import CameraPipelineSupervisor
 
     settings = runtime.settings

@@ -18,8 +18,8 @@ from factories import make_camera
 from rtcc.alpr.hotlists import HotlistCache
 from rtcc.alpr.models import PlateRead as StoredRead
 from rtcc.alpr.reader.reader import PlateRead
-from rtcc.alpr.video_reads import MotionGate, PlateTracker
-from rtcc.alpr.video_worker import CameraPlateReader
+from rtcc.alpr.video.passes import MotionGate, PlateTracker
+from rtcc.alpr.video.consumer import CameraPlateReader
 from rtcc.core import clock
 from rtcc.core.database import run_write
 from rtcc.video.models import RecordingSegment

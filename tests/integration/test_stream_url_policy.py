@@ -222,7 +222,7 @@ def test_the_demo_reaches_its_simulated_cameras_but_not_its_own_http_port():
 def test_one_plate_reading_camera_with_a_refused_source_leaves_the_others_reading(runtime):
     """A refused source skips that camera alone; it used to fail the whole reconcile, so no camera started or stopped."""
     from rtcc.alpr.hotlists import HotlistCache
-    from rtcc.alpr.video_worker import PlateReadingSupervisor
+    from rtcc.alpr.video.consumer import PlateReadingSupervisor
 
     ids = store_directly(runtime, {"ssh": "rtsp://127.0.0.1:22/", "city": "rtsp://10.20.30.40:554/stream1"})
     with runtime.database.session() as db:

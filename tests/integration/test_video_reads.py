@@ -14,7 +14,7 @@ from support import wait_until_async
 
 from rtcc.alpr.hotlists import HotlistCache
 from rtcc.alpr.models import PlateRead
-from rtcc.alpr.video_worker import CameraPlateReader, PlateReadingSupervisor
+from rtcc.alpr.video.consumer import CameraPlateReader, PlateReadingSupervisor
 from rtcc.video.pipeline.recording_supervisor import RecordingSupervisor
 
 PASSES = 2  # vehicle passes stored before the reading stops: enough to tell one read per pass from one per frame

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from rtcc.alpr.reader import PlateCandidate, PlateRead
-from rtcc.alpr.video_reads import MotionGate, PlateTracker, edit_distance, same_vehicle
+from rtcc.alpr.video.passes import MotionGate, PlateTracker, edit_distance, same_vehicle
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from rtcc.alpr.video_reads import MotionGate
+from rtcc.alpr.video.passes import MotionGate
 from rtcc.settings import SETTINGS_GROUPS, Settings
 from rtcc.video.analytics.health import FrameHealthAnalyser
 from rtcc.video.settings import VideoSettings

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from rtcc.alpr.frame_reading import VideoFramePlateReader, read_video_frame
+from rtcc.alpr.video.frame_reading import VideoFramePlateReader, read_video_frame
 from rtcc.alpr.reader import PlateRead
 from rtcc.settings import Settings
 
@@ -75,7 +75,7 @@ def test_still_images_go_to_the_plate_reader_unchanged(frames_reader, reader):
 
 
 def test_the_settings_tune_the_server_s_frame_reader(reader, monkeypatch):
-    monkeypatch.setattr("rtcc.alpr.frame_reading.PlateReader", lambda **_: reader)
+    monkeypatch.setattr("rtcc.alpr.video.frame_reading.PlateReader", lambda **_: reader)
     settings = Settings(video_read_detector_side=480, video_read_settle_reads=2, video_read_recheck_frames=7)
     frames_reader = VideoFramePlateReader.from_settings(settings)
     assert (frames_reader.detector_side, frames_reader.settle_reads, frames_reader.recheck_frames) == (480, 2, 7)

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from rtcc.alpr.reader import PlateRead
-from rtcc.alpr.video_reads import PlateTracker
+from rtcc.alpr.video.passes import PlateTracker
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -20,9 +20,9 @@ import numpy as np
 from sqlalchemy import select
 
 from rtcc.alpr.hotlists import HotlistCache
-from rtcc.alpr.main_crops import PassToSharpen, cut_sharper_crop, recording_covering
+from rtcc.alpr.video.main_crops import PassToSharpen, cut_sharper_crop, recording_covering
 from rtcc.alpr.reads import ReadIn, ingest
-from rtcc.alpr.video_reads import MotionGate, PlateTracker, VehiclePass, write_crop
+from rtcc.alpr.video.passes import MotionGate, PlateTracker, VehiclePass, write_crop
 from rtcc.cameras.models import Camera
 from rtcc.core import clock
 from rtcc.core.database import run_write
@@ -80,7 +80,7 @@ class CameraPlateReader:
         self._reader = reader  # made in the worker thread on first use: loading models takes a second
         self._reader_lock = threading.Lock()  # frames and crop sharpening read from two threads
         # Read from the sub-stream and recorded from the main one: each stored pass's crop is cut again from
-        # the recording at the main stream's size once its segment closes (rtcc.alpr.main_crops).
+        # the recording at the main stream's size once its segment closes (rtcc.alpr.video.main_crops).
         self.sharpen_from_recording = sharpen_from_recording and source == "sub"
         self._sharpening: set[asyncio.Task] = set()
         self.io_timeout_s, self.stale_after_s, self.max_backoff_s = io_timeout_s, stale_after_s, max_backoff_s
@@ -193,13 +193,13 @@ class CameraPlateReader:
         # for the new ones); a still picture (a crop cut from the recording) is read from scratch.
         with self._reader_lock:
             if self._reader is None:
-                from rtcc.alpr.frame_reading import (
+                from rtcc.alpr.video.frame_reading import (
                     VideoFramePlateReader,  # onnxruntime is heavy: loaded only where plates are read
                 )
 
                 self._reader = VideoFramePlateReader.from_settings(self.runtime.settings, region=self.region)
             if video_frame:
-                from rtcc.alpr.frame_reading import read_video_frame
+                from rtcc.alpr.video.frame_reading import read_video_frame
 
                 return read_video_frame(self._reader, pixels)
             return self._reader.read_image(pixels)

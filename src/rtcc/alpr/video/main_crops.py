@@ -21,7 +21,7 @@ import numpy as np
 from sqlalchemy import update
 
 from rtcc.alpr.models import PlateRead
-from rtcc.alpr.video_reads import crop_around, edit_distance, write_crop
+from rtcc.alpr.video.passes import crop_around, edit_distance, write_crop
 from rtcc.core.errors import RTCCError
 from rtcc.core.runtime import Runtime
 from rtcc.video.recording.playback import segments_between, snapshot_jpeg
