@@ -15,8 +15,10 @@ export async function api(path, { method = "GET", body } = {}) {
   if (body !== undefined) headers["content-type"] = "application/json";
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await response.text();
-  const data = text ? JSON.parse(text) : null;
-  if (!response.ok) {
+  // A signed-out session meets the sign-in page (HTML), not JSON: say so instead of failing to parse it.
+  const isJson = (response.headers.get("content-type") || "").includes("json");
+  const data = text && isJson ? JSON.parse(text) : null;
+  if (!response.ok || (text && !isJson)) {
     const error = new Error((data && data.message) || `${response.status} ${response.statusText}`);
     error.status = response.status;
     throw error;

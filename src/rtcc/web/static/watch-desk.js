@@ -31,7 +31,8 @@ async function drawBasemap() {
     return;
   }
   const response = await fetch("/console/basemap.geojson");
-  if (!response.ok) return;
+  // Signed out meanwhile: the answer is the sign-in page, not streets.
+  if (!response.ok || !(response.headers.get("content-type") || "").includes("json")) return;
   L.geoJSON(await response.json(), { style: { color: "#5b6b7b", weight: 3 }, interactive: false }).addTo(map);
 }
 
