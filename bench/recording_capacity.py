@@ -58,7 +58,9 @@ def free_port() -> int:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as directory, SimulatedCameras(STREAMS, free_port(), mode="loop") as sim:
-        runtime = build_runtime(Settings(data_dir=Path(directory), segment_seconds=6, recorder_reconcile_seconds=1))
+        # Simulated cameras stream on loopback, which production refuses unless the camera network is named.
+        runtime = build_runtime(Settings(data_dir=Path(directory), segment_seconds=6, recorder_reconcile_seconds=1,
+                                         camera_network_allowlist=["127.0.0.0/8"]))
         runtime.database.upgrade()
         with runtime.database.session() as db:
             accounts.ensure_agency(db, runtime=runtime, ori="CA0199900", name="bench")
