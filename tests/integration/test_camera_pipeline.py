@@ -41,7 +41,7 @@ def processes() -> dict[int, tuple[int, list[str], str]]:
 
 
 def ffmpeg_descendants(root_pid: int, table: dict) -> dict[int, tuple[list[str], str]]:
-    """The ffmpeg processes under root_pid (any depth): pid -> (command line, executable)."""
+    """The ffmpeg-family processes (ffmpeg, ffprobe) under root_pid (any depth): pid -> (command line, executable)."""
     children: dict[int, list[int]] = {}
     for pid, (ppid, _, _) in table.items():
         children.setdefault(ppid, []).append(pid)
@@ -50,7 +50,8 @@ def ffmpeg_descendants(root_pid: int, table: dict) -> dict[int, tuple[list[str],
         pid = stack.pop()
         stack.extend(children.get(pid, []))
         _, command, executable = table[pid]
-        if command and ("ffmpeg" in Path(command[0]).name or "ffmpeg" in Path(executable).name):
+        # An ffprobe counts too (it must not run at all: segment durations are read from their boxes).
+        if command and any(name in Path(command[0]).name or name in Path(executable).name for name in ("ffmpeg", "ffprobe")):
             found[pid] = (command, executable)
     return found
 

@@ -1,5 +1,6 @@
 """Nothing recorded is lost: segments the database will not take now wait and are retried, and on start every
-segment file on disk that the index lacks is salvaged (probed, hashed, indexed) or moved aside and reported."""
+segment file on disk that the index lacks is salvaged (timed from its own boxes, hashed, indexed) or moved aside
+and reported."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import exists, insert, literal, select
 
 from rtcc.core import clock
 from rtcc.core.database import run_write
 from rtcc.core.runtime import Runtime
 from rtcc.video.models import RecordingSegment
-from rtcc.video.recording.storage import INCOMING, ClosedSegment, SegmentStore, probe_duration_s
+from rtcc.video.recording.storage import INCOMING, ClosedSegment, SegmentStore, media_duration_s
 
 log = logging.getLogger(__name__)
 UNREADABLE = "unreadable"  # beside incoming/: segment files with no playable video, kept for a person to look at
@@ -107,7 +108,7 @@ class SegmentIndexer:
         incoming = camera_dir / INCOMING
         if incoming.is_dir():
             for path in sorted(incoming.glob("*.mp4")):
-                duration = probe_duration_s(path)
+                duration = media_duration_s(path)
                 if duration <= 0:
                     self._set_aside(camera_dir, path, report)
                     continue
@@ -131,7 +132,7 @@ class SegmentIndexer:
                 if relative in known or any(relative == entry.path for entry in self.pending):
                     continue
                 name = PLACED_NAME.match(path.name)
-                duration = probe_duration_s(path)
+                duration = media_duration_s(path)
                 if name is None or duration <= 0:
                     self._set_aside(camera_dir, path, report)
                     continue
@@ -168,12 +169,18 @@ def _holds_media(path: Path) -> bool:
     return b"moof" in head or b"mdat" in head
 
 
+SEGMENTS = RecordingSegment.__table__
+INDEXED_COLUMNS = ("camera_id", "started_at", "ended_at", "duration_s", "bytes", "sha256", "path", "created_at")
+
+
 def _insert_once(db, segment: ClosedSegment) -> None:
-    # Idempotent: a retry after a commit whose answer was lost must not index the segment twice.
-    if db.execute(select(RecordingSegment.id).where(RecordingSegment.path == segment.path)).first() is not None:
-        return
-    db.add(RecordingSegment(
-        camera_id=segment.camera_id, started_at=segment.started_at, ended_at=segment.ended_at,
-        duration_s=segment.duration_s, bytes=segment.bytes, sha256=segment.sha256, path=segment.path,
-        created_at=clock.utcnow(),
-    ))
+    """One plain INSERT ... SELECT ... WHERE NOT EXISTS: no ORM unit of work for a row written every few seconds.
+
+    Idempotent: a retry after a commit whose answer was lost must not index the segment twice.
+    """
+    values = {"camera_id": segment.camera_id, "started_at": segment.started_at, "ended_at": segment.ended_at,
+              "duration_s": segment.duration_s, "bytes": segment.bytes, "sha256": segment.sha256, "path": segment.path,
+              "created_at": clock.utcnow()}
+    row = select(*(literal(values[name], SEGMENTS.c[name].type).label(name) for name in INDEXED_COLUMNS))
+    already = select(SEGMENTS.c.id).where(SEGMENTS.c.path == segment.path)
+    db.execute(insert(SEGMENTS).from_select(INDEXED_COLUMNS, row.where(~exists(already))))

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 import os
-import subprocess
+import struct
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from rtcc.core import clock
+from rtcc.video.live.fmp4 import (
+    MAX_BOX_BYTES,
+    Fmp4Error,
+    InitSegment,
+    MediaFragment,
+    VideoTrack,
+    find_box,
+    fragment_decode_span,
+    iter_boxes,
+    video_only_init,
+)
 
 log = logging.getLogger(__name__)
 INCOMING = "incoming"  # segments being written by ffmpeg, before they are indexed
@@ -40,16 +50,91 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def probe_duration_s(path: Path, ffprobe: str = "ffprobe") -> float:
-    """Duration of a media file by ffprobe (0.0 when it holds no readable video)."""
+def media_duration_s(path: Path) -> float:
+    """Seconds of video in a fragmented-MP4 segment, read from its boxes (0.0: no fragment of video in it).
+
+    No ffprobe: only the header and each fragment's moof are read, media data is skipped. A segment cut short
+    by a full disk or a crash counts its last fragment whole once any of that fragment's media data is there,
+    as ffprobe did.
+    """
+    moov, moofs = None, []
     try:
-        result = subprocess.run(
-            [ffprobe, "-v", "error", "-show_entries", "format=duration", "-of", "json", str(path)],
-            capture_output=True, text=True, timeout=30,
-        )
-        return float(json.loads(result.stdout or "{}").get("format", {}).get("duration", 0.0))
-    except (ValueError, subprocess.SubprocessError, OSError):
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            position = 0
+            while position + 8 <= size:
+                handle.seek(position)
+                header = handle.read(16)
+                box_size, box_type = struct.unpack_from(">I4s", header)
+                header_size = 8
+                if box_size == 1:
+                    if len(header) < 16:
+                        break
+                    box_size, header_size = struct.unpack_from(">Q", header, 8)[0], 16
+                elif box_size == 0:
+                    box_size = size - position  # the last box runs to the end of the file
+                if box_size < header_size:
+                    break
+                if box_type == b"mdat" and moofs and moofs[-1][1] is None and position + header_size < size:
+                    moofs[-1] = (moofs[-1][0], position)  # this fragment has media data (some, at least)
+                elif box_type in (b"moov", b"moof"):
+                    if position + box_size > size or box_size > MAX_BOX_BYTES:
+                        break  # cut short inside a header: what came before is what plays
+                    handle.seek(position)
+                    box = handle.read(box_size)
+                    if box_type == b"moov":
+                        moov = box
+                    else:
+                        moofs.append((box, None))
+                position += box_size
+    except OSError:
         return 0.0
+    if moov is None:
+        return 0.0
+    init = InitSegment(moov, codec="")
+    try:
+        _, track = video_only_init(init)
+        timescale = video_timescale(init, track)
+        spans = [span for moof, media_at in moofs if media_at is not None
+                 and (span := fragment_decode_span(MediaFragment(moof, keyframe=False, sequence=0), track)) is not None]
+    except (Fmp4Error, struct.error):
+        return 0.0
+    if not moofs:
+        return _declared_duration_s(init)  # a progressive MP4 (not ours) says its length in mvhd
+    if not spans or not timescale:
+        return 0.0
+    return max(0.0, (spans[-1][1] - spans[0][0]) / timescale)
+
+
+def _declared_duration_s(init: InitSegment) -> float:
+    mvhd = find_box(init.data, [b"moov", b"mvhd"])
+    if mvhd is None:
+        return 0.0
+    if init.data[mvhd[0]] == 1:
+        timescale, duration = struct.unpack_from(">IQ", init.data, mvhd[0] + 20)
+    else:
+        timescale, duration = struct.unpack_from(">II", init.data, mvhd[0] + 12)
+    return duration / timescale if timescale else 0.0
+
+
+def video_timescale(init: InitSegment, track: VideoTrack) -> int | None:
+    """Ticks per second of the video track (its mdhd), which fragment decode times count in."""
+    moov = find_box(init.data, [b"moov"])
+    if moov is None:
+        return None
+    for box_type, payload, box_end in iter_boxes(init.data, *moov):
+        if box_type != b"trak":
+            continue
+        tkhd = find_box(init.data, [b"tkhd"], payload, box_end)
+        mdhd = find_box(init.data, [b"mdia", b"mdhd"], payload, box_end)
+        if tkhd is None or mdhd is None:
+            continue
+        version = init.data[tkhd[0]]
+        if struct.unpack_from(">I", init.data, tkhd[0] + (20 if version == 1 else 12))[0] != track.track_id:
+            continue
+        # mdhd: version and flags, creation and modification times (8 bytes each in version 1), then the timescale.
+        return struct.unpack_from(">I", init.data, mdhd[0] + (20 if init.data[mdhd[0]] == 1 else 12))[0]
+    return None
 
 
 class RecordingSession:
@@ -99,7 +184,7 @@ class RecordingSession:
             self._last_end_s = end_s
         if final:
             for leftover in sorted(self.incoming.glob(f"{self.name}_*.mp4")):
-                duration = probe_duration_s(leftover)
+                duration = media_duration_s(leftover)
                 if duration <= 0:
                     leftover.unlink(missing_ok=True)  # no video in it: nothing was lost
                     continue
