@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from support import wait_until_async
 
-from rtcc.video.live.fmp4 import Fmp4Parser, InitSegment, MediaFragment
+from rtcc.video.fmp4 import Fmp4Parser, InitSegment, MediaFragment
 from rtcc.video.live.registry import LiveRelayRegistry, LiveSettings, live_command, serve_live_viewer
 
 GOP_FRAMES = 10  # at 25 fps: a keyframe every 0.4 s

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rtcc.video.live.fmp4 import (
+from rtcc.video.fmp4 import (
     InitSegment,
     MediaFragment,
     VideoTrack,

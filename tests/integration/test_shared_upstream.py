@@ -12,7 +12,7 @@ from factories import make_camera
 
 from rtcc.cameras.models import Camera
 from rtcc.cameras.service import stream_url_for_ingest
-from rtcc.video.live.fmp4 import MediaFragment
+from rtcc.video.fmp4 import MediaFragment
 from rtcc.video.live.registry import LiveRelayRegistry, LiveSettings
 from rtcc.video.models import RecordingSegment
 from rtcc.video.analytics.privacy import mask_file_for

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Protocol
 
-from rtcc.video.live.fmp4 import (
+from rtcc.video.fmp4 import (
     Fmp4Error,
     Fmp4Parser,
     InitSegment,

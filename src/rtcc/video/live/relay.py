@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rtcc.video.pipeline.ffmpeg_child import collect_stderr, signal_if_running
-from rtcc.video.live.fmp4 import (
+from rtcc.video.fmp4 import (
     Fmp4Error,
     Fmp4Parser,
     InitSegment,

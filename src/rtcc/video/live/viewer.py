@@ -9,7 +9,7 @@ import logging
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from rtcc.video.live.fmp4 import InitSegment, MediaFragment
+from rtcc.video.fmp4 import InitSegment, MediaFragment
 
 if TYPE_CHECKING:
     from starlette.websockets import WebSocket

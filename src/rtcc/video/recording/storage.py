@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from rtcc.core import clock
-from rtcc.video.live.fmp4 import (
+from rtcc.video.fmp4 import (
     MAX_BOX_BYTES,
     Fmp4Error,
     InitSegment,
