@@ -2,7 +2,6 @@
 
 import asyncio
 import itertools
-import struct
 import subprocess
 from pathlib import Path
 
@@ -11,10 +10,10 @@ import pytest
 from rtcc.video.fmp4 import (
     InitSegment,
     MediaFragment,
-    VideoTrack,
     find_box,
     fragment_decode_span,
     iter_boxes,
+    video_only_init,
 )
 from rtcc.video.recording.recorder import ffmpeg_command
 from rtcc.video.live.recording_feed import RecorderLiveFeed
@@ -53,11 +52,6 @@ class Collector:
 def tracks_in(init: InitSegment) -> int:
     moov = find_box(init.data, [b"moov"])
     return sum(box_type == b"trak" for box_type, _, _ in iter_boxes(init.data, *moov))
-
-
-def trex_duration(init: InitSegment) -> int | None:
-    trex = find_box(init.data, [b"moov", b"mvex", b"trex"])
-    return struct.unpack_from(">I", init.data, trex[0] + 12)[0] if trex else None
 
 
 def test_a_watched_recording_is_one_live_stream_and_an_unwatched_one_is_not_read(clip_with_audio, tmp_path):
@@ -108,7 +102,7 @@ def test_a_watched_recording_is_one_live_stream_and_an_unwatched_one_is_not_read
     assert len(collector.fragments) >= 25, "about ten fragments a second"
 
     # One decode timeline: each fragment starts where the one before ended, across segment boundaries.
-    track = VideoTrack(track_id=1, default_duration=trex_duration(init))
+    _, track = video_only_init(init)  # the track and trex default duration, as the recording's storage reads them
     spans = [fragment_decode_span(fragment, track) for fragment in collector.fragments]
     assert all(later[0] == earlier[1] for earlier, later in itertools.pairwise(spans)), spans[:40]
 
