@@ -17,7 +17,7 @@ from rtcc.alpr.hotlists import HotlistCache
 from rtcc.audit import jobs as audit_jobs
 from rtcc.auth import jobs as auth_jobs
 from rtcc.cameras.locator import CameraLocator
-from rtcc.core.jobs import Job, JobContext, JobDeclaration, Scheduler, collect_jobs
+from rtcc.core.jobs import Job, JobContext, JobDeclaration, OffJob, Scheduler, collect_every_job, collect_jobs
 from rtcc.core.runtime import Runtime
 from rtcc.incidents import jobs as incident_jobs
 from rtcc.sharing import jobs as sharing_jobs
@@ -36,11 +36,11 @@ JOB_DECLARATIONS: tuple[JobDeclaration, ...] = (
 
 
 def declare_jobs(runtime: Runtime, *, camera_locator: CameraLocator | None = None,
-                 simulated_calls: bool = False) -> list[Job]:
-    """This process's jobs, as its settings switch them on (nothing runs yet)."""
+                 simulated_calls: bool = False, include_off: bool = False) -> list[Job] | list[Job | OffJob]:
+    """This process's jobs, as its settings switch them on (nothing runs yet); include_off: the switched-off ones too."""
     context = JobContext(runtime=runtime, camera_locator=camera_locator or CameraLocator(),
                          simulated_calls=simulated_calls)
-    return collect_jobs(JOB_DECLARATIONS, context)
+    return (collect_every_job if include_off else collect_jobs)(JOB_DECLARATIONS, context)
 
 
 @dataclass

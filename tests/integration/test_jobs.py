@@ -14,6 +14,8 @@ from support import free_port, wait_until
 
 EXPECTED_JOBS = {"auth.account_sweep", "audit.checkpoints", "video.retention", "alpr.read_partitions",
                  "alpr.read_retention", "incidents.cad_folder_watch", "sharing.ended_media"}
+# Listed too, never run by `rtcc serve` here: what switches each on.
+SWITCHED_OFF = {"alpr.hotlist_imports": "RTCC_HOTLIST_IMPORT_PATHS", "sim.demo_calls": "`rtcc demo`"}
 
 
 def _rtcc_jobs(environment: dict[str, str], *arguments: str) -> subprocess.CompletedProcess:
@@ -35,8 +37,12 @@ def test_rtcc_jobs_shows_each_job_s_last_run_and_outcome_after_rtcc_serve_ran(tm
                    "RTCC_AUDIT_CHECKPOINT_MINUTES": "30", "COLUMNS": "200"}
 
     before = _listed(environment)
-    assert set(before) == EXPECTED_JOBS
+    assert set(before) == EXPECTED_JOBS | set(SWITCHED_OFF)
+    assert {key: job["switched_on_by"] for key, job in before.items() if not job["enabled"]} == SWITCHED_OFF
     assert all(job["last_run_at"] is None and job["last_outcome"] is None for job in before.values())
+    without_cad_folder = _listed({**environment, "RTCC_CAD_WATCH_DIR": ""})["incidents.cad_folder_watch"]
+    assert not without_cad_folder["enabled"] and without_cad_folder["switched_on_by"] == "RTCC_CAD_WATCH_DIR"
+    assert without_cad_folder["interval_seconds"] == 0.2
 
     log = tmp_path / "server.log"
     with open(log, "wb") as output:
@@ -60,8 +66,12 @@ def test_rtcc_jobs_shows_each_job_s_last_run_and_outcome_after_rtcc_serve_ran(tm
 
     assert not [line for line in log.read_text().splitlines() if "job " in line and " failed" in line]
     after = _listed(environment)
-    assert set(after) == EXPECTED_JOBS
-    for key, job in after.items():
+    assert set(after) == EXPECTED_JOBS | set(SWITCHED_OFF)
+    for key in SWITCHED_OFF:  # the server did not schedule them
+        assert after[key]["next_run_at"] is None and after[key]["run_count"] == 0 and not after[key]["scheduled_by"]
+    for key in EXPECTED_JOBS:
+        job = after[key]
+        assert job["enabled"] and job["switched_on_by"] is None, key
         assert job["next_run_at"] is not None and job["scheduled_by"], key
         if key == "audit.checkpoints":  # its first run comes one interval (30 min) after start
             assert job["last_run_at"] is None and job["last_outcome"] is None and job["run_count"] == 0
@@ -76,6 +86,8 @@ def test_rtcc_jobs_shows_each_job_s_last_run_and_outcome_after_rtcc_serve_ran(tm
     lines = {line.split("│")[2].strip(): line for line in table.stdout.splitlines() if line.count("│") > 3}
     assert "never run" in lines["checkpoints"] and "30 min" in lines["checkpoints"]
     assert "ok in" in lines["retention"] and "never run" not in lines["cad_folder_watch"]
+    assert "off (switched on by RTCC_HOTLIST_IMPORT_PATHS)" in lines["hotlist_imports"]
+    assert "off (switched on by `rtcc demo`)" in lines["demo_calls"] and "off" not in lines["retention"]
 
 
 def test_a_checkpoint_round_that_cannot_write_is_recorded_as_failed_and_the_next_round_still_runs(runtime, tmp_path):

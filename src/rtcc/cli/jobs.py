@@ -1,4 +1,5 @@
-"""`rtcc jobs`: every periodic job, with its last run and outcome as the serving process recorded them."""
+"""`rtcc jobs`: every periodic job, with its last run and outcome as the serving process recorded them; switched-off
+jobs too, with the setting that switches each on."""
 
 from __future__ import annotations
 
@@ -20,12 +21,12 @@ def list_jobs(
     data_dir: Optional[Path] = DataDir,
     as_json: bool = typer.Option(False, "--json", help="A JSON list, one object per job (times in UTC, ISO 8601)."),
 ) -> None:
-    """List every periodic job: domain, name, interval, last run, last outcome and next run."""
+    """List every periodic job: domain, name, interval, last run, last outcome and next run (or what switches it on)."""
     from rtcc.bootstrap import declare_jobs
     from rtcc.core.jobs import job_overview
 
     with runtime_for(data_dir) as runtime:
-        overview = job_overview(runtime.database, declare_jobs(runtime))
+        overview = job_overview(runtime.database, declare_jobs(runtime, include_off=True))
     if as_json:
         print(json.dumps([job.as_json() for job in overview], indent=1, ensure_ascii=False))
         return
@@ -62,6 +63,8 @@ def _outcome(job: JobOverview) -> str:
 
 
 def _next_run(job: JobOverview) -> str:
+    if not job.enabled:
+        return f"[yellow]off[/yellow] (switched on by {escape(job.switched_on_by)})"
     if job.next_run_at is None:
         return "when the server starts"
     return clock.iso(job.next_run_at)

@@ -53,6 +53,21 @@ class Job:
         return f"{self.domain}.{self.name}"
 
 
+@dataclass(frozen=True)
+class OffJob:
+    """A job this configuration's settings switch off: never scheduled, but `rtcc jobs` lists it and what switches it on."""
+
+    domain: str
+    name: str
+    interval_seconds: float
+    switched_on_by: str  # what an operator sets to run it, e.g. "RTCC_CAD_WATCH_DIR"
+    description: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.domain}.{self.name}"
+
+
 @dataclass
 class JobStatus:
     """What the scheduler knows of one job: its last run and its next."""
@@ -83,10 +98,16 @@ class JobOverview:
     run_count: int = 0
     failure_count: int = 0
     scheduled_by: str | None = None
+    switched_on_by: str | None = None  # set for a job this configuration switches off: the setting that runs it
+
+    @property
+    def enabled(self) -> bool:
+        return self.switched_on_by is None
 
     def as_json(self) -> dict[str, Any]:
         return {"domain": self.domain, "name": self.name, "interval_seconds": self.interval_seconds,
-                "description": self.description, "declared": self.declared, "last_run_at": clock.iso(self.last_run_at),
+                "description": self.description, "declared": self.declared, "enabled": self.enabled,
+                "switched_on_by": self.switched_on_by, "last_run_at": clock.iso(self.last_run_at),
                 "last_outcome": self.last_outcome, "last_message": self.last_message,
                 "last_duration_ms": self.last_duration_ms, "next_run_at": clock.iso(self.next_run_at),
                 "run_count": self.run_count, "failure_count": self.failure_count, "scheduled_by": self.scheduled_by}
@@ -101,11 +122,16 @@ class JobContext:
     simulated_calls: bool = False  # `rtcc demo`: the simulated city sends calls
 
 
-JobDeclaration = Callable[[JobContext], list[Job]]  # a domain's jobs.py: declare_jobs(context)
+JobDeclaration = Callable[[JobContext], "list[Job | OffJob]"]  # a domain's jobs.py: declare_jobs(context)
 
 
 def collect_jobs(declarations: Iterable[JobDeclaration], context: JobContext) -> list[Job]:
-    """Every domain's jobs for this process (a domain leaves out the jobs its settings switch off)."""
+    """Every domain's jobs this process runs (a domain declares the ones its settings switch off as OffJob)."""
+    return [job for job in collect_every_job(declarations, context) if isinstance(job, Job)]
+
+
+def collect_every_job(declarations: Iterable[JobDeclaration], context: JobContext) -> list[Job | OffJob]:
+    """Every domain's jobs, those switched off included: what `rtcc jobs` lists."""
     return [job for declare in declarations for job in declare(context)]
 
 
@@ -236,14 +262,16 @@ def _store(db, job: Job, status: JobStatus, label: str, *, ran: bool) -> None:
         row.failure_count += status.last_outcome == FAILED
 
 
-def job_overview(database: Database, jobs: Iterable[Job]) -> list[JobOverview]:
-    """Every declared job with its recorded last run, then any recorded job this process does not declare."""
+def job_overview(database: Database, jobs: Iterable[Job | OffJob]) -> list[JobOverview]:
+    """Every declared job (switched off or not) with its recorded last run, then any recorded job not declared here."""
     overview = []
     with database.read_session() as db:  # read the rows inside: the session's end expires them
         rows = {(row.domain, row.name): row for row in db.execute(select(JobRun)).scalars()}
         for job in sorted(jobs, key=lambda job: (job.domain, job.name)):
             row = rows.pop((job.domain, job.name), None)
-            overview.append(_overview(job.domain, job.name, job.interval_seconds, row, description=job.description))
+            switched_on_by = job.switched_on_by if isinstance(job, OffJob) else None
+            overview.append(_overview(job.domain, job.name, job.interval_seconds, row, description=job.description,
+                                      switched_on_by=switched_on_by))
         for (domain, name), row in sorted(rows.items()):
             overview.append(_overview(domain, name, row.interval_seconds, row, declared=False))
     return overview

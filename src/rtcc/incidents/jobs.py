@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from rtcc.core.jobs import Job, JobContext
+from rtcc.core.jobs import Job, JobContext, OffJob
 
 
-def declare_jobs(context: JobContext) -> list[Job]:
-    """The CAD folder watch, when RTCC_CAD_WATCH_DIR names a folder."""
+def declare_jobs(context: JobContext) -> list[Job | OffJob]:
+    """The CAD folder watch, when RTCC_CAD_WATCH_DIR names a folder (switched off otherwise)."""
     settings = context.runtime.settings
     if not settings.cad_watch_dir:
-        return []
+        return [OffJob(domain="incidents", name="cad_folder_watch", interval_seconds=settings.cad_watch_poll_seconds,
+                       switched_on_by="RTCC_CAD_WATCH_DIR", description="Import the CAD export files dropped in a folder.")]
     from rtcc.incidents.adapters.cad_folder import CadFolderWatch
 
     watch = CadFolderWatch(context.runtime, locator=context.camera_locator)
