@@ -46,6 +46,16 @@ def test_each_look_at_the_accounts_is_recorded_once_with_what_was_shown(runtime,
     ]
 
 
+
+def test_the_accounts_shown_again_after_a_console_create_are_a_look_on_record(runtime, signed_in_as):
+    admin, person = signed_in_as("admin")
+    page = admin.post("/console/users", data={"username": "newanalyst", "role": "analyst", "agency_ori": TEST_AGENCY,
+                                              "csrf_token": person.csrf_token})
+    assert page.status_code == 200 and 'data-testid="new-credentials"' in page.text
+    shown = re.findall(r'<tr data-username="([^"]+)"', page.text)
+    assert "newanalyst" in shown and person.username in shown
+    assert looks(runtime, "user.list") == [(person.username, None, {"count": len(shown), "via": "console"})]
+
 def test_each_look_at_the_alerts_is_recorded_once_with_what_was_shown(runtime, signed_in_as):
     make_hotlist(runtime, plates=["8XYZ777", "7ABC123"])
     camera_id = make_camera(runtime, name="Santa Monica at La Cienega")

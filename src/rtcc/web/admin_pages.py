@@ -52,7 +52,8 @@ def create_user_submit(
             new = accounts.create_user(db, runtime=runtime, actor=actor, username=username, role=role,
                                        agency_ori=agency_ori, display_name=display_name, expires_at=expiry)
             agencies = accounts.list_agencies(db)
-            users = accounts.list_users(db)
+            # The page shows the accounts again: the same scoped, audited look as the list page.
+            users = accounts.list_users_audited(db, runtime=runtime, actor=actor, via="console")
             rows = [(user, accounts.account_status(user)) for user in users]
     except RTCCError as error:
         return RedirectResponse("/console/users?error=" + quote(error.message), status_code=303)
