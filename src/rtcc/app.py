@@ -26,6 +26,7 @@ from rtcc.core.http import (
 from rtcc.core.openapi import install_error_responses
 from rtcc.core.runtime import Runtime, build_runtime
 from rtcc.incidents.api import router as incidents_router
+from rtcc.policy.api import router as policy_router
 from rtcc.sharing.api import router as sharing_router
 from rtcc.video.api import router as video_router
 from rtcc.video.live.api import router as live_router
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     install_error_responses(app, rule_key=RULE_KEY, public_rule=PUBLIC)
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(authorize)])
-    for router in (auth_router, audit_router, video_router, cameras_router, alpr_router, incidents_router, sharing_router,
+    for router in (auth_router, audit_router, video_router, cameras_router, alpr_router, incidents_router, sharing_router, policy_router,
                    system_router):
         api.include_router(router)
     app.include_router(health_router)

@@ -88,6 +88,20 @@ EXPECTED = {
     ("GET", "/api/v1/shares"): {"supervisor", "analyst", "operator"},
     ("GET", "/api/v1/shares/{share_id}"): {"supervisor", "analyst", "operator"},
     ("POST", "/api/v1/shares/{share_id}/revoke"): {"supervisor", "analyst", "operator"},
+    ("GET", "/api/v1/policy/agencies"): {"admin", "supervisor", "auditor"},
+    ("PUT", "/api/v1/policy/agencies/{ori}"): {"admin"},
+    ("GET", "/api/v1/policy/agreements"): {"admin", "supervisor", "auditor"},
+    ("POST", "/api/v1/policy/agreements"): {"admin"},
+    ("GET", "/api/v1/policy/agreements/{agreement_id}"): {"admin", "supervisor", "auditor"},
+    ("PATCH", "/api/v1/policy/agreements/{agreement_id}"): {"admin"},
+    ("DELETE", "/api/v1/policy/agreements/{agreement_id}"): {"admin"},
+    ("PUT", "/api/v1/policy/agreements/{agreement_id}/document"): {"admin"},
+    ("GET", "/api/v1/policy/agreements/{agreement_id}/document"): {"admin", "supervisor", "auditor"},
+    ("GET", "/api/v1/policy/policies"): {"admin", "supervisor", "auditor"},
+    ("POST", "/api/v1/policy/policies"): {"admin"},
+    ("GET", "/api/v1/policy/purposes"): EVERYONE,  # the purpose list every search, export and share picks from
+    ("POST", "/api/v1/policy/purposes"): {"admin"},
+    ("GET", "/api/v1/policy/decisions"): {"admin", "supervisor", "auditor"},
 }
 # Outside /api/v1: (method, path) -> rule. Console pages name the roles whose accounts may open them (the page
 # checks the permission itself and sends anyone else back to the console with a notice).
@@ -129,7 +143,7 @@ WEBSOCKETS = {
 }
 # Path parameters that name nothing, so an allowed call changes nothing (404) but is authorised.
 PLACEHOLDERS = {"username": "no-such-user", "token_id": "999999", "camera_id": "999999", "export_id": "999999", "hotlist_id": "999999",
-                "alert_id": "999999", "read_id": "999999", "action": "unlock",
+                "alert_id": "999999", "read_id": "999999", "action": "unlock", "ori": "ZZ9999999", "agreement_id": "999999",
                 "incident_id": "999999", "share_id": "999999", "token": "not-a-link-anyone-was-sent"}
 # Calls that end the caller's session go last.
 LAST = {("POST", "/api/v1/auth/sign-out")}
