@@ -25,8 +25,9 @@ from rtcc.core.http import (
 )
 from rtcc.core.openapi import install_error_responses
 from rtcc.core.runtime import Runtime, build_runtime
-from rtcc.governance.review.api import router as review_router
+from rtcc.governance.retention.api import router as retention_router
 from rtcc.incidents.api import router as incidents_router
+from rtcc.policy.api import router as policy_router
 from rtcc.sharing.api import router as sharing_router
 from rtcc.video.api import router as video_router
 from rtcc.video.live.api import router as live_router
@@ -34,7 +35,6 @@ from rtcc.video.recording.uptime import SegmentIndexFacts
 from rtcc.web.events import router as events_router
 from rtcc.web.field_pages import router as field_pages_router
 from rtcc.web.pages import mount_console
-from rtcc.web.review_pages import router as review_pages_router
 from rtcc.web.system_api import health_router
 from rtcc.web.system_api import router as system_router
 
@@ -81,16 +81,15 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     install_error_responses(app, rule_key=RULE_KEY, public_rule=PUBLIC)
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(authorize)])
-    for router in (auth_router, audit_router, video_router, cameras_router, alpr_router, incidents_router, sharing_router,
+    for router in (auth_router, audit_router, video_router, cameras_router, alpr_router, incidents_router, sharing_router, policy_router,
                    system_router):
         api.include_router(router)
-    api.include_router(review_router)  # /api/v1/audit-review: the supervisors' queue
+    api.include_router(retention_router)  # /api/v1/retention: policies, presets, legal holds, receipts
     app.include_router(health_router)
     app.include_router(api)
     app.include_router(events_router, prefix=API_PREFIX)
     app.include_router(live_router, prefix=API_PREFIX)
     app.include_router(field_pages_router)  # /field/<token>: a field officer's link, no console session
-    app.include_router(review_pages_router)  # /console/audit-review: the supervisors' queue
     mount_console(app)
 
     app.add_middleware(JsonBodyLimits, max_depth=runtime.settings.max_json_depth)  # inside BodySizeLimit

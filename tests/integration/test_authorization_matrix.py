@@ -22,6 +22,15 @@ FIELD_LINK = "field-link"  # the token in the path is the credential (a field of
 # (method, path) -> roles whose fully signed-in accounts may call it.
 EXPECTED = {
     ("GET", "/api/v1/auth/banner"): PUBLIC,
+    ("GET", "/api/v1/retention/policies"): {"admin", "supervisor", "auditor"},
+    ("GET", "/api/v1/retention/policies/{data_class}/versions"): {"admin", "supervisor", "auditor"},
+    ("PUT", "/api/v1/retention/policies/{data_class}"): {"admin"},
+    ("GET", "/api/v1/retention/presets"): {"admin", "supervisor", "auditor"},
+    ("POST", "/api/v1/retention/presets/load"): {"admin"},
+    ("GET", "/api/v1/retention/holds"): {"admin", "supervisor", "auditor"},
+    ("POST", "/api/v1/retention/holds"): {"supervisor"},
+    ("POST", "/api/v1/retention/holds/{hold_id}/release"): {"supervisor"},
+    ("GET", "/api/v1/retention/receipts"): {"admin", "supervisor", "auditor"},
     ("POST", "/api/v1/auth/sign-in"): PUBLIC,
     ("POST", "/api/v1/auth/mfa"): SIGNING_IN,
     ("POST", "/api/v1/auth/password"): EVERYONE,
@@ -48,12 +57,6 @@ EXPECTED = {
     ("GET", "/api/v1/audit/export"): {"auditor"},
     ("GET", "/api/v1/audit/verify"): {"admin", "auditor"},
     ("GET", "/api/v1/audit/checkpoint"): PUBLIC,  # the transparency page: seq, hash, time, signature only
-    ("GET", "/api/v1/audit-review/flags"): {"supervisor", "auditor"},  # supervisors review, auditors read
-    ("GET", "/api/v1/audit-review/flags/{flag_id}"): {"supervisor", "auditor"},
-    ("POST", "/api/v1/audit-review/flags/{flag_id}/reviews"): {"supervisor"},
-    ("GET", "/api/v1/audit-review/weekly"): {"supervisor", "auditor"},
-    ("POST", "/api/v1/audit-review/weekly"): {"supervisor"},
-    ("GET", "/api/v1/audit-review/status"): {"supervisor", "auditor"},
     ("GET", "/api/v1/cameras"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
     ("GET", "/api/v1/cameras/{camera_id}"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
     ("POST", "/api/v1/cameras"): {"admin"},
@@ -94,6 +97,20 @@ EXPECTED = {
     ("GET", "/api/v1/shares"): {"supervisor", "analyst", "operator"},
     ("GET", "/api/v1/shares/{share_id}"): {"supervisor", "analyst", "operator"},
     ("POST", "/api/v1/shares/{share_id}/revoke"): {"supervisor", "analyst", "operator"},
+    ("GET", "/api/v1/policy/agencies"): {"admin", "supervisor", "auditor"},
+    ("PUT", "/api/v1/policy/agencies/{ori}"): {"admin"},
+    ("GET", "/api/v1/policy/agreements"): {"admin", "supervisor", "auditor"},
+    ("POST", "/api/v1/policy/agreements"): {"admin"},
+    ("GET", "/api/v1/policy/agreements/{agreement_id}"): {"admin", "supervisor", "auditor"},
+    ("PATCH", "/api/v1/policy/agreements/{agreement_id}"): {"admin"},
+    ("DELETE", "/api/v1/policy/agreements/{agreement_id}"): {"admin"},
+    ("PUT", "/api/v1/policy/agreements/{agreement_id}/document"): {"admin"},
+    ("GET", "/api/v1/policy/agreements/{agreement_id}/document"): {"admin", "supervisor", "auditor"},
+    ("GET", "/api/v1/policy/policies"): {"admin", "supervisor", "auditor"},
+    ("POST", "/api/v1/policy/policies"): {"admin"},
+    ("GET", "/api/v1/policy/purposes"): EVERYONE,  # the purpose list every search, export and share picks from
+    ("POST", "/api/v1/policy/purposes"): {"admin"},
+    ("GET", "/api/v1/policy/decisions"): {"admin", "supervisor", "auditor"},
 }
 # Outside /api/v1: (method, path) -> rule. Console pages name the roles whose accounts may open them (the page
 # checks the permission itself and sends anyone else back to the console with a notice).
@@ -114,9 +131,6 @@ PAGES = {
     ("POST", "/console/users"): {"admin"},
     ("POST", "/console/users/{username}/{action}"): {"admin"},
     ("GET", "/console/audit"): {"auditor"},
-    ("GET", "/console/audit-review"): {"supervisor", "auditor"},
-    ("POST", "/console/audit-review/flags/{flag_id}/review"): {"supervisor"},
-    ("POST", "/console/audit-review/weekly"): {"supervisor"},
     ("GET", "/console/alerts"): ALERT_DESK,
     ("POST", "/console/alerts/{alert_id}/verify"): ALERT_VERIFIERS,
     ("POST", "/console/alerts/{alert_id}/disposition"): ALERT_VERIFIERS,
@@ -137,8 +151,8 @@ WEBSOCKETS = {
     "/field/{token}/live": FIELD_LINK,
 }
 # Path parameters that name nothing, so an allowed call changes nothing (404) but is authorised.
-PLACEHOLDERS = {"username": "no-such-user", "flag_id": "999999", "token_id": "999999", "camera_id": "999999", "export_id": "999999", "hotlist_id": "999999",
-                "alert_id": "999999", "read_id": "999999", "action": "unlock",
+PLACEHOLDERS = {"data_class": "no_such_class", "hold_id": "999999", "username": "no-such-user", "token_id": "999999", "camera_id": "999999", "export_id": "999999", "hotlist_id": "999999",
+                "alert_id": "999999", "read_id": "999999", "action": "unlock", "ori": "ZZ9999999", "agreement_id": "999999",
                 "incident_id": "999999", "share_id": "999999", "token": "not-a-link-anyone-was-sent"}
 # Calls that end the caller's session go last.
 LAST = {("POST", "/api/v1/auth/sign-out")}

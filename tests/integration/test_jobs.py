@@ -12,8 +12,8 @@ import sys
 import httpx
 from support import free_port, wait_until
 
-EXPECTED_JOBS = {"auth.account_sweep", "audit.checkpoints", "video.retention", "alpr.read_partitions",
-                 "alpr.read_retention", "incidents.cad_folder_watch", "sharing.ended_media"}
+EXPECTED_JOBS = {"auth.account_sweep", "audit.checkpoints", "governance.retention", "alpr.read_partitions",
+                 "incidents.cad_folder_watch"}
 # Listed too, never run by `rtcc serve` here: what switches each on.
 SWITCHED_OFF = {"alpr.hotlist_imports": "RTCC_HOTLIST_IMPORT_PATHS", "sim.demo_calls": "`rtcc demo`"}
 

@@ -2,6 +2,7 @@
 
 import threading
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import text
@@ -10,8 +11,8 @@ from rtcc.alpr import partitions
 from rtcc.alpr.hotlists import HotlistCache
 from rtcc.alpr.models import PlateAlert, PlateRead, SeenPlate
 from rtcc.alpr.reads import ReadIn, ingest
-from rtcc.alpr.retention import purge_unmatched_reads
 from rtcc.core import clock
+from rtcc.governance.retention import engine
 from factories import make_hotlist
 from support import wait_until
 
@@ -23,6 +24,13 @@ POSTGRESQL_ONLY = pytest.mark.parametrize("database_url", [pytest.param("postgre
 
 def utc(*parts) -> datetime:
     return datetime(*parts, tzinfo=timezone.utc)
+
+
+def purge_unmatched_reads(runtime) -> list[SimpleNamespace]:
+    """The retention engine's plate-read class: its receipt's lines, one per camera."""
+    lines = engine.run_class(runtime, "plate_reads").breakdown.values()
+    return [SimpleNamespace(camera_id=line["camera_id"], segment_count=line["count"], range_start=line["first"],
+                            range_end=line["last"]) for line in sorted(lines, key=lambda line: line["camera_id"] or 0)]
 
 
 def store(runtime, *reads: ReadIn, cache: HotlistCache | None = None):
@@ -110,8 +118,7 @@ def test_retention_drops_a_whole_old_month_only_when_nothing_in_it_is_kept(runti
     report = store(runtime, read("4APR444", utc(2024, 4, 2), camera_id=1), read("9HOT999", utc(2024, 4, 3), camera_id=1),
                    cache=cache)
     assert report.alerts == 1
-    with runtime.database.session() as db:
-        receipts = purge_unmatched_reads(db, runtime=runtime)
+    receipts = purge_unmatched_reads(runtime)
     by_camera = {receipt.camera_id: (receipt.segment_count, receipt.range_start, receipt.range_end) for receipt in receipts}
     assert by_camera == {1: (2, utc(2024, 3, 3), utc(2024, 4, 2)), 2: (2, utc(2024, 3, 30), utc(2024, 3, 31))}
     with runtime.database.session() as db:
@@ -123,12 +130,11 @@ def test_retention_drops_a_whole_old_month_only_when_nothing_in_it_is_kept(runti
             # March (all purgeable) and May (empty) are dropped whole; April is kept for its alert read.
             assert [name for name in left if name.startswith("plate_reads_p2024")] == ["plate_reads_p2024_04"]
             assert partitions.expired_tables(db) == []
-            purge = db.execute(text("SELECT details FROM audit_records WHERE action = 'alpr.purge'")).scalar_one()
+            purge = db.execute(text("SELECT details FROM audit_records WHERE action = 'retention.purge'")).scalar_one()
             assert "plate_reads_expired_p2024_03" in str(purge)
     # Late reads for a dropped month are still taken (the default partition holds them) and purged in turn.
     assert store(runtime, read("5MAR555", utc(2024, 3, 4), camera_id=1)).stored == 1
-    with runtime.database.session() as db:
-        assert [r.segment_count for r in purge_unmatched_reads(db, runtime=runtime)] == [1]
+    assert [r.segment_count for r in purge_unmatched_reads(runtime)] == [1]
 
 
 @POSTGRESQL_ONLY  # SQLite has no partitions; its row-by-row purge is covered above
@@ -141,8 +147,7 @@ def test_a_read_matched_after_its_month_was_detached_is_put_back_not_dropped(run
         db.execute(text("ALTER TABLE plate_reads DETACH PARTITION plate_reads_p2024_06"))
         db.execute(text("ALTER TABLE plate_reads_p2024_06 RENAME TO plate_reads_expired_p2024_06"))
         db.execute(text("UPDATE plate_reads_expired_p2024_06 SET matched = true WHERE plate = '2JUN222'"))
-    with runtime.database.session() as db:
-        receipts = purge_unmatched_reads(db, runtime=runtime)
+    receipts = purge_unmatched_reads(runtime)
     assert [(r.camera_id, r.segment_count) for r in receipts] == [(7, 1)]
     assert where_stored(runtime) == {"2JUN222": "plate_reads_default"}
 
@@ -194,8 +199,7 @@ def test_a_plate_read_while_its_old_reads_are_purged_stays_listed_for_wildcard_s
                       reads=[read("8RACE88", now)]).stored == 1
 
         def sweep():
-            with runtime.database.session() as db:
-                purged.extend(purge_unmatched_reads(db, runtime=runtime))
+            purged.extend(purge_unmatched_reads(runtime))
 
         sweeper = threading.Thread(target=sweep)
         sweeper.start()

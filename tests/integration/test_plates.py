@@ -221,7 +221,7 @@ def test_unmatched_reads_are_purged_after_the_retention_days_alert_reads_stay(ru
     from sqlalchemy import select
 
     from rtcc.alpr.models import PlateRead, SeenPlate
-    from rtcc.alpr.retention import purge_unmatched_reads
+    from rtcc.governance.retention import engine
 
     supervisor, _ = signed_in_as("supervisor")
     setup_hotlist(supervisor)
@@ -229,10 +229,10 @@ def test_unmatched_reads_are_purged_after_the_retention_days_alert_reads_stay(ru
     old = 40 * 86400
     operator.post("/api/v1/alpr/reads", json=reads_of("1OLD111", "7ABC123", camera_id=3, seconds_ago=old))
     operator.post("/api/v1/alpr/reads", json=reads_of("2NEW222", camera_id=3))
+    purged = engine.run_class(runtime, "plate_reads")
     with runtime.database.session() as db:
-        receipts = purge_unmatched_reads(db, runtime=runtime)
         left = sorted(read.plate for read in db.query(PlateRead))
-    assert [(r.camera_id, r.segment_count, r.reason) for r in receipts] == [(3, 1, "unmatched_reads")]
+    assert [(line["camera_id"], line["count"], line["reason"]) for line in purged.breakdown_json()] == [(3, 1, "unmatched_reads")]
     assert left == ["2NEW222", "7ABC123"]  # the hotlisted read stays with its alert
     # The purged plate is gone from the list leading-wildcard searches scan, too; the kept ones stay findable.
     analyst, _ = signed_in_as("analyst")

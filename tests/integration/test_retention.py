@@ -3,8 +3,9 @@
 from datetime import timedelta
 
 from rtcc.core import clock
-from rtcc.video.models import DeletionReceipt, EvidenceExport, LegalHold, RecordingSegment
-from rtcc.video.recording.retention import purge_recordings
+from rtcc.governance.retention import engine
+from rtcc.governance.retention.models import DeletionReceipt, LegalHold
+from rtcc.video.models import EvidenceExport, RecordingSegment
 from rtcc.video.pipeline.recording_supervisor import media_store
 
 HOUR = timedelta(hours=1)
@@ -31,9 +32,14 @@ def remaining(runtime):
 
 
 def purge(runtime):
+    """The engine's video classes; what this run's receipts list per camera and reason."""
     with runtime.database.session() as db:
-        receipts = purge_recordings(db, runtime=runtime, store=media_store(runtime))
-        return [(r.camera_id, r.reason, r.segment_count, r.bytes) for r in receipts]
+        before = max([r.id for r in db.query(DeletionReceipt)], default=0)
+    engine.run(runtime, classes=["continuous_video", "event_clips"])
+    with runtime.database.session() as db:
+        receipts = db.query(DeletionReceipt).filter(DeletionReceipt.id > before).all()
+        return sorted((line["camera_id"], line["reason"], line["count"], line["bytes"])
+                      for receipt in receipts for line in receipt.breakdown)
 
 
 def test_old_video_is_deleted_with_a_receipt_unless_held(runtime):
@@ -42,9 +48,9 @@ def test_old_video_is_deleted_with_a_receipt_unless_held(runtime):
     make_segments(runtime, 2, [1, 72])
     now = clock.utcnow()
     with runtime.database.session() as db:
-        db.add(LegalHold(camera_id=1, starts_at=now - timedelta(hours=101), ends_at=now - timedelta(hours=99),
+        db.add(LegalHold(kind="camera", camera_id=1, starts_at=now - timedelta(hours=101), ends_at=now - timedelta(hours=99),
                          case_number="CASE-1", reason="homicide", created_by="judge", created_at=now))
-        db.add(LegalHold(camera_id=2, starts_at=now - timedelta(hours=80), ends_at=now - timedelta(hours=60),
+        db.add(LegalHold(kind="camera", camera_id=2, starts_at=now - timedelta(hours=80), ends_at=now - timedelta(hours=60),
                          case_number="CASE-2", reason="released", created_by="judge", created_at=now, released_at=now))
     receipts = purge(runtime)
     assert receipts == [(1, "max_age", 2, 2000), (2, "max_age", 1, 1000)]
@@ -82,7 +88,7 @@ def test_over_quota_the_oldest_unprotected_video_goes_first(runtime):
     from rtcc.audit import service as audit
 
     with runtime.database.session() as db:
-        assert audit.search(db, query=audit.AuditQuery(action="video.purge"))[0].username == "system"
+        assert audit.search(db, query=audit.AuditQuery(action="retention.purge"))[0].username == "system"
 
 
 def test_event_only_cameras_keep_video_around_marks_and_nothing_else(runtime, signed_in_as):

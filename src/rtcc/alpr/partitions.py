@@ -10,7 +10,7 @@ no-op there.
 - `detach_purgeable_partitions` takes out of plate_reads each monthly partition that lies wholly before the
   retention cutoff and holds no read to keep (matched, or behind an alert), and renames it
   plate_reads_expired_pYYYY_MM; retention then writes its deletion receipts and drops it
-  (rtcc.alpr.retention). A detached partition is never written again, so what it holds cannot change
+  (rtcc.governance.retention.purgers). A detached partition is never written again, so what it holds cannot change
   between the count in the receipt and the drop.
 """
 

@@ -25,8 +25,6 @@ PERMISSIONS: dict[str, str] = {
     "audit.read": "search the audit trail",
     "audit.export": "export the audit trail as CSV or JSON",
     "audit.verify": "verify the audit chain",
-    "audit_review.read": "see the audit-review queue: flags, the records they link, reviews and weekly reviews",
-    "audit_review.record": "review flags (cleared or referred, with notes) and complete one's weekly review",
     "cameras.view": "see cameras in one's scope",
     "cameras.manage": "add, change, import and remove cameras",
     "video.live": "watch cameras in scope live",
@@ -43,6 +41,11 @@ PERMISSIONS: dict[str, str] = {
     "incidents.view": "see incidents, their timelines and docked cameras",
     "incidents.manage": "work incidents: add notes",
     "shares.send": "send snapshots, clips and time-limited live links to field officers (with a purpose and case number)",
+    "policy.read": "see agencies' kinds, sharing agreements, policies in force and the policy engine's decisions",
+    "policy.manage": "record agencies' kinds, make and end sharing agreements, load policies, add purposes",
+    "retention.read": "see retention policies in force, legal holds and deletion receipts",
+    "retention.manage": "set retention policies and load jurisdiction presets (every change versioned and audited)",
+    "holds.manage": "place and release legal holds (with a reason and a review date)",
     "events.subscribe": "receive live events one may see",
     "system.status": "see detailed system status",
 }
@@ -52,15 +55,16 @@ _EVERYONE = {"account.self", "events.subscribe"}
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(
         _EVERYONE | {
-            "users.read", "users.manage", "agencies.read", "agencies.manage", "tokens.manage",
+            "retention.read", "retention.manage",
+            "users.read", "users.manage", "agencies.read", "agencies.manage", "tokens.manage", "policy.read", "policy.manage",
             "roles.read", "audit.verify", "cameras.view", "cameras.manage", "system.status", "alpr.ingest",
             "hotlists.view", "hotlists.manage", "cad.ingest", "incidents.view",
         }
     ),
     "supervisor": frozenset(
-        _EVERYONE | {"users.read", "agencies.read", "cameras.view", "video.live", "video.playback", "video.export",
+        _EVERYONE | {"retention.read", "holds.manage",
+                     "users.read", "agencies.read", "policy.read", "cameras.view", "video.live", "video.playback", "video.export",
                      "video.mark", "system.status", "alpr.search", "hotlists.view", "hotlists.manage", "alerts.view",
-                     "audit_review.read", "audit_review.record",
                      "alerts.verify", "incidents.view", "incidents.manage", "shares.send"}
     ),
     "analyst": frozenset(_EVERYONE | {"cameras.view", "video.live", "video.playback", "video.export", "video.mark",
@@ -72,8 +76,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "field_officer": frozenset(_EVERYONE | {"cameras.view", "video.live", "alerts.view", "incidents.view"}),
     # Oversight reads the record of what everyone did, not the surveillance data itself.
     "auditor": frozenset(
-        _EVERYONE | {"audit.read", "audit.export", "audit.verify", "roles.read", "agencies.read", "users.read",
-                     "audit_review.read"}
+        _EVERYONE | {"retention.read",
+                     "audit.read", "audit.export", "audit.verify", "roles.read", "agencies.read", "users.read", "policy.read"}
     ),
     "partner_agency": frozenset({"account.self"}),
     "camera_owner": frozenset({"account.self"}),

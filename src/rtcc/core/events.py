@@ -26,8 +26,7 @@ _PENDING = "rtcc_pending_events"
 # and runs every handler; core names them but never imports them at load time.
 VOCABULARY_MODULES = (
     "rtcc.auth.events", "rtcc.audit.events", "rtcc.cameras.events", "rtcc.video.events", "rtcc.alpr.events",
-    "rtcc.incidents.events", "rtcc.sharing.events", "rtcc.incidents.handlers",
-    "rtcc.governance.review.events",
+    "rtcc.incidents.events", "rtcc.sharing.events", "rtcc.governance.retention.events", "rtcc.incidents.handlers", "rtcc.policy.events",
 )
 # What every event carries besides its own fields; the fields of a type travel under "data".
 ENVELOPE_FIELDS = frozenset({"id", "occurred_at", "agency_ori", "camera_groups"})

@@ -6,6 +6,7 @@ from rtcc.auth.guard import authorize, get_runtime, needs
 from rtcc.core.actor import Actor
 from rtcc.core.http import RecordId
 from rtcc.core.openapi import error_responses
+from rtcc.policy.engine import PolicyRefused
 from rtcc.sharing import service
 from rtcc.sharing.schemas import ShareCreatedOut, ShareIn, ShareOut
 
@@ -25,7 +26,11 @@ def create_share(body: ShareIn, request: Request, actor: Actor = Depends(authori
     """
     runtime = get_runtime(request)
     with runtime.database.session() as db:
-        share, raw_token = service.create_share(db, runtime=runtime, actor=actor, body=body)
+        try:
+            share, raw_token = service.create_share(db, runtime=runtime, actor=actor, body=body)
+        except PolicyRefused:
+            db.commit()  # the refusal and its decision stay on record (nothing else was written yet)
+            raise
         return ShareCreatedOut(**service.describe(share).model_dump(), link=field_link(request, raw_token))
 
 

@@ -29,6 +29,7 @@ class FieldShare(Base):
     recipient_username: Mapped[str] = mapped_column(String(64))
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"), nullable=True)
     purpose: Mapped[str] = mapped_column(String(500))
+    purpose_category: Mapped[str | None] = mapped_column(String(16), nullable=True)  # a code of the managed list
     case_number: Mapped[str] = mapped_column(String(64))
     message: Mapped[str | None] = mapped_column(Text, nullable=True)
     # snapshot: the instant of the still; clip: its start and end; live: none.

@@ -17,6 +17,9 @@ class ShareIn(BaseModel):
     camera_id: int
     recipient: str = Field(min_length=1, max_length=64, description="Username of an active field officer.")
     purpose: str = Field(min_length=5, max_length=500, description="Why this is shared (policy: required).")
+    purpose_category: str | None = Field(
+        default=None, max_length=16,
+        description="A code of the managed purpose list (GET /api/v1/policy/purposes); required to share outside the agency.")
     case_number: str = Field(min_length=2, max_length=64, description="The case it is shared for (policy: required).")
     incident_id: int | None = Field(default=None, description="The incident whose timeline records the share.")
     message: str | None = Field(default=None, max_length=1000, description="Shown to the officer with the item.")
@@ -35,6 +38,7 @@ class ShareOut(BaseModel):
     sender: str
     incident_id: int | None
     purpose: str
+    purpose_category: str | None
     case_number: str
     message: str | None
     at: datetime | None

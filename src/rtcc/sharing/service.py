@@ -30,6 +30,8 @@ from rtcc.core.errors import InvalidInput, NotFound, PermissionDenied
 from rtcc.core.events import emit
 from rtcc.core.runtime import Runtime
 from rtcc.incidents import service as incidents
+from rtcc.policy import engine as policy
+from rtcc.policy.purposes import require_purpose
 from rtcc.sharing.events import ShareCreated, ShareEvent, ShareRevoked
 from rtcc.sharing.models import FieldShare
 from rtcc.sharing.schemas import ShareIn, ShareOut
@@ -73,7 +75,8 @@ def describe(share: FieldShare) -> ShareOut:
     return ShareOut(
         id=share.id, kind=share.kind, camera_id=share.camera_id, camera_name=share.camera_name,
         recipient=share.recipient_username, sender=share.sender_username, incident_id=share.incident_id,
-        purpose=share.purpose, case_number=share.case_number, message=share.message, at=share.at,
+        purpose=share.purpose, purpose_category=share.purpose_category, case_number=share.case_number,
+        message=share.message, at=share.at,
         start=share.starts_at, end=share.ends_at, media_type=share.media_type, media_sha256=share.media_sha256,
         media_bytes=share.media_bytes, created_at=share.created_at, expires_at=share.expires_at,
         status=share_status(share), redeemed_at=share.redeemed_at, revoked_at=share.revoked_at,
@@ -98,9 +101,10 @@ def _recipient(session: Session, *, actor: Actor, username: str, camera: Camera,
                            code="recipient_not_field_officer")
     if account_status(user) != "active":
         raise InvalidInput(f"{name}'s account is {account_status(user)}.", code="recipient_unavailable")
-    if not scope.sees_agency(actor, user.agency.ori, kind=scope.RECORDS):
-        raise InvalidInput(f"{name} belongs to another agency.", code="recipient_other_agency")
-    if not scope.sees_camera(recipient_actor(user, source_address=None), agency_ori=camera_ori, groups=camera.groups or []):
+    # An officer of another agency is outside the sender's scope: the policy engine decides that share
+    # (create_share), and the officer's own camera scope says nothing about this agency's cameras.
+    other_agency = not scope.sees_agency(actor, user.agency.ori, kind=scope.RECORDS)
+    if not other_agency and not scope.sees_camera(recipient_actor(user, source_address=None), agency_ori=camera_ori, groups=camera.groups or []):
         raise InvalidInput(f"{name} may not see camera {camera.name}.", code="recipient_out_of_scope")
     return user
 
@@ -172,6 +176,11 @@ def create_share(session: Session, *, runtime: Runtime, actor: Actor, body: Shar
         raise InvalidInput("A case number is required (letters, digits, . _ / -).", code="case_number_required")
     camera, camera_ori = get_visible_camera(session, actor=actor, camera_id=body.camera_id)
     recipient = _recipient(session, actor=actor, username=body.recipient, camera=camera, camera_ori=camera_ori)
+    category = require_purpose(session, body.purpose_category).code if body.purpose_category else None
+    # Every share is decided (same agency: "same agency"); a refusal is on record when PolicyRefused leaves.
+    policy.require(session, keys=runtime.keys, actor=actor, recipient_agency=recipient.agency.ori, data_class="video",
+                   purpose=category, action="share", subject=f"camera {camera.id}",
+                   what=f"Sharing to {recipient.username} of {recipient.agency.ori}")
     lifetime = _expiry(runtime, body.minutes)
     incident = (incidents.get_visible_incident(session, actor=actor, incident_id=body.incident_id)
                 if body.incident_id is not None else None)
@@ -200,7 +209,8 @@ def create_share(session: Session, *, runtime: Runtime, actor: Actor, body: Shar
             kind=body.kind, camera_id=camera.id, camera_name=camera.name, agency_id=agency.id,
             sender_username=actor.username or "unknown", recipient_user_id=recipient.id,
             recipient_username=recipient.username, incident_id=incident.id if incident else None,
-            purpose=body.purpose, case_number=body.case_number, message=body.message or None, at=at,
+            purpose=body.purpose, purpose_category=category, case_number=body.case_number,
+            message=body.message or None, at=at,
             starts_at=body.start if body.kind == "clip" else None, ends_at=body.end if body.kind == "clip" else None,
             media_path=media.name if media else None, media_type=MEDIA_TYPES.get(body.kind),
             media_sha256=sha256_of(media) if media else None, media_bytes=media.stat().st_size if media else None,
@@ -219,6 +229,7 @@ def create_share(session: Session, *, runtime: Runtime, actor: Actor, body: Shar
                      event=ShareCreated(agency_ori=actor.agency_ori, camera_groups=camera.groups, **ShareEvent.fields_of(share)),
                      object_type="share", object_id=share.id, purpose=body.purpose, case_number=body.case_number,
                      details={"kind": body.kind, "camera_id": camera.id, "recipient": recipient.username,
+                              "recipient_agency": recipient.agency.ori, "purpose_category": category,
                               "incident_id": share.incident_id, "expires_at": clock.iso(share.expires_at),
                               "at": clock.iso(at), "start": clock.iso(share.starts_at), "end": clock.iso(share.ends_at),
                               "media_sha256": share.media_sha256})
@@ -287,14 +298,3 @@ def delete_media(runtime: Runtime, share: FieldShare) -> None:
         (shares_root(runtime) / share.media_path).unlink(missing_ok=True)
         share.media_deleted_at = clock.utcnow()
 
-
-def purge_ended_media(session: Session, *, runtime: Runtime) -> int:
-    """Delete the frozen copies of shares that expired or were revoked; returns how many."""
-    now = clock.utcnow()
-    ended = session.execute(
-        select(FieldShare).where(FieldShare.media_path.is_not(None), FieldShare.media_deleted_at.is_(None),
-                                 or_(FieldShare.expires_at <= now, FieldShare.revoked_at.is_not(None)))
-    ).scalars().all()
-    for share in ended:
-        delete_media(runtime, share)
-    return len(ended)

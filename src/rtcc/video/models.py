@@ -1,4 +1,6 @@
-"""Tables of recorded segments, what protects them (legal holds, exports) and what purged them."""
+"""Tables of recorded segments, evidence exports (which protect their footage) and marks.
+
+Legal holds and deletion receipts belong to retention: rtcc.governance.retention.models."""
 
 from __future__ import annotations
 
@@ -29,22 +31,6 @@ class RecordingSegment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class LegalHold(Base):
-    """Footage that must not be deleted while the hold stands (created by governance)."""
-
-    __tablename__ = "legal_holds"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    camera_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # None: every camera
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    case_number: Mapped[str] = mapped_column(String(64))
-    reason: Mapped[str] = mapped_column(String(500))
-    created_by: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-
-
 class EvidenceExport(Base):
     """A clip exported for a case; its source segments are kept as long as the export exists."""
 
@@ -61,22 +47,6 @@ class EvidenceExport(Base):
     path: Mapped[str] = mapped_column(String(500))  # relative to DATA_DIR/exports
     fingerprint: Mapped[str] = mapped_column(String(64))  # SHA-256 of the bag's tag manifest
     source_segments: Mapped[list] = mapped_column(JSONDocument, default=list)
-
-
-class DeletionReceipt(Base):
-    """Proof of what a retention purge removed, for the transparency figures."""
-
-    __tablename__ = "deletion_receipts"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    camera_id: Mapped[int] = mapped_column(Integer, index=True)
-    range_start: Mapped[datetime] = mapped_column(UTCDateTime())
-    range_end: Mapped[datetime] = mapped_column(UTCDateTime())
-    segment_count: Mapped[int] = mapped_column(Integer)
-    bytes: Mapped[int] = mapped_column(BigInteger)
-    # max_age | event_only | disk_quota for video; unmatched_reads for plate reads (count in segment_count)
-    reason: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class RecordingMark(Base):
