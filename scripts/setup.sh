@@ -20,6 +20,10 @@ if [ "$("$python" -c 'import sys; print(sys.prefix)')" = /usr ]; then
   if [ ${#missing[@]} -gt 0 ]; then echo "installing ${missing[*]}"; apt_install "${missing[@]}"; fi
 fi
 
+# WeasyPrint (the annual surveillance report's PDF) loads Debian's pango at run time.
+mapfile -t missing < <(missing_packages libpango-1.0-0 libpangoft2-1.0-0)
+if [ ${#missing[@]} -gt 0 ]; then echo "installing ${missing[*]}"; apt_install "${missing[@]}"; fi
+
 if [ -e .venv ] && ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
   echo "rebuilding .venv: it has no working pip (an earlier run was interrupted?)"
   rm -rf .venv

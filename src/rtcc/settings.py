@@ -17,6 +17,7 @@ from rtcc.audit.settings import AuditSettings
 from rtcc.auth.settings import AuthSettings
 from rtcc.cameras.settings import CameraSettings
 from rtcc.core.config import CoreSettings
+from rtcc.governance.transparency.settings import TransparencySettings
 from rtcc.incidents.settings import IncidentSettings
 from rtcc.sharing.settings import SharingSettings
 from rtcc.video.settings import VideoSettings
@@ -52,7 +53,7 @@ class DemoSettings(CoreSettings):
     )
 
 
-class Settings(AlprSettings, IncidentSettings, SharingSettings, ConsoleSettings, DemoSettings, AuthSettings,
+class Settings(AlprSettings, IncidentSettings, TransparencySettings, SharingSettings, ConsoleSettings, DemoSettings, AuthSettings,
                AuditSettings):
     """Every limit, retention and threshold of OpenRTCC, each with a description and bounds."""
 
@@ -65,7 +66,7 @@ class Settings(AlprSettings, IncidentSettings, SharingSettings, ConsoleSettings,
 # In the order the settings reference lists them (the layering, bottom up).
 SETTINGS_GROUPS: tuple[type[BaseSettings], ...] = (
     CoreSettings, AuthSettings, AuditSettings, CameraSettings, VideoSettings, AlprSettings, IncidentSettings,
-    SharingSettings, ConsoleSettings, DemoSettings,
+    SharingSettings, TransparencySettings, ConsoleSettings, DemoSettings,
 )
 
 # The groups declared here belong to the surfaces above this module.

@@ -97,6 +97,10 @@ EXPECTED = {
     ("GET", "/api/v1/shares"): {"supervisor", "analyst", "operator"},
     ("GET", "/api/v1/shares/{share_id}"): {"supervisor", "analyst", "operator"},
     ("POST", "/api/v1/shares/{share_id}/revoke"): {"supervisor", "analyst", "operator"},
+    ("GET", "/api/v1/public/transparency"): PUBLIC,  # the transparency portal: counts only, no sign-in
+    ("GET", "/api/v1/public/transparency/report/{year}"): PUBLIC,
+    ("GET", "/api/v1/transparency/years"): {"admin"},  # the annual report's costs and complaints
+    ("PUT", "/api/v1/transparency/years/{year}"): {"admin"},
     ("GET", "/api/v1/policy/agencies"): {"admin", "supervisor", "auditor"},
     ("PUT", "/api/v1/policy/agencies/{ori}"): {"admin"},
     ("GET", "/api/v1/policy/agreements"): {"admin", "supervisor", "auditor"},
@@ -135,9 +139,14 @@ PAGES = {
     ("POST", "/console/alerts/{alert_id}/verify"): ALERT_VERIFIERS,
     ("POST", "/console/alerts/{alert_id}/disposition"): ALERT_VERIFIERS,
     ("GET", "/console/plates"): {"supervisor", "analyst"},
+    ("GET", "/console/transparency"): {"admin"},
+    ("POST", "/console/transparency"): {"admin"},
     ("GET", "/field/{token}"): FIELD_LINK,
     ("POST", "/field/{token}/verify"): FIELD_LINK,
     ("GET", "/field/{token}/media"): FIELD_LINK,
+    ("GET", "/transparency"): PUBLIC,  # the public portal and annual report (HTML, PDF)
+    ("GET", "/transparency/report/{year}"): PUBLIC,
+    ("GET", "/transparency/report/{year}.pdf"): PUBLIC,
     ("GET", "/healthz"): PUBLIC,  # liveness for load balancers: no detail (that is /api/v1/system/status)
     ("GET", "/api/openapi.json"): PUBLIC,
     ("GET", "/api/docs"): PUBLIC,
@@ -153,7 +162,7 @@ WEBSOCKETS = {
 # Path parameters that name nothing, so an allowed call changes nothing (404) but is authorised.
 PLACEHOLDERS = {"data_class": "no_such_class", "hold_id": "999999", "username": "no-such-user", "token_id": "999999", "camera_id": "999999", "export_id": "999999", "hotlist_id": "999999",
                 "alert_id": "999999", "read_id": "999999", "action": "unlock", "ori": "ZZ9999999", "agreement_id": "999999",
-                "incident_id": "999999", "share_id": "999999", "token": "not-a-link-anyone-was-sent"}
+                "incident_id": "999999", "year": "1999", "share_id": "999999", "token": "not-a-link-anyone-was-sent"}
 # Calls that end the caller's session go last.
 LAST = {("POST", "/api/v1/auth/sign-out")}
 PERMISSION_NOTICE = quote("You do not have permission to open that page.")

@@ -46,6 +46,7 @@ PERMISSIONS: dict[str, str] = {
     "retention.read": "see retention policies in force, legal holds and deletion receipts",
     "retention.manage": "set retention policies and load jurisdiction presets (every change versioned and audited)",
     "holds.manage": "place and release legal holds (with a reason and a review date)",
+    "transparency.manage": "enter the annual surveillance report's costs and complaints (published as entered)",
     "events.subscribe": "receive live events one may see",
     "system.status": "see detailed system status",
 }
@@ -58,7 +59,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "retention.read", "retention.manage",
             "users.read", "users.manage", "agencies.read", "agencies.manage", "tokens.manage", "policy.read", "policy.manage",
             "roles.read", "audit.verify", "cameras.view", "cameras.manage", "system.status", "alpr.ingest",
-            "hotlists.view", "hotlists.manage", "cad.ingest", "incidents.view",
+            "hotlists.view", "hotlists.manage", "cad.ingest", "incidents.view", "transparency.manage",
         }
     ),
     "supervisor": frozenset(
