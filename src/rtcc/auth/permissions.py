@@ -25,8 +25,6 @@ PERMISSIONS: dict[str, str] = {
     "audit.read": "search the audit trail",
     "audit.export": "export the audit trail as CSV or JSON",
     "audit.verify": "verify the audit chain",
-    "audit_review.read": "see the audit-review queue: flags, the records they link, reviews and weekly reviews",
-    "audit_review.record": "review flags (cleared or referred, with notes) and complete one's weekly review",
     "cameras.view": "see cameras in one's scope",
     "cameras.manage": "add, change, import and remove cameras",
     "video.live": "watch cameras in scope live",
@@ -49,6 +47,8 @@ PERMISSIONS: dict[str, str] = {
     "retention.manage": "set retention policies and load jurisdiction presets (every change versioned and audited)",
     "holds.manage": "place and release legal holds (with a reason and a review date)",
     "transparency.manage": "enter the annual surveillance report's costs and complaints (published as entered)",
+    "releases.request": "make public-records release copies of clips: request, draw boxes to blur, render, download once approved",
+    "releases.approve": "approve or reject a release copy someone else requested",
     "events.subscribe": "receive live events one may see",
     "system.status": "see detailed system status",
 }
@@ -68,12 +68,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         _EVERYONE | {"retention.read", "holds.manage",
                      "users.read", "agencies.read", "policy.read", "cameras.view", "video.live", "video.playback", "video.export",
                      "video.mark", "system.status", "alpr.search", "hotlists.view", "hotlists.manage", "alerts.view",
-                     "audit_review.read", "audit_review.record",
-                     "alerts.verify", "incidents.view", "incidents.manage", "shares.send"}
+                     "alerts.verify", "incidents.view", "incidents.manage", "shares.send", "releases.request",
+                     "releases.approve"}
     ),
     "analyst": frozenset(_EVERYONE | {"cameras.view", "video.live", "video.playback", "video.export", "video.mark",
                                       "alpr.search", "hotlists.view", "alerts.view", "alerts.verify", "incidents.view",
-                                      "incidents.manage", "shares.send"}),
+                                      "incidents.manage", "shares.send", "releases.request"}),
     "operator": frozenset(_EVERYONE | {"cameras.view", "video.live", "video.playback", "video.mark", "alpr.ingest",
                                        "hotlists.view", "alerts.view", "alerts.verify", "cad.ingest", "incidents.view",
                                        "incidents.manage", "shares.send"}),
@@ -81,7 +81,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # Oversight reads the record of what everyone did, not the surveillance data itself.
     "auditor": frozenset(
         _EVERYONE | {"retention.read",
-                     "audit_review.read", "audit.read", "audit.export", "audit.verify", "roles.read", "agencies.read", "users.read", "policy.read"}
+                     "audit.read", "audit.export", "audit.verify", "roles.read", "agencies.read", "users.read", "policy.read"}
     ),
     "partner_agency": frozenset({"account.self"}),
     "camera_owner": frozenset({"account.self"}),
@@ -91,7 +91,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 # only the owner may mint it: an admin minting one for someone else could watch and search in their name.
 SURVEILLANCE_PERMISSIONS = frozenset({
     "video.live", "video.mark", "video.playback", "video.export", "alpr.search", "hotlists.view", "alerts.view",
-    "alerts.verify", "incidents.view", "incidents.manage", "shares.send",
+    "alerts.verify", "incidents.view", "incidents.manage", "shares.send", "releases.request", "releases.approve",
 })
 
 # Route rules that are not permissions: who may call while signing in.

@@ -69,7 +69,6 @@ EVENT_KINDS: dict[str, str] = {
     "hotlists.view": HOTLISTS,
     "users.read": ACCOUNTS,
     "audit.read": AUDIT,
-    "audit_review.read": AUDIT,
 }
 
 

@@ -28,7 +28,7 @@ VOCABULARY_MODULES = (
     "rtcc.auth.events", "rtcc.audit.events", "rtcc.cameras.events", "rtcc.video.events", "rtcc.alpr.events",
     "rtcc.incidents.events", "rtcc.sharing.events", "rtcc.governance.retention.events", "rtcc.incidents.handlers", "rtcc.policy.events",
     "rtcc.governance.transparency.events",
-    "rtcc.governance.review.events",
+    "rtcc.governance.releases.events",
 )
 # What every event carries besides its own fields; the fields of a type travel under "data".
 ENVELOPE_FIELDS = frozenset({"id", "occurred_at", "agency_ori", "camera_groups"})

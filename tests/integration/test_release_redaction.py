@@ -1,0 +1,206 @@
+"""A public-records release end to end through the API: request, draw, render, review, approve, hand out."""
+
+import hashlib
+import io
+import json
+import shutil
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+from support import OTHER_AGENCY, alpr_dev_set
+
+from rtcc.alpr.reader.reader import PlateReader
+from rtcc.audit import service as audit
+from rtcc.cameras import service as cameras
+from rtcc.core import clock
+from rtcc.core.actor import SYSTEM
+from rtcc.video.models import RecordingSegment
+from rtcc.video.pipeline.supervisor import media_store
+from rtcc.video.recording.storage import sha256_of
+from support import TEST_AGENCY
+
+PLATE_IMAGE = "c9368c55-210d-456c-a5ef-c310e60039ec.jpg"  # 1280x720, plate UH1F0F at (788, 124, 60, 30)
+PLATE, PLATE_BOX = "UH1F0F", (788, 124, 60, 30)
+SECONDS, FPS = 2, 5
+DRAWN = {"x": 300, "y": 300, "width": 120, "height": 90}  # a bystander the detectors cannot know about
+PURPOSE = "Public records act request from a newspaper"
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    """Two seconds of a street photograph with a readable plate, as a camera would have recorded it."""
+    path = tmp_path_factory.mktemp("release") / "camera.mp4"
+    result = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-loop", "1", "-i", str(alpr_dev_set() / PLATE_IMAGE),
+                             "-t", str(SECONDS), "-r", str(FPS), "-c:v", "libx264", "-crf", "18", "-g", str(FPS),
+                             "-pix_fmt", "yuv420p", str(path)], capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.fail(f"ffmpeg is missing or broken (run scripts/media-deps.sh): {result.stderr[-300:]}")
+    return path
+
+
+@pytest.fixture
+def scene(runtime, signed_in_as, clip):
+    with runtime.database.session() as db:
+        camera_id = cameras.create_camera(db, runtime=runtime, actor=SYSTEM, agency_ori=TEST_AGENCY, values={
+            "name": "Main & 3rd", "kind": "city_fixed", "latitude": 34.1, "longitude": -118.3,
+            "main_stream_url": f"file://{clip}"}).id
+    store = media_store(runtime)
+    ended = clock.utcnow() - timedelta(seconds=5)
+    started = ended - timedelta(seconds=SECONDS)
+    relative = f"cam{camera_id}/test/segment.mp4"
+    store.absolute(relative).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(clip, store.absolute(relative))
+    with runtime.database.session() as db:
+        db.add(RecordingSegment(camera_id=camera_id, started_at=started, ended_at=ended, duration_s=SECONDS,
+                                bytes=clip.stat().st_size, sha256=sha256_of(clip), path=relative, created_at=ended))
+    clerk, clerk_person = signed_in_as("supervisor")
+    approver, approver_person = signed_in_as("supervisor")
+    return {"camera_id": camera_id, "started": started, "ended": ended, "segment": store.absolute(relative),
+            "clerk": clerk, "clerk_person": clerk_person, "approver": approver, "approver_person": approver_person}
+
+
+def request_body(scene, **changes):
+    body = {"records_request_number": "PRR-2026-0117", "requester": "The Daily Ledger", "purpose": PURPOSE,
+            "camera_id": scene["camera_id"], "start": scene["started"].isoformat(), "end": scene["ended"].isoformat()}
+    return {**body, **changes}
+
+
+def frames_of(data: bytes) -> list[np.ndarray]:
+    with av.open(io.BytesIO(data)) as container:
+        return [frame.to_ndarray(format="bgr24") for frame in container.decode(video=0)]
+
+
+def detail(image: np.ndarray) -> float:
+    return float(cv2.Laplacian(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.CV_64F).var())
+
+
+def region(frame, x, y, width, height):
+    return frame[y:y + height, x:x + width]
+
+
+def audited(runtime, release_id):
+    with runtime.database.session() as db:
+        found = audit.search(db, query=audit.AuditQuery(object_type="release", object_id=str(release_id)))
+        return [(record.action, record.username, record.purpose, record.outcome) for record in found]
+
+
+def test_a_release_is_redacted_approved_by_another_supervisor_and_handed_out_with_the_original_untouched(runtime, scene):
+    clerk, approver = scene["clerk"], scene["approver"]
+    segment_before = hashlib.sha256(scene["segment"].read_bytes()).hexdigest()
+
+    created = clerk.post("/api/v1/releases", json=request_body(scene))
+    assert created.status_code == 201, created.text
+    release = created.json()
+    release_id = release["id"]
+    assert release["status"] == "requested" and (release["width"], release["height"]) == (1280, 720)
+    assert release["source_segment_sha256"] == [segment_before]
+
+    frame = clerk.get(f"/api/v1/releases/{release_id}/frame", params={"index": 0})
+    assert frame.status_code == 200 and frame.content.startswith(b"\xff\xd8")
+    boxed = clerk.post(f"/api/v1/releases/{release_id}/boxes", json={"frame": 0, **DRAWN, "note": "bystander"})
+    assert boxed.status_code == 200, boxed.text
+    assert boxed.json()["manual_boxes"][0]["box"] == [300, 300, 120, 90]
+
+    # Nothing leaves before it is rendered and approved.
+    assert clerk.get(f"/api/v1/releases/{release_id}/copy").json()["code"] == "not_approved"
+    assert approver.get(f"/api/v1/releases/{release_id}/review").status_code == 409
+
+    rendering = clerk.post(f"/api/v1/releases/{release_id}/render")
+    assert rendering.status_code == 202 and rendering.json()["status"] == "rendering"
+    rendered = clerk.get(f"/api/v1/releases/{release_id}").json()
+    assert rendered["status"] == "rendered", rendered["render_error"]
+    redactions = rendered["redactions"]
+    assert redactions["original_sha256"] == rendered["original_sha256"]
+    frames = redactions["frames"]
+    assert frames >= FPS and redactions["plates"]["frames"] == frames  # the plate, found on every frame
+    assert redactions["manual"][0]["frames"] == [0, frames - 1]  # the drawn box, carried to the last frame
+
+    assert clerk.get(f"/api/v1/releases/{release_id}/copy").status_code == 409  # rendered is not approved
+    own = clerk.post(f"/api/v1/releases/{release_id}/decision", json={"approve": True, "note": "looks fine to me"})
+    assert own.status_code == 403 and own.json()["code"] == "own_release"
+
+    review = approver.get(f"/api/v1/releases/{release_id}/review")
+    assert review.status_code == 200 and review.headers["content-type"] == "video/mp4"
+    assert hashlib.sha256(review.content).hexdigest() == rendered["release_sha256"]
+    decided = approver.post(f"/api/v1/releases/{release_id}/decision",
+                            json={"approve": True, "note": "Plate and bystander blurred on every frame"})
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["status"] == "approved"
+    assert decided.json()["decided_by"] == scene["approver_person"].username
+
+    copy = clerk.get(f"/api/v1/releases/{release_id}/copy")
+    assert copy.status_code == 200 and hashlib.sha256(copy.content).hexdigest() == rendered["release_sha256"]
+    released = frames_of(copy.content)  # it plays: every frame decodes, at the source's size
+    original = frames_of(scene["segment"].read_bytes())
+    assert len(released) == frames and released[0].shape == original[0].shape == (720, 1280, 3)
+    for before, after in zip(original, released):  # a still street: every recorded frame shows the same scene
+        for box in (PLATE_BOX, tuple(DRAWN.values())):
+            assert detail(region(after, *box)) < 0.1 * detail(region(before, *box)), f"{box} still readable"
+        corner = (slice(600, 700), slice(1100, 1250))  # nothing there to hide: left as it was
+        assert np.abs(after[corner].astype(int) - before[corner].astype(int)).mean() < 6
+    reader = PlateReader()
+    assert reader.read_image(original[0])[0].plate == PLATE
+    assert PLATE not in {c.plate for read in reader.read_image(released[0]) for c in read.candidates}
+
+    # The original was only read.
+    assert hashlib.sha256(scene["segment"].read_bytes()).hexdigest() == segment_before
+    with runtime.database.session() as db:
+        assert db.query(RecordingSegment).filter_by(camera_id=scene["camera_id"]).one().sha256 == segment_before
+
+    clerk_name, approver_name = scene["clerk_person"].username, scene["approver_person"].username
+    trail = audited(runtime, release_id)
+    for action, who in (("release.request", clerk_name), ("release.view_frame", clerk_name),
+                        ("release.add_box", clerk_name), ("release.render", clerk_name),
+                        ("release.rendered", clerk_name), ("release.review", approver_name),
+                        ("release.approve", approver_name), ("release.download", clerk_name)):
+        assert (action, who, PURPOSE, "success") in trail, f"{action} by {who} not audited with its purpose"
+    with runtime.database.session() as db:
+        rendered_record = audit.search(db, query=audit.AuditQuery(action="release.rendered"))[0]
+    assert json.loads(rendered_record.details)["original_sha256"] == rendered["original_sha256"]
+
+
+def test_another_agency_sees_no_release_and_bad_requests_are_refused_clearly(runtime, scene, signed_in_as):
+    clerk = scene["clerk"]
+    release = clerk.post("/api/v1/releases", json=request_body(scene)).json()
+    outsider, _ = signed_in_as("supervisor", agency=OTHER_AGENCY)
+    assert outsider.get(f"/api/v1/releases/{release['id']}").status_code == 404
+    assert outsider.post(f"/api/v1/releases/{release['id']}/render").status_code == 404
+    assert release["id"] not in [found["id"] for found in outsider.get("/api/v1/releases").json()]
+
+    neither = clerk.post("/api/v1/releases", json={k: v for k, v in request_body(scene).items()
+                                                   if k not in ("camera_id", "start", "end")})
+    assert neither.status_code == 422
+    empty = clerk.post("/api/v1/releases", json=request_body(
+        scene, start=(scene["started"] - timedelta(hours=2)).isoformat(),
+        end=(scene["started"] - timedelta(hours=1)).isoformat()))
+    assert empty.status_code == 422 and empty.json()["code"] == "no_recording"
+    outside = clerk.post(f"/api/v1/releases/{release['id']}/boxes", json={"frame": 0, "x": 1200, "y": 0,
+                                                                          "width": 200, "height": 50})
+    assert outside.status_code == 422 and outside.json()["code"] == "invalid_box"
+    backwards = clerk.post(f"/api/v1/releases/{release['id']}/boxes", json={"frame": 5, "last_frame": 2, "x": 0, "y": 0,
+                                                                            "width": 20, "height": 20})
+    assert backwards.status_code == 422
+    not_rendered = scene["approver"].post(f"/api/v1/releases/{release['id']}/decision",
+                                          json={"approve": True, "note": "nothing to see yet"})
+    assert not_rendered.status_code == 409 and not_rendered.json()["code"] == "not_rendered"
+    assert clerk.get(f"/api/v1/releases/{release['id']}").json()["status"] == "requested"  # nothing lost
+
+
+def test_a_render_of_a_source_that_changed_fails_and_says_why(runtime, scene):
+    from rtcc.governance.releases.models import ReleaseRequest
+
+    clerk = scene["clerk"]
+    release = clerk.post("/api/v1/releases", json=request_body(scene)).json()
+    with runtime.database.session() as db:
+        source = runtime.settings.data_dir / db.get(ReleaseRequest, release["id"]).source_path
+    source.write_bytes(source.read_bytes() + b"\0")
+    assert clerk.post(f"/api/v1/releases/{release['id']}/render").status_code == 202
+    failed = clerk.get(f"/api/v1/releases/{release['id']}").json()
+    assert failed["status"] == "failed" and "no longer matches" in failed["render_error"]
+    assert failed["release_sha256"] is None
+    assert ("release.rendered", scene["clerk_person"].username, PURPOSE, "failure") in audited(runtime, release["id"])
