@@ -57,6 +57,12 @@ EXPECTED = {
     ("GET", "/api/v1/audit/export"): {"auditor"},
     ("GET", "/api/v1/audit/verify"): {"admin", "auditor"},
     ("GET", "/api/v1/audit/checkpoint"): PUBLIC,  # the transparency page: seq, hash, time, signature only
+    ("GET", "/api/v1/audit-review/flags"): {"supervisor", "auditor"},  # supervisors review, auditors read
+    ("GET", "/api/v1/audit-review/flags/{flag_id}"): {"supervisor", "auditor"},
+    ("POST", "/api/v1/audit-review/flags/{flag_id}/reviews"): {"supervisor"},
+    ("GET", "/api/v1/audit-review/weekly"): {"supervisor", "auditor"},
+    ("POST", "/api/v1/audit-review/weekly"): {"supervisor"},
+    ("GET", "/api/v1/audit-review/status"): {"supervisor", "auditor"},
     ("GET", "/api/v1/cameras"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
     ("GET", "/api/v1/cameras/{camera_id}"): {"admin", "supervisor", "analyst", "operator", "field_officer"},
     ("POST", "/api/v1/cameras"): {"admin"},
@@ -144,6 +150,10 @@ PAGES = {
     ("POST", "/console/users"): {"admin"},
     ("POST", "/console/users/{username}/{action}"): {"admin"},
     ("GET", "/console/audit"): {"auditor"},
+    ("GET", "/console/audit-review"): {"supervisor", "auditor"},
+    ("GET", "/console/audit-review/flags/{flag_id}"): {"supervisor", "auditor"},
+    ("POST", "/console/audit-review/flags/{flag_id}/review"): {"supervisor"},
+    ("POST", "/console/audit-review/weekly"): {"supervisor"},
     ("GET", "/console/alerts"): ALERT_DESK,
     ("POST", "/console/alerts/{alert_id}/verify"): ALERT_VERIFIERS,
     ("POST", "/console/alerts/{alert_id}/disposition"): ALERT_VERIFIERS,
@@ -170,7 +180,7 @@ WEBSOCKETS = {
     "/field/{token}/live": FIELD_LINK,
 }
 # Path parameters that name nothing, so an allowed call changes nothing (404) but is authorised.
-PLACEHOLDERS = {"data_class": "no_such_class", "hold_id": "999999", "username": "no-such-user", "token_id": "999999", "camera_id": "999999", "export_id": "999999", "hotlist_id": "999999",
+PLACEHOLDERS = {"data_class": "no_such_class", "hold_id": "999999", "username": "no-such-user", "flag_id": "999999", "token_id": "999999", "camera_id": "999999", "export_id": "999999", "hotlist_id": "999999",
                 "alert_id": "999999", "read_id": "999999", "action": "unlock", "ori": "ZZ9999999", "agreement_id": "999999",
                 "incident_id": "999999", "year": "1999", "share_id": "999999", "release_id": "999999", "token": "not-a-link-anyone-was-sent"}
 # Calls that end the caller's session go last.
