@@ -17,6 +17,7 @@ from rtcc.audit.settings import AuditSettings
 from rtcc.auth.settings import AuthSettings
 from rtcc.cameras.settings import CameraSettings
 from rtcc.core.config import CoreSettings
+from rtcc.governance.review.settings import ReviewSettings
 from rtcc.governance.transparency.settings import TransparencySettings
 from rtcc.incidents.settings import IncidentSettings
 from rtcc.sharing.settings import SharingSettings
@@ -54,7 +55,7 @@ class DemoSettings(CoreSettings):
 
 
 class Settings(AlprSettings, IncidentSettings, TransparencySettings, SharingSettings, ConsoleSettings, DemoSettings, AuthSettings,
-               AuditSettings):
+               AuditSettings, ReviewSettings):
     """Every limit, retention and threshold of OpenRTCC, each with a description and bounds."""
 
     @property
@@ -66,7 +67,7 @@ class Settings(AlprSettings, IncidentSettings, TransparencySettings, SharingSett
 # In the order the settings reference lists them (the layering, bottom up).
 SETTINGS_GROUPS: tuple[type[BaseSettings], ...] = (
     CoreSettings, AuthSettings, AuditSettings, CameraSettings, VideoSettings, AlprSettings, IncidentSettings,
-    SharingSettings, TransparencySettings, ConsoleSettings, DemoSettings,
+    SharingSettings, ReviewSettings, TransparencySettings, ConsoleSettings, DemoSettings,
 )
 
 # The groups declared here belong to the surfaces above this module.

@@ -25,6 +25,8 @@ PERMISSIONS: dict[str, str] = {
     "audit.read": "search the audit trail",
     "audit.export": "export the audit trail as CSV or JSON",
     "audit.verify": "verify the audit chain",
+    "audit_review.read": "see the audit-review queue: flags, the records they link, reviews and weekly reviews",
+    "audit_review.record": "review flags (cleared or referred, with notes) and complete one's weekly review",
     "cameras.view": "see cameras in one's scope",
     "cameras.manage": "add, change, import and remove cameras",
     "video.live": "watch cameras in scope live",
@@ -68,6 +70,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         _EVERYONE | {"retention.read", "holds.manage",
                      "users.read", "agencies.read", "policy.read", "cameras.view", "video.live", "video.playback", "video.export",
                      "video.mark", "system.status", "alpr.search", "hotlists.view", "hotlists.manage", "alerts.view",
+                     "audit_review.read", "audit_review.record",
                      "alerts.verify", "incidents.view", "incidents.manage", "shares.send", "releases.request",
                      "releases.approve"}
     ),
@@ -81,7 +84,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # Oversight reads the record of what everyone did, not the surveillance data itself.
     "auditor": frozenset(
         _EVERYONE | {"retention.read",
-                     "audit.read", "audit.export", "audit.verify", "roles.read", "agencies.read", "users.read", "policy.read"}
+                     "audit_review.read", "audit.read", "audit.export", "audit.verify", "roles.read", "agencies.read", "users.read", "policy.read"}
     ),
     "partner_agency": frozenset({"account.self"}),
     "camera_owner": frozenset({"account.self"}),

@@ -69,6 +69,7 @@ EVENT_KINDS: dict[str, str] = {
     "hotlists.view": HOTLISTS,
     "users.read": ACCOUNTS,
     "audit.read": AUDIT,
+    "audit_review.read": AUDIT,
 }
 
 
