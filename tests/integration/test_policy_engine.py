@@ -233,3 +233,32 @@ def test_purposes_are_a_managed_list(city, signed_in_as):
     assert officer.get("/api/v1/policy/purposes").json()[-1]["code"] == "GANG-UNIT"
     # The agency's own category can be shared under.
     assert share(city, TEST_AGENCY, "GANG-UNIT").status_code == 201
+
+
+def test_in_the_demo_a_share_outside_the_agreement_is_refused(runtime, signed_in_as):
+    from rtcc.sim.demo import prepare_demo
+    from rtcc.sim.demo_policy import AGREEMENT_WITH, PRESETS
+
+    prepare_demo(runtime)
+    prepare_demo(runtime)  # a second start adds nothing
+    analyst, _ = signed_in_as("analyst", agency=runtime.settings.demo_agency_ori)
+    with runtime.database.session() as db:
+        camera_id = cameras.create_camera(db, runtime=runtime, actor=SYSTEM, agency_ori=runtime.settings.demo_agency_ori,
+                                          values={"name": "Demo corner", "kind": "city_fixed", "latitude": 34.1,
+                                                  "longitude": -118.3, "main_stream_url": "rtsp://10.20.0.9/stream1"}).id
+    body = {"kind": "live", "camera_id": camera_id, "purpose": "Armed robbery suspect fleeing east",
+            "case_number": "2026-000777", "purpose_category": "1200", "minutes": 15}
+    refused = analyst.post("/api/v1/shares", json={**body, "recipient": "federal.agent"})
+    assert refused_by(refused) == "default deny"
+    refused = analyst.post("/api/v1/shares", json={**body, "recipient": "reno.officer"})
+    assert refused_by(refused) == "default deny"
+    allowed = analyst.post("/api/v1/shares", json={**body, "recipient": "chp.officer"})
+    assert allowed.status_code == 201, allowed.text
+    refused = analyst.post("/api/v1/shares", json={**body, "recipient": "chp.officer", "purpose_category": "0300"})
+    assert refused_by(refused) == "city-no-immigration-purposes"
+    admin, _ = signed_in_as("admin")
+    assert [p["name"] for p in admin.get("/api/v1/policy/policies").json()] == list(PRESETS)
+    [agreement] = admin.get("/api/v1/policy/agreements").json()
+    assert agreement["agency_ori"] == AGREEMENT_WITH
+    assert [d["rule"] for d in admin.get("/api/v1/policy/decisions").json()] == [
+        "city-no-immigration-purposes", f"agreement {agreement['id']}", "default deny", "default deny"]

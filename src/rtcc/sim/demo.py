@@ -10,6 +10,7 @@ from rtcc.auth.handover import CREDENTIALS_FILE, forget_handover, handover_lines
 from rtcc.core.actor import SYSTEM
 from rtcc.core.runtime import Runtime
 from rtcc.sim.city import seed_city
+from rtcc.sim.demo_policy import seed_partners
 
 DEMO_ADMIN = "admin"
 # (username, role, display name, what it is for). The analyst works the watch floor; the admin, by
@@ -31,6 +32,7 @@ def prepare_demo(runtime: Runtime) -> str:
     created = {}
     with runtime.database.session() as db:
         agency, cameras_added = seed_city(db, runtime=runtime)
+        seed_partners(db, runtime=runtime, home_ori=agency.ori)  # sharing outside the agency: see demo_policy.py
         enrolled = []
         for username, role, display_name, _ in DEMO_ACCOUNTS:
             existing = accounts.find_user(db, username=username)
