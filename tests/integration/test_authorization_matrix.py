@@ -103,6 +103,10 @@ EXPECTED = {
     ("GET", "/api/v1/shares"): {"supervisor", "analyst", "operator"},
     ("GET", "/api/v1/shares/{share_id}"): {"supervisor", "analyst", "operator"},
     ("POST", "/api/v1/shares/{share_id}/revoke"): {"supervisor", "analyst", "operator"},
+    ("GET", "/api/v1/public/transparency"): PUBLIC,  # the transparency portal: counts only, no sign-in
+    ("GET", "/api/v1/public/transparency/report/{year}"): PUBLIC,
+    ("GET", "/api/v1/transparency/years"): {"admin"},  # the annual report's costs and complaints
+    ("PUT", "/api/v1/transparency/years/{year}"): {"admin"},
     ("POST", "/api/v1/releases"): {"supervisor", "analyst"},
     ("GET", "/api/v1/releases"): {"supervisor", "analyst"},
     ("GET", "/api/v1/releases/{release_id}"): {"supervisor", "analyst"},
@@ -158,6 +162,8 @@ PAGES = {
     ("POST", "/console/alerts/{alert_id}/verify"): ALERT_VERIFIERS,
     ("POST", "/console/alerts/{alert_id}/disposition"): ALERT_VERIFIERS,
     ("GET", "/console/plates"): {"supervisor", "analyst"},
+    ("GET", "/console/transparency"): {"admin"},
+    ("POST", "/console/transparency"): {"admin"},
     ("GET", "/console/releases"): {"supervisor", "analyst"},
     ("GET", "/console/transparency"): {"admin"},
     ("POST", "/console/transparency"): {"admin"},

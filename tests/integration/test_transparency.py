@@ -11,7 +11,7 @@ from factories import make_camera, make_hotlist
 
 from rtcc.audit import service as audit
 from rtcc.core import clock
-from rtcc.governance.transparency.figures import bucket
+from rtcc.governance.transparency.figures import bucket, duration_text
 
 PUBLIC_JSON = "/api/v1/public/transparency"
 HOTLISTED = ("7HOT001", "7HOT002", "7HOT003", "7HOT004", "7HOT005", "7HOT006")
@@ -92,6 +92,13 @@ def test_small_counts_are_bucketed_and_zero_and_large_ones_exact():
         assert bucket(small_count, small=5).model_dump() == {"count": None, "fewer_than": 5, "text": "fewer than 5"}
     assert bucket(5, small=5).count == 5 and bucket(12_345, small=5).text == "12,345"
     assert bucket(9, small=10).text == "fewer than 10"
+
+
+def test_retention_durations_read_as_a_person_says_them():
+    said = {timedelta(minutes=3): "3 minutes", timedelta(days=21): "21 days", timedelta(days=540): "18 months",
+            timedelta(days=365): "1 year", timedelta(days=30): "30 days", timedelta(days=60): "60 days", timedelta(days=3650): "10 years", timedelta(seconds=90): "90 seconds",
+            timedelta(0): "0 (deleted when the clock starts)"}
+    assert {keep_for: duration_text(keep_for) for keep_for in said} == said
 
 
 def test_a_few_hits_show_only_as_fewer_than_the_threshold(client, runtime, signed_in_as):
@@ -231,6 +238,7 @@ def test_arrests_are_counted_from_cad_dispositions(client, runtime, signed_in_as
         assert cad.post("/api/v1/cad/calls", json=call).status_code in (201, 202)
     report = client.get(f"/api/v1/public/transparency/report/{clock.utcnow().year}").json()
     assert report["effectiveness"]["arrests"]["count"] == 5
+    assert report["data_volumes"]["calls_received"] == 6 and public(client)["calls"]["calls_received"] == 6
 
 
 def test_the_sign_in_page_links_the_portal_and_the_portal_links_back(client):
@@ -239,3 +247,56 @@ def test_the_sign_in_page_links_the_portal_and_the_portal_links_back(client):
     assert overview.status_code == 200 and 'href="/sign-in"' in overview.text
     assert 'http-equiv="refresh"' in overview.text  # a lobby screen shows the figures as they move
 
+
+
+def test_governance_sections_follow_their_records_without_naming_anyone(client, runtime, signed_in_as):
+    """Purposes, sharing decisions, holds and receipts come straight from the policy engine and retention."""
+    from factories import make_agency, make_user
+
+    from rtcc.governance.retention import engine
+
+    before = public(client)
+    assert before["sharing"]["by_recipient"] == [] and before["holds"]["open"]["count"] == 0
+
+    analyst, _ = signed_in_as("analyst")
+    for number in range(5):
+        search = {"plate": f"7ABC{number}00", "purpose": PURPOSE, "case_number": CASE_NUMBER, "purpose_category": "2400"}
+        assert analyst.get("/api/v1/alpr/reads", params=search).status_code == 200
+    analyst.get("/api/v1/alpr/reads", params={"plate": "7ABC900", "purpose": PURPOSE, "case_number": CASE_NUMBER})
+
+    make_agency(runtime, ori="DC0000001", name="Federal Bureau")
+    federal_officer = make_user(runtime, role="field_officer", agency="DC0000001")
+    camera_id = make_camera(runtime, main_stream_url="rtsp://10.20.0.5/stream1")
+    refused = analyst.post("/api/v1/shares", json={
+        "kind": "live", "camera_id": camera_id, "recipient": federal_officer.username, "purpose": PURPOSE,
+        "case_number": CASE_NUMBER, "purpose_category": "2400", "minutes": 15})
+    assert refused.status_code == 403 and refused.json()["code"] == "policy_refused", refused.text
+
+    supervisor, _ = signed_in_as("supervisor")
+    hold = supervisor.post("/api/v1/retention/holds", json={"kind": "case", "case_number": CASE_NUMBER,
+                                                            "reason": "Preservation letter from the defence"})
+    assert hold.status_code == 201, hold.text
+    operator, _ = signed_in_as("operator")
+    assert operator.post("/api/v1/alpr/reads", json=reads_of("8OLD001", "8OLD002", camera_id=camera_id)).json()["stored"] == 2
+
+    after = public(client)
+    by_purpose = {row["category"]: (row["label"], row["count"]["text"]) for row in after["searches_by_purpose"]["by_purpose"]}
+    assert by_purpose == {"2400": ("Stolen vehicle", "5"), "uncategorised": ("No category given", "fewer than 5")}
+    assert after["sharing"]["by_recipient"] == [
+        {"agency": "Federal Bureau", "kind": None, "action": "share", "allowed": {"count": 0, "fewer_than": None, "text": "0"},
+         "refused": {"count": None, "fewer_than": 5, "text": "fewer than 5"}}]
+    assert after["holds"]["open"]["text"] == "fewer than 5"
+    assert after["holds"]["overdue_for_review"]["count"] == 0
+    kept = {row["data_class"]: row for row in after["retention"]["classes"]}
+    assert kept["plate_reads"]["keep"] == "30 days" and kept["plate_reads"]["last_purge_at"] is None
+    assert after["policies"]["available"] and after["audit_review"]["available"]
+    text = client.get(PUBLIC_JSON).text + client.get("/transparency").text
+    assert not [value for value in (CASE_NUMBER, PURPOSE, federal_officer.username, "defence") if value in text]
+
+    # 91 days on: the hold is past its default review date, and the purge of the month-old reads left its receipt.
+    clock.advance(timedelta(days=91))
+    engine.run(runtime, classes=["plate_reads"])
+    later = public(client)
+    assert later["holds"]["overdue_for_review"]["text"] == "fewer than 5"
+    last_purge = {row["data_class"]: row["last_purge_at"] for row in later["retention"]["classes"]}["plate_reads"]
+    assert last_purge is not None and last_purge[:10] == clock.iso(clock.utcnow())[:10]

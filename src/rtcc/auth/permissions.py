@@ -51,6 +51,7 @@ PERMISSIONS: dict[str, str] = {
     "transparency.manage": "enter the annual surveillance report's costs and complaints (published as entered)",
     "releases.request": "make public-records release copies of clips: request, draw boxes to blur, render, download once approved",
     "releases.approve": "approve or reject a release copy someone else requested",
+    "transparency.manage": "enter the annual surveillance report's costs and complaints (published as entered)",
     "events.subscribe": "receive live events one may see",
     "system.status": "see detailed system status",
 }

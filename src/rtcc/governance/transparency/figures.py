@@ -30,7 +30,7 @@ from rtcc.cameras import health
 from rtcc.cameras.models import CAMERA_KINDS, Camera
 from rtcc.core.runtime import Runtime
 from rtcc.governance.transparency import schemas as out
-from rtcc.incidents.models import CallForService
+from rtcc.incidents.models import CallForService, Incident
 from rtcc.video.models import RecordingSegment
 from rtcc.video.recording.uptime import SegmentIndexFacts
 
@@ -123,6 +123,15 @@ def plates(session: Session, *, period: Period, small: int) -> out.PlatesSection
                                .where(*in_period, PlateAlert.disposition == "confirmed"))
     return out.PlatesSection(reads=reads or 0, hotlist_hits=bucket(hits or 0, small=small),
                              confirmed_hits=bucket(confirmed or 0, small=small))
+
+
+def calls(session: Session, *, period: Period) -> out.CallsSection:
+    """Calls for service received and incidents opened: how much the center was asked to do."""
+    received = session.scalar(select(func.count()).select_from(CallForService).where(
+        CallForService.received_at >= period.start, CallForService.received_at < period.end))
+    opened = session.scalar(select(func.count()).select_from(Incident).where(
+        Incident.opened_at >= period.start, Incident.opened_at < period.end))
+    return out.CallsSection(calls_received=received or 0, incidents_opened=opened or 0)
 
 
 def looks(session: Session, *, period: Period) -> out.LooksSection:
@@ -223,7 +232,8 @@ def retention(session: Session, *, runtime: Runtime) -> out.RetentionSection:
     for policy in in_force(session, runtime=runtime):
         receipt = receipts.get(policy.data_class)
         classes.append(out.RetentionClass(
-            data_class=policy.data_class, keep=policy.keep_for_text, clock_starts=policy.clock, action=policy.action,
+            data_class=policy.data_class, keep=duration_text(policy.keep_for),
+            clock_starts=policy.clock, action=policy.action,
             policy_version=policy.version or None, source=policy.citation or policy.source,
             last_purge_at=(receipt.finished_at or receipt.created_at) if receipt else None))
     return out.RetentionSection(classes=classes)
@@ -267,3 +277,14 @@ def releases(session: Session, *, period: Period) -> out.ReleasesSection:
         return unavailable(out.ReleasesSection, "Redacted public-records releases are not in this build yet.")
     counts = counts_of(session, since=period.start)
     return out.ReleasesSection(requested=counts["requested"], released=counts["approved"])
+
+
+def duration_text(keep_for: timedelta) -> str:
+    """A keep-for duration as a reader says it ('3 minutes', '21 days', '18 months', '1 year')."""
+    seconds = int(keep_for.total_seconds())
+    # Months only past a year (Vermont's 18 months): laws under a year speak in days (Maine 21, Minnesota 60).
+    for unit, size in (("year", 365 * 86400), ("month", 30 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0 and (unit != "month" or seconds > 365 * 86400):
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds" if seconds else "0 (deleted when the clock starts)"

@@ -52,6 +52,11 @@ class PlatesSection(Section):
     confirmed_hits: Count | None = Field(default=None, description="Alerts a person verified and confirmed.")
 
 
+class CallsSection(Section):
+    calls_received: int = Field(default=0, description="Calls for service the CAD sent in the window.")
+    incidents_opened: int = Field(default=0, description="Incidents the center worked (opened in the window).")
+
+
 class LooksSection(Section):
     """Looks at surveillance data by people, from the audit trail (each one audited with its purpose)."""
 
@@ -142,6 +147,7 @@ class TransparencyDocument(BaseModel):
     small_count_threshold: int = Field(description="Bucketed figures show 'fewer than' this from 1 up.")
     cameras: CamerasSection
     plates: PlatesSection
+    calls: CallsSection
     looks: LooksSection
     searches_by_purpose: PurposesSection
     sharing: SharingSection
@@ -189,6 +195,8 @@ class Effectiveness(BaseModel):
 
 class DataVolumes(BaseModel):
     plate_reads: int
+    calls_received: int
+    incidents_opened: int
     hotlist_hits: Count
     video_hours_recorded: float
     evidence_exports: int

@@ -88,6 +88,7 @@ def count_document(runtime: Runtime) -> out.TransparencyDocument:
             small_count_threshold=small,
             cameras=figures.cameras(db, runtime=runtime),
             plates=figures.plates(db, period=period, small=small),
+            calls=figures.calls(db, period=period),
             looks=figures.looks(db, period=period),
             searches_by_purpose=figures.searches_by_purpose(db, period=period, small=small),
             sharing=figures.sharing(db, period=period, small=small),
@@ -121,6 +122,7 @@ def count_annual_report(runtime: Runtime, *, year: int, period: figures.Period) 
     with runtime.database.read_session() as db:
         plates = figures.plates(db, period=period, small=small)
         looks = figures.looks(db, period=period)
+        calls = figures.calls(db, period=period)
         records, verifications = figures.audit_activity(db, period=period)
         entry = db.get(TransparencyYear, year)
         if entry is None:
@@ -134,7 +136,8 @@ def count_annual_report(runtime: Runtime, *, year: int, period: figures.Period) 
         return out.AnnualReport(
             year=year, generated_at=clock.utcnow(), window=period.window(), small_count_threshold=small,
             uses=looks,
-            data_volumes=out.DataVolumes(plate_reads=plates.reads, hotlist_hits=plates.hotlist_hits,
+            data_volumes=out.DataVolumes(plate_reads=plates.reads, calls_received=calls.calls_received,
+                                         incidents_opened=calls.incidents_opened, hotlist_hits=plates.hotlist_hits,
                                          video_hours_recorded=figures.video_hours(db, period=period),
                                          evidence_exports=looks.evidence_exports),
             cameras=figures.cameras(db, runtime=runtime),
