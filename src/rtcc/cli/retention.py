@@ -50,7 +50,8 @@ def run_retention(
                               "receipt_id": r.receipt_id}))
         return
     table = Table(title="Would be purged (dry run)" if dry_run else "Purged")
-    for column in ("data class", "policy", "older than", "count", "bytes", "window", "held, skipped", "receipt"):
+    table.add_column("data class", no_wrap=True)
+    for column in ("policy", "older than", "count", "bytes", "window", "held, skipped", "receipt"):
         table.add_column(column)
     for r in runs:
         window = f"{clock.iso(r.first)} to {clock.iso(r.last)}" if r.count else "-"

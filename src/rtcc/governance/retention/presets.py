@@ -60,7 +60,10 @@ def check_policy(class_name: str, keep_for: str, clock: str | None, action: str 
         known = data_class(class_name)
     except UnknownDataClass as error:
         raise InvalidInput(f"{where}: {error}", code="unknown_data_class") from None
-    delta = parse_duration(keep_for)
+    try:
+        delta = parse_duration(keep_for)
+    except InvalidInput as error:
+        raise InvalidInput(f"{where}: {error.message}", code=error.code) from None
     clock = clock or known.default_clock
     action = action or known.actions[0]
     if clock not in CLOCKS or clock not in known.clocks:
