@@ -11,8 +11,11 @@ then measures, in CPU seconds per camera-minute:
   /bench-live/{id} is the live endpoint less sign-in and audit, which cost once per connection).
 - the server's fixed cost: the same server with no camera (its jobs, bus, checkpoints), shared over the N
   cameras; `*_less_fixed_cost` is a recorded camera's own cost, what each further camera adds.
-Each figure is the median of `runs` windows of `seconds`; the ratios are serve over bare. Also reports
-how long the first viewer waits for its first fragment. Prints one JSON object.
+All three run at once and are sampled at the same instants (side by side, same stream): on a shared, noisy
+machine the load of the moment falls on all of them alike, where windows taken one after another measured
+the noise (bare ffmpeg alone varied 0.18-0.28 between runs). Each figure is the median of `runs` windows of
+`seconds`; each ratio is the median of the per-window ratios of serve over bare. Also reports how long the
+first viewer waits for its first fragment. Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -66,40 +69,30 @@ def family_cpu_seconds(root_pids: list[int]) -> tuple[float, float]:
     return roots, sum(times.get(pid, 0.0) for pid in family) - roots
 
 
-def per_camera_minute(pids: list[int], cameras: int, seconds: float, runs: int) -> list[tuple[float, float]]:
-    """(CPU seconds per camera-minute of the processes, of their children), one pair per window."""
-    figures = []
-    for _ in range(runs):
-        before, started = family_cpu_seconds(pids), time.monotonic()
-        time.sleep(seconds)
-        after, elapsed = family_cpu_seconds(pids), time.monotonic() - started
-        figures.append(tuple((end - start) / cameras / elapsed * 60 for start, end in zip(before, after, strict=True)))
-    return figures
-
-
 def total(figure: tuple[float, float]) -> float:
     return figure[0] + figure[1]
 
 
 # --- bare ffmpeg ---
-def measure_bare(urls: list[str], directory: Path, seconds: float, runs: int) -> list[float]:
+def start_bare(urls: list[str], directory: Path) -> list[subprocess.Popen]:
+    """One plain `ffmpeg -c copy -f segment` per camera: what a recorded camera is measured against."""
     processes = []
     for index, url in enumerate(urls):
         out = directory / f"bare{index}"
-        out.mkdir()
+        out.mkdir(parents=True)
         processes.append(subprocess.Popen(
             ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "warning", "-rtsp_transport", "tcp", "-i", url,
              "-c", "copy", "-f", "segment", "-segment_time", str(SEGMENT_SECONDS), "-reset_timestamps", "1",
              "-segment_format", "mp4", str(out / "%06d.mp4")],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    try:
-        time.sleep(SETTLE_SECONDS)
-        return per_camera_minute([process.pid for process in processes], len(urls), seconds, runs)
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=10)
+    return processes
+
+
+def stop_bare(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(timeout=10)
 
 
 # --- the server under test ---
@@ -200,21 +193,30 @@ def stop_server(server: subprocess.Popen) -> None:
         server.wait()
 
 
-def measure_empty_server(cameras: int, directory: Path, seconds: float, runs: int) -> list[float]:
-    """The same server with no camera at all: its fixed cost (jobs, bus), per camera-minute of the N measured."""
-    server, _ = start_server([], directory)
-    try:
-        time.sleep(SETTLE_SECONDS)
-        return [figure[0] for figure in per_camera_minute([server.pid], cameras, seconds, runs)]
-    finally:
-        stop_server(server)
+def concurrent_windows(groups: dict[str, list[int]], cameras: int, seconds: float,
+                       runs: int) -> list[dict[str, tuple[float, float]]]:
+    """Per window, every group's (processes, their children) CPU seconds per camera-minute, all sampled at the
+    same instants: the groups share the machine's noise, so their ratios hold on a busy box."""
+    windows = []
+    for _ in range(runs):
+        before, started = {name: family_cpu_seconds(pids) for name, pids in groups.items()}, time.monotonic()
+        time.sleep(seconds)
+        after, elapsed = {name: family_cpu_seconds(pids) for name, pids in groups.items()}, time.monotonic() - started
+        windows.append({name: tuple((end - start) / cameras / elapsed * 60
+                                    for start, end in zip(before[name], after[name], strict=True))
+                        for name in groups})
+    return windows
 
 
-def measure_serve(urls: list[str], directory: Path, seconds: float, runs: int) -> dict:
-    server, port = start_server(urls, directory)
+def measure_side_by_side(urls: list[str], directory: Path, seconds: float, runs: int) -> dict:
+    """Bare ffmpeg, the server with no camera and the server recording the cameras, all running at once."""
+    bare = start_bare(urls, directory / "bare")
+    empty, _ = start_server([], directory / "empty")
+    server, port = start_server(urls, directory / "serve")
     try:
         time.sleep(SETTLE_SECONDS)
-        idle = per_camera_minute([server.pid], len(urls), seconds, runs)
+        groups = {"bare": [process.pid for process in bare], "empty": [empty.pid], "serve": [server.pid]}
+        idle = concurrent_windows(groups, len(urls), seconds, runs)
         recorder_processes = len(ffmpeg_children(server.pid))
 
         first_fragment_s: list[float] = []
@@ -226,7 +228,7 @@ def measure_serve(urls: list[str], directory: Path, seconds: float, runs: int) -
                        for camera_id in range(1, len(urls) + 1)]
             await asyncio.sleep(3)  # every viewer has its first fragments
             watched["ffmpeg_processes"] = len(ffmpeg_children(server.pid))
-            watched["cpu"] = await asyncio.to_thread(per_camera_minute, [server.pid], len(urls), seconds, runs)
+            watched["cpu"] = await asyncio.to_thread(concurrent_windows, groups, len(urls), seconds, runs)
             stop.set()
             watched["fragments"] = await asyncio.gather(*viewers)
 
@@ -236,6 +238,8 @@ def measure_serve(urls: list[str], directory: Path, seconds: float, runs: int) -
                 "ffmpeg_processes_with_viewers": watched["ffmpeg_processes"]}
     finally:
         stop_server(server)
+        stop_server(empty)
+        stop_bare(bare)
 
 
 def ffmpeg_children(parent: int) -> list[int]:
@@ -266,43 +270,53 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as directory, \
             SimulatedCameras(arguments.cameras, free_port(), mode="loop", cache_dir=Path(directory) / "sim") as sim:
-        bare = measure_bare(sim.urls, Path(directory), arguments.seconds, arguments.runs)
-        empty = measure_empty_server(arguments.cameras, Path(directory) / "empty", arguments.seconds, arguments.runs)
-        serve = measure_serve(sim.urls, Path(directory) / "serve", arguments.seconds, arguments.runs)
-    bare_median = statistics.median(total(figure) for figure in bare)
-    idle_median = statistics.median(total(figure) for figure in serve["idle"])
-    watched_median = statistics.median(total(figure) for figure in serve["watched"])
-    fixed_median = statistics.median(empty)
-    marginal_median = statistics.median(total(figure) - fixed_median for figure in serve["idle"])
+        figures = measure_side_by_side(sim.urls, Path(directory), arguments.seconds, arguments.runs)
+
+    def median(values) -> float:
+        return statistics.median(list(values))
+
+    def figure_of(windows: list[dict], name: str, part=total) -> float:
+        return median(part(window[name]) for window in windows)
+
+    idle, watched = figures["idle"], figures["watched"]
+    # Per window: a recorded camera's cost (its ffmpeg and the server's share), over bare ffmpeg in the same window.
+    def ratios(windows: list[dict], less_fixed: bool = False) -> list[float]:
+        return [(total(window["serve"]) - (window["empty"][0] if less_fixed else 0)) / total(window["bare"])
+                for window in windows]
+
     print(json.dumps({
         "benchmark": "recording_cost",
         "cameras": arguments.cameras,
         "window_seconds": arguments.seconds,
         "runs": arguments.runs,
         "unit": "CPU seconds per camera-minute",
-        "bare_ffmpeg_segment": round(bare_median, 3),
-        "serve_no_viewer": round(idle_median, 3),
-        "serve_one_viewer": round(watched_median, 3),
-        "ratio_no_viewer": round(idle_median / bare_median, 2),
-        "ratio_one_viewer": round(watched_median / bare_median, 2),
+        "measurement": "side by side: bare ffmpeg, an empty server and the recording server run at once, sampled "
+                       "at the same instants; ratios are medians of per-window ratios",
+        "bare_ffmpeg_segment": round(figure_of(idle, "bare"), 3),
+        "serve_no_viewer": round(figure_of(idle, "serve"), 3),
+        "serve_one_viewer": round(figure_of(watched, "serve"), 3),
+        "ratio_no_viewer": round(median(ratios(idle)), 2),
+        "ratio_one_viewer": round(median(ratios(watched)), 2),
         "target_ratio_no_viewer": 1.2,
-        "server_fixed_cost_shared_per_camera": round(fixed_median, 3),
-        "serve_no_viewer_less_fixed_cost": round(marginal_median, 3),
-        "ratio_no_viewer_less_fixed_cost": round(marginal_median / bare_median, 2),
-        "runs_server_fixed_cost": [round(value, 3) for value in empty],
-        "runs_bare": [round(total(figure), 3) for figure in bare],
-        "runs_no_viewer": [round(total(figure), 3) for figure in serve["idle"]],
-        "runs_one_viewer": [round(total(figure), 3) for figure in serve["watched"]],
-        "no_viewer_server_process_median": round(statistics.median(figure[0] for figure in serve["idle"]), 3),
-        "no_viewer_ffmpeg_median": round(statistics.median(figure[1] for figure in serve["idle"]), 3),
-        "one_viewer_server_process_median": round(statistics.median(figure[0] for figure in serve["watched"]), 3),
-        "one_viewer_ffmpeg_median": round(statistics.median(figure[1] for figure in serve["watched"]), 3),
-        "first_fragment_seconds_max": round(max(serve["first_fragment_s"]), 3) if serve["first_fragment_s"] else None,
-        "first_fragment_seconds_median": (round(statistics.median(serve["first_fragment_s"]), 3)
-                                          if serve["first_fragment_s"] else None),
-        "fragments_per_viewer": serve["fragments"],
-        "ffmpeg_processes_no_viewer": serve["recorder_processes"],
-        "ffmpeg_processes_with_viewers": serve["ffmpeg_processes_with_viewers"],
+        "server_fixed_cost_shared_per_camera": round(figure_of(idle, "empty", lambda part: part[0]), 3),
+        "serve_no_viewer_less_fixed_cost": round(median(total(window["serve"]) - window["empty"][0] for window in idle), 3),
+        "ratio_no_viewer_less_fixed_cost": round(median(ratios(idle, less_fixed=True)), 2),
+        "runs_ratio_no_viewer": [round(value, 2) for value in ratios(idle)],
+        "runs_ratio_no_viewer_less_fixed_cost": [round(value, 2) for value in ratios(idle, less_fixed=True)],
+        "runs_bare": [round(total(window["bare"]), 3) for window in idle],
+        "runs_no_viewer": [round(total(window["serve"]), 3) for window in idle],
+        "runs_one_viewer": [round(total(window["serve"]), 3) for window in watched],
+        "runs_server_fixed_cost": [round(window["empty"][0], 3) for window in idle],
+        "no_viewer_server_process_median": round(figure_of(idle, "serve", lambda part: part[0]), 3),
+        "no_viewer_ffmpeg_median": round(figure_of(idle, "serve", lambda part: part[1]), 3),
+        "one_viewer_server_process_median": round(figure_of(watched, "serve", lambda part: part[0]), 3),
+        "one_viewer_ffmpeg_median": round(figure_of(watched, "serve", lambda part: part[1]), 3),
+        "first_fragment_seconds_max": round(max(figures["first_fragment_s"]), 3) if figures["first_fragment_s"] else None,
+        "first_fragment_seconds_median": (round(median(figures["first_fragment_s"]), 3)
+                                          if figures["first_fragment_s"] else None),
+        "fragments_per_viewer": figures["fragments"],
+        "ffmpeg_processes_no_viewer": figures["recorder_processes"],
+        "ffmpeg_processes_with_viewers": figures["ffmpeg_processes_with_viewers"],
         "segment_seconds": SEGMENT_SECONDS,
         "cpus": os.cpu_count(),
     }))

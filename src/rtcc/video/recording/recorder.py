@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 import time
@@ -155,26 +154,32 @@ class CameraRecorder:
         stale_after = self.segment_seconds * 3 + self.io_timeout_s + 5
         poll_s = min(1.0, self.segment_seconds / 4)  # a closed segment waits at most this to be indexed
         last_progress = time.monotonic()
+        # One waiter for the whole run: a fresh wait_for(process.wait()) every poll made and cancelled a task each
+        # second, the largest part of an unwatched recorder's cost to the server.
+        exited = asyncio.ensure_future(process.wait())
         try:
             while process.returncode is None:
-                # Off the event loop only when there is news: this poll is most of an idle recorder's Python cost.
+                # Off the event loop only when there is news: one stat of the segment list per poll.
                 closed = await asyncio.to_thread(session.collect_closed) if session.segment_list_changed() else []
                 for segment in closed:
                     await self._index(segment)
                     await self._set_status("recording", None)
-                if closed or session.has_open_segment_growing():
+                # A segment closing is progress; only a camera with none for a segment length is looked at closer
+                # (a scan of the open segment's size), so a healthy recorder never scans.
+                since_progress = time.monotonic() - last_progress
+                if closed or (since_progress > self.segment_seconds and session.has_open_segment_growing()):
                     last_progress = time.monotonic()
-                elif time.monotonic() - last_progress > stale_after:
+                elif since_progress > stale_after:
                     await self._set_status("stale", f"no video for {stale_after} s")
                     child.stop()
                     break
                 if self._stopping.is_set():
                     child.stop()
                     break
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(process.wait(), timeout=poll_s)
+                await asyncio.wait((exited,), timeout=poll_s)
             failure = await child.finish()
         finally:
+            exited.cancel()
             await asyncio.gather(*readers, return_exceptions=True)
             # The last (open) segment: indexed too when it holds any video, so a stop loses nothing.
             for segment in await asyncio.to_thread(session.collect_closed, final=True):
