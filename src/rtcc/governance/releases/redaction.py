@@ -179,15 +179,22 @@ def centerface_model() -> Path:
 
 
 class FaceDetector:
-    """CenterFace on a frame: face boxes in frame pixels."""
+    """CenterFace on a frame: face boxes in frame pixels.
 
-    def __init__(self, model: Path | None = None, threshold: float = FACE_THRESHOLD):
+    `width`: the width the network sees (default the frame's own). Half of 720p runs about four times faster but
+    misses faces under about 20 pixels, so a release runs at full size unless told otherwise.
+    """
+
+    def __init__(self, model: Path | None = None, threshold: float = FACE_THRESHOLD, width: int | None = None):
         self.net = cv2.dnn.readNetFromONNX(str(model or centerface_model()))
         self.threshold = threshold
+        self.width = width
 
     def __call__(self, frame: np.ndarray) -> list[Box]:
         height, width = frame.shape[:2]
-        net_w, net_h = int(np.ceil(width / 32) * 32), int(np.ceil(height / 32) * 32)
+        seen_w = min(width, self.width or width)
+        seen_h = height * seen_w / width
+        net_w, net_h = int(np.ceil(seen_w / 32) * 32), int(np.ceil(seen_h / 32) * 32)
         self.net.setInput(cv2.dnn.blobFromImage(frame, 1.0, (net_w, net_h), (0, 0, 0), swapRB=True, crop=False))
         heatmap, scale, offset, _landmarks = self.net.forward(["537", "538", "539", "540"])
         rows, cols = np.where(heatmap[0, 0] > self.threshold)
