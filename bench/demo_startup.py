@@ -4,7 +4,6 @@ Prints one JSON object. Target (issue 2): under 15 s on this machine.
 """
 
 import json
-import socket
 import statistics
 import subprocess
 import sys
@@ -14,13 +13,9 @@ from pathlib import Path
 
 import httpx
 
+from measure import free_port  # bench/ is the script's folder
+
 RUNS = 3
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def seconds_until_healthy(data_dir: Path) -> float:

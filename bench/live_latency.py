@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
+
+from measure import family_cpu_seconds, free_port  # noqa: E402  (bench/ is the script's folder)
 
 WIDTH, HEIGHT, FPS = 640, 360, 25
 BITS = 42
@@ -157,28 +158,9 @@ def run_server(port: int, source_url: str) -> None:
 
 def cpu_seconds(root_pid: int) -> float:
     """User+system CPU seconds of a process and its descendants (the relay's ffmpeg)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(entry)] = int(fields[1])
-        times[int(entry)] = (int(fields[11]) + int(fields[12])) / ticks
-    family = {root_pid}
-    changed = True
-    while changed:
-        changed = False
-        for pid, parent in parents.items():
-            if parent in family and pid not in family:
-                family.add(pid)
-                changed = True
-    return sum(times.get(pid, 0.0) for pid in family)
+    return sum(family_cpu_seconds([root_pid]))
 
 
-# --- clients ---
 async def decoding_viewer(url: str, seconds: float, latencies: list[float], counts: dict) -> None:
     """A browser-like viewer that decodes every frame and reads its stamp."""
     import av
@@ -242,12 +224,6 @@ async def counting_viewer(url: str, seconds: float, results: list[dict]) -> None
                 fragments += 1
                 received_bytes += len(message)
     results.append({"fragments": fragments, "bytes": received_bytes, "seconds": seconds})
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def http_json(port: int, path: str) -> dict:

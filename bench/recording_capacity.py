@@ -9,12 +9,12 @@ processes from /proc. Prints one JSON object. Targets (issue 3): <= 2% of one co
 import asyncio
 import json
 import os
-import socket
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from measure import free_port  # bench/ is the script's folder
 from rtcc.auth import service as accounts
 from rtcc.cameras import service as cameras
 from rtcc.core.actor import SYSTEM
@@ -48,12 +48,6 @@ def ffmpeg_pids() -> list[int]:
             if command and command[0].endswith(b"ffmpeg") and f"PPid:\t{own}\n" in status:
                 found.append(int(entry.name))
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def main() -> None:

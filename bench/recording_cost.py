@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,38 +34,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-TICKS = os.sysconf("SC_CLK_TCK")
+from measure import family_cpu_seconds, free_port  # noqa: E402  (bench/ is the script's folder)
+
 SEGMENT_SECONDS = 6
 SETTLE_SECONDS = 12  # connect, probe, first segment closed
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def family_cpu_seconds(root_pids: list[int]) -> tuple[float, float]:
-    """User+system CPU seconds of these processes, and of all their living descendants."""
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(entry)] = int(fields[1])
-        times[int(entry)] = (int(fields[11]) + int(fields[12])) / TICKS
-    family = set(root_pids)
-    changed = True
-    while changed:
-        changed = False
-        for pid, parent in parents.items():
-            if parent in family and pid not in family:
-                family.add(pid)
-                changed = True
-    roots = sum(times.get(pid, 0.0) for pid in root_pids)
-    return roots, sum(times.get(pid, 0.0) for pid in family) - roots
 
 
 def total(figure: tuple[float, float]) -> float:
