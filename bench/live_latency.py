@@ -166,7 +166,7 @@ async def decoding_viewer(url: str, seconds: float, latencies: list[float], coun
     import av
     from websockets.asyncio.client import connect
 
-    from rtcc.video.live.fmp4 import Fmp4Parser, InitSegment, find_box
+    from rtcc.video.fmp4 import Fmp4Parser, InitSegment, find_box
 
     parser, decoder = Fmp4Parser(), None
     started, cpu_started = time.monotonic(), time.thread_time()
