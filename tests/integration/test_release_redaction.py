@@ -12,17 +12,17 @@ import av
 import cv2
 import numpy as np
 import pytest
-from support import OTHER_AGENCY, alpr_dev_set
+from support import OTHER_AGENCY, TEST_AGENCY, alpr_dev_set
 
 from rtcc.alpr.reader.reader import PlateReader
 from rtcc.audit import service as audit
 from rtcc.cameras import service as cameras
 from rtcc.core import clock
 from rtcc.core.actor import SYSTEM
+from rtcc.governance.releases.service import release_counts
 from rtcc.video.models import RecordingSegment
 from rtcc.video.pipeline.supervisor import media_store
 from rtcc.video.recording.storage import sha256_of
-from support import TEST_AGENCY
 
 PLATE_IMAGE = "c9368c55-210d-456c-a5ef-c310e60039ec.jpg"  # 1280x720, plate UH1F0F at (788, 124, 60, 30)
 PLATE, PLATE_BOX = "UH1F0F", (788, 124, 60, 30)
@@ -161,7 +161,17 @@ def test_a_release_is_redacted_approved_by_another_supervisor_and_handed_out_wit
         assert (action, who, PURPOSE, "success") in trail, f"{action} by {who} not audited with its purpose"
     with runtime.database.session() as db:
         rendered_record = audit.search(db, query=audit.AuditQuery(action="release.rendered"))[0]
+        counts = release_counts(db, clock.utcnow() - timedelta(hours=1))
     assert json.loads(rendered_record.details)["original_sha256"] == rendered["original_sha256"]
+    assert counts == {"requested": 1, "approved": 1, "rejected": 0, "open": 0}  # what the transparency portal shows
+
+
+def test_the_console_page_offers_the_request_form_and_the_review_to_supervisors_only(scene, signed_in_as):
+    page = scene["clerk"].get("/console/releases")
+    assert page.status_code == 200 and 'data-testid="release-form"' in page.text and 'id="approve"' in page.text
+    analyst, _ = signed_in_as("analyst")
+    page = analyst.get("/console/releases")
+    assert page.status_code == 200 and 'data-testid="release-form"' in page.text and 'id="approve"' not in page.text
 
 
 def test_another_agency_sees_no_release_and_bad_requests_are_refused_clearly(runtime, scene, signed_in_as):
