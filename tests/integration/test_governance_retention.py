@@ -365,3 +365,42 @@ def test_cli_dry_run_shows_what_would_go_and_run_does_it(runtime):
     table = CliRunner().invoke(app, ["retention", "run", "--dry-run", "--data-dir", str(runtime.settings.data_dir)],
                                env=environment)
     assert table.exit_code == 0 and "body_worn_video" in table.output and "plate_reads" in table.output
+
+
+def test_a_supervisor_places_a_hold_on_the_console_the_purge_skips_it_and_the_receipt_says_so(runtime, signed_in_as):
+    runtime.settings.read_retention_days = 1
+    with runtime.database.session() as db:
+        ingest(db, runtime=runtime, hotlists=HotlistCache(), source="test", reads=[
+            ReadIn(plate=p, read_at=clock.utcnow() - timedelta(days=2), camera_id=4, source_read_id=p) for p in ("8SAVE88", "9LOSE99")])
+    supervisor, person = signed_in_as("supervisor")
+    placed = supervisor.post("/console/retention/holds", data={
+        "kind": "plate", "plate": "8SAVE88", "reason": "hit and run, victim's family counsel", "csrf_token": person.csrf_token})
+    assert placed.status_code == 200 and "Hold 1 placed on plate 8SAVE88" in placed.text
+    refused = supervisor.post("/console/retention/holds", data={
+        "kind": "incident", "incident_id": "77", "reason": "no such incident", "csrf_token": person.csrf_token})
+    assert "No incident 77" in refused.text
+    engine.run(runtime)
+    page = supervisor.get("/console/retention")
+    assert 'data-testid="hold-1"' in page.text and "plate 8SAVE88" in page.text
+    receipt = page.text.split('data-testid="receipt-', 1)[1].split("</tr>", 1)[0]
+    assert "plate_reads" in receipt and "(hold 1)" in receipt
+    with runtime.database.session() as db:
+        assert [r.plate for r in db.query(PlateRead)] == ["8SAVE88"]
+    released = supervisor.post("/console/retention/holds/1/release", data={"reason": "case closed by the court",
+                                                                           "csrf_token": person.csrf_token})
+    assert "Hold 1 released" in released.text and 'data-testid="no-holds"' in released.text
+    analyst, someone = signed_in_as("analyst")
+    assert analyst.get("/console/retention", follow_redirects=False).status_code in (302, 303, 403)
+
+
+def test_the_demo_seeds_a_hold_that_the_first_purge_skips(runtime):
+    from rtcc.sim.demo import prepare_demo
+    from rtcc.sim.demo_retention import HELD_PLATE
+
+    prepare_demo(runtime)
+    prepare_demo(runtime)  # once only
+    run = engine.run_class(runtime, "plate_reads")
+    assert (run.count, run.skipped_held) == (3, 1)
+    with runtime.database.session() as db:
+        assert [r.plate for r in db.query(PlateRead)] == [HELD_PLATE]
+        assert len(service.open_holds(db)) == 1

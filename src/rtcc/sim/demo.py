@@ -10,6 +10,7 @@ from rtcc.auth.handover import CREDENTIALS_FILE, forget_handover, handover_lines
 from rtcc.core.actor import SYSTEM
 from rtcc.core.runtime import Runtime
 from rtcc.sim.city import seed_city
+from rtcc.sim.demo_retention import seed_retention
 from rtcc.sim.demo_policy import seed_partners
 
 DEMO_ADMIN = "admin"
@@ -32,6 +33,7 @@ def prepare_demo(runtime: Runtime) -> str:
     created = {}
     with runtime.database.session() as db:
         agency, cameras_added = seed_city(db, runtime=runtime)
+        seed_retention(db, runtime=runtime)  # a legal hold the first purge skips: see demo_retention.py
         seed_partners(db, runtime=runtime, home_ori=agency.ori)  # sharing outside the agency: see demo_policy.py
         enrolled = []
         for username, role, display_name, _ in DEMO_ACCOUNTS:
