@@ -8,7 +8,7 @@ from rtcc.sharing.settings import SharingSettings
 
 
 class TransparencySettings(SharingSettings):
-    """The public portal at /transparency and its JSON."""
+    """The transparency portal: the public figures at /transparency and their JSON, and the annual report."""
 
     transparency_cache_seconds: float = Field(
         default=15, ge=0, le=3600,
