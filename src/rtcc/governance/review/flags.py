@@ -68,6 +68,9 @@ class Rule:
     outcome: str = "success"  # ... every action of this outcome when actions is empty
     # A further SQL condition that needs the database to build (which cameras are private), or None.
     narrow: Callable[[Session], object] | None = None
+    # A rule over a window (N records within it) reads, besides the new records, the unflagged ones up to this
+    # long before them; None: each record is judged alone, once. From the settings.
+    window: Callable[[ReviewSettings], timedelta] | None = None
 
     def condition(self, session: Session):
         """The SQL condition selecting the records this rule reads."""
@@ -288,10 +291,11 @@ def export_without_case(context: RuleContext, records: list[AuditRecord]) -> lis
 RULES: tuple[Rule, ...] = (
     Rule("search_without_case", "Plate search under no case on record", searches_without_case, actions=(PLATE_SEARCH,)),
     Rule("repeated_plate_search", "One plate searched many times by one user", repeated_plate_search,
-         actions=(PLATE_SEARCH,)),
+         actions=(PLATE_SEARCH,), window=lambda settings: timedelta(hours=settings.review_plate_search_window_hours)),
     Rule("after_hours_bulk_search", "Bulk or wildcard plate search after hours", after_hours_bulk_search,
          actions=(PLATE_SEARCH,)),
-    Rule("repeated_denied_access", "Repeated denied access", repeated_denied_access, outcome="denied"),
+    Rule("repeated_denied_access", "Repeated denied access", repeated_denied_access, outcome="denied",
+         window=lambda settings: timedelta(minutes=settings.review_denied_window_minutes)),
     Rule("private_camera_view", "Private camera viewed outside an active incident or request",
          private_camera_view_outside_request, actions=CAMERA_VIEWS, narrow=_looks_at_private_cameras),
     Rule("export_without_case", "Footage exported under no case on record", export_without_case,

@@ -13,8 +13,11 @@ def declare_jobs(context: JobContext) -> list[Job]:
     settings = runtime.settings
 
     def flag_and_settle() -> str:
+        # The rules read in a read session: a week of audit trail is read without holding SQLite's write lock.
+        with runtime.database.read_session() as db:
+            found = service.find_flags(db, settings=settings)
         with runtime.database.session() as db:
-            raised = service.raise_flags(db, settings=settings)
+            raised = service.store_flags(db, found)
             weekly = service.settle_weekly_reviews(db, settings=settings)
         return (f"raised {sum(raised.values())} flags; weekly reviews: {weekly['opened']} opened, "
                 f"{weekly['overdue']} now overdue")

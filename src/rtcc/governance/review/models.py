@@ -71,3 +71,14 @@ class WeeklyReview(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     notes: Mapped[str | None] = mapped_column(Text, nullable=True)
     flags_open: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the agency's open flags when completed
+
+
+class ReviewProgress(Base):
+    """How far each rule has read the audit trail: the next run reads only records after `last_seq` (and, for a
+    rule over a window, the unflagged ones within that window before them)."""
+
+    __tablename__ = "audit_review_progress"
+
+    rule: Mapped[str] = mapped_column(String(48), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

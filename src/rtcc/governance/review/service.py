@@ -27,7 +27,7 @@ from rtcc.core.runtime import Runtime
 from rtcc.governance.review.events import FlagRaised, FlagReviewed, WeeklyReviewCompleted
 from rtcc.governance.review.flags import RULES, RULES_BY_NAME, RuleContext
 from rtcc.governance.review.models import (
-    FLAG_STATUSES, OUTCOMES, AuditFlag, AuditFlagRecord, AuditFlagReview, WeeklyReview,
+    FLAG_STATUSES, OUTCOMES, AuditFlag, AuditFlagRecord, AuditFlagReview, ReviewProgress, WeeklyReview,
 )
 from rtcc.governance.review.settings import ReviewSettings
 
@@ -37,33 +37,89 @@ MIN_NOTES = 5
 
 # --- flagging -----------------------------------------------------------------------------------------------------
 
-def raise_flags(session: Session, *, settings: ReviewSettings) -> dict[str, int]:
-    """Run every rule over the lookback window's records it has not flagged yet; the flags raised per rule."""
+@dataclass(frozen=True)
+class FoundFlag:
+    """A finding of a rule, reduced to what is stored (it outlives the read session that found it)."""
+
+    rule: str
+    username: str
+    agency_ori: str | None
+    explanation: str
+    seqs: tuple[int, ...]
+    first_at: datetime
+    last_at: datetime
+
+
+@dataclass
+class Findings:
+    flags: list[FoundFlag]
+    read_up_to: int  # the newest record seq the rules read: where the next run starts
+
+
+def find_flags(session: Session, *, settings: ReviewSettings) -> Findings:
+    """Run every rule over the records it has not read yet (within the lookback window); reads only, so it may run
+    in a read session that never holds SQLite's write lock."""
     now = clock.utcnow()
     since = now - timedelta(hours=settings.review_lookback_hours)
+    newest = session.execute(select(func.max(AuditRecord.seq))).scalar_one() or 0
+    progress = dict(session.execute(select(ReviewProgress.rule, ReviewProgress.last_seq)).all())
     context = RuleContext(session=session, settings=settings)
-    raised: dict[str, int] = {}
+    found: list[FoundFlag] = []
     for rule in RULES:
-        flagged_already = exists().where(AuditFlagRecord.rule == rule.name, AuditFlagRecord.audit_seq == AuditRecord.seq)
-        records = list(session.execute(
-            select(AuditRecord).where(rule.condition(session), AuditRecord.occurred_at >= since,
-                                      AuditRecord.username.is_not(None), ~flagged_already)
-            .order_by(AuditRecord.seq)).scalars())
-        findings = rule.find(context, records) if records else []
-        for finding in findings:
-            flag = AuditFlag(rule=rule.name, username=finding.username, agency_ori=finding.agency_ori,
-                             explanation=finding.explanation, record_count=len(finding.records),
-                             first_at=finding.records[0].occurred_at, last_at=finding.records[-1].occurred_at,
-                             created_at=now, status="open")
-            session.add(flag)
-            session.flush()
-            session.add_all([AuditFlagRecord(flag_id=flag.id, audit_seq=record.seq, rule=rule.name)
-                             for record in finding.records])
-            emit(session, FlagRaised(agency_ori=flag.agency_ori, flag_id=flag.id, rule=rule.name,
-                                     username=flag.username, record_count=flag.record_count))
+        read = rule.condition(session) & (AuditRecord.occurred_at >= since) & (AuditRecord.seq <= newest) \
+            & AuditRecord.username.is_not(None)
+        new = read & (AuditRecord.seq > progress.get(rule.name, 0))
+        if rule.window is None:
+            statement = select(AuditRecord).where(new)
+        else:
+            # A burst holds a new record and lies within the window of it: read back one window from the first.
+            first_new = session.execute(select(func.min(AuditRecord.occurred_at)).where(new)).scalar_one()
+            if first_new is None:
+                continue
+            flagged_already = exists().where(AuditFlagRecord.rule == rule.name,
+                                             AuditFlagRecord.audit_seq == AuditRecord.seq)
+            statement = select(AuditRecord).where(read, AuditRecord.occurred_at >= first_new - rule.window(settings),
+                                                  ~flagged_already)
+        records = list(session.execute(statement.order_by(AuditRecord.seq)).scalars())
+        for finding in rule.find(context, records) if records else []:
+            found.append(FoundFlag(rule=rule.name, username=finding.username, agency_ori=finding.agency_ori,
+                                   explanation=finding.explanation, seqs=tuple(r.seq for r in finding.records),
+                                   first_at=finding.records[0].occurred_at, last_at=finding.records[-1].occurred_at))
+    return Findings(flags=found, read_up_to=newest)
+
+
+def store_flags(session: Session, findings: Findings) -> dict[str, int]:
+    """Store what find_flags found and move each rule's progress on; a finding another run stored meanwhile (any
+    of its records already flagged by its rule) is skipped. The flags raised per rule."""
+    now = clock.utcnow()
+    raised = {rule.name: 0 for rule in RULES}
+    for found in findings.flags:
+        taken = session.execute(select(AuditFlagRecord.audit_seq).where(
+            AuditFlagRecord.rule == found.rule, AuditFlagRecord.audit_seq.in_(found.seqs)).limit(1)).first()
+        if taken is not None:
+            continue
+        flag = AuditFlag(rule=found.rule, username=found.username, agency_ori=found.agency_ori,
+                         explanation=found.explanation, record_count=len(found.seqs), first_at=found.first_at,
+                         last_at=found.last_at, created_at=now, status="open")
+        session.add(flag)
         session.flush()
-        raised[rule.name] = len(findings)
+        session.add_all([AuditFlagRecord(flag_id=flag.id, audit_seq=seq, rule=found.rule) for seq in found.seqs])
+        emit(session, FlagRaised(agency_ori=flag.agency_ori, flag_id=flag.id, rule=found.rule,
+                                 username=flag.username, record_count=flag.record_count))
+        raised[found.rule] += 1
+    for rule in RULES:
+        progress = session.get(ReviewProgress, rule.name)
+        if progress is None:
+            session.add(ReviewProgress(rule=rule.name, last_seq=findings.read_up_to, updated_at=now))
+        elif progress.last_seq < findings.read_up_to:
+            progress.last_seq, progress.updated_at = findings.read_up_to, now
+    session.flush()
     return raised
+
+
+def raise_flags(session: Session, *, settings: ReviewSettings) -> dict[str, int]:
+    """Find and store flags in one session (the job finds in a read session and stores in a short write)."""
+    return store_flags(session, find_flags(session, settings=settings))
 
 
 # --- the queue ----------------------------------------------------------------------------------------------------

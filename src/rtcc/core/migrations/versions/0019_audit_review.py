@@ -1,4 +1,4 @@
-"""governance: audit review flags, reviews and weekly supervisor reviews
+"""governance: audit review flags, reviews, weekly supervisor reviews and each rule's progress
 
 Revision ID: 0019
 Revises: 0018
@@ -36,6 +36,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_flags_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_flags_username'), ['username'], unique=False)
 
+    op.create_table('audit_review_progress',
+    sa.Column('rule', sa.String(length=48), nullable=False),
+    sa.Column('last_seq', sa.Integer(), nullable=False),
+    sa.Column('updated_at', rtcc.core.database.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('rule', name=op.f('pk_audit_review_progress'))
+    )
     op.create_table('audit_weekly_reviews',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('supervisor', sa.String(length=64), nullable=False),
@@ -86,6 +92,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_audit_weekly_reviews_agency_ori'))
 
     op.drop_table('audit_weekly_reviews')
+    op.drop_table('audit_review_progress')
     with op.batch_alter_table('audit_flags', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_flags_username'))
         batch_op.drop_index(batch_op.f('ix_audit_flags_status'))
