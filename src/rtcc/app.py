@@ -38,7 +38,6 @@ from rtcc.video.recording.uptime import SegmentIndexFacts
 from rtcc.web.events import router as events_router
 from rtcc.web.field_pages import router as field_pages_router
 from rtcc.web.pages import mount_console
-from rtcc.web.review_pages import router as review_pages_router
 from rtcc.web.retention_pages import router as retention_pages_router
 from rtcc.web.review_pages import router as review_pages_router
 from rtcc.web.release_pages import router as release_pages_router
@@ -104,7 +103,6 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.include_router(release_pages_router)  # /console/releases: public-records release copies
     app.include_router(review_pages_router)  # /console/audit-review: the supervisors' queue
     app.include_router(retention_pages_router)  # /console/retention: policies, legal holds, receipts
-    app.include_router(review_pages_router)  # /console/audit-review: the supervisors' queue
     mount_console(app)
 
     app.add_middleware(JsonBodyLimits, max_depth=runtime.settings.max_json_depth)  # inside BodySizeLimit
