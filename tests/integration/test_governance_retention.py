@@ -404,3 +404,18 @@ def test_the_demo_seeds_a_hold_that_the_first_purge_skips(runtime):
     with runtime.database.session() as db:
         assert [r.plate for r in db.query(PlateRead)] == [HELD_PLATE]
         assert len(service.open_holds(db)) == 1
+
+
+def test_while_a_hold_stands_a_sweep_that_only_skips_writes_no_new_receipt(runtime):
+    runtime.settings.read_retention_days = 1
+    with runtime.database.session() as db:
+        ingest(db, runtime=runtime, hotlists=HotlistCache(), source="test", reads=[
+            ReadIn(plate="8SAVE88", read_at=clock.utcnow() - timedelta(days=2), camera_id=4, source_read_id="s")])
+        service.place_hold(db, runtime=runtime, actor=SYSTEM, kind="plate", plate="8SAVE88", reason="pending appeal")
+    first, second = engine.run_class(runtime, "plate_reads"), engine.run_class(runtime, "plate_reads")
+    assert (first.skipped_held, second.skipped_held) == (1, 1)  # both runs say what they kept
+    assert first.receipt_id and second.receipt_id is None  # only the first wrote it down
+    with runtime.database.session() as db:
+        ingest(db, runtime=runtime, hotlists=HotlistCache(), source="test", reads=[
+            ReadIn(plate="8SAVE88", read_at=clock.utcnow() - timedelta(days=3), camera_id=5, source_read_id="t")])
+    assert engine.run_class(runtime, "plate_reads").receipt_id  # another held item: a new receipt

@@ -294,7 +294,7 @@ def test_demo_credentials_are_removed_once_each_account_has_enrolled(client, run
 
     # A data dir from before (its accounts enrolled, the file still full) is cleaned at the next start.
     with runtime.database.session() as db:
-        for username in ("officer", "admin"):
+        for username in ("officer", "supervisor", "admin"):
             accounts.get_user(db, username=username).mfa_enrolled_at = clock.utcnow()
     prepare_demo(runtime)
     assert not saved.exists()

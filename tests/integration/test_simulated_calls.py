@@ -18,15 +18,15 @@ STREAMS = [f"rtsp://127.0.0.1:8554/cam{index}" for index in range(1, 5)]
 def test_the_demo_creates_analyst_officer_and_admin_once_with_their_credentials_saved(runtime):
     message = prepare_demo(runtime)
     with runtime.database.session() as db:
-        roles = {name: accounts.get_user(db, username=name).role for name in ("analyst", "officer", "admin")}
-    assert roles == {"analyst": "analyst", "officer": "field_officer", "admin": "admin"}
-    assert message.count("one-time password:") == 3 and "as 'analyst' for the watch floor" in message
+        roles = {name: accounts.get_user(db, username=name).role for name in ("analyst", "officer", "supervisor", "admin")}
+    assert roles == {"analyst": "analyst", "officer": "field_officer", "supervisor": "supervisor", "admin": "admin"}
+    assert message.count("one-time password:") == 4 and "as 'analyst' for the watch floor" in message
     saved = (runtime.settings.data_dir / CREDENTIALS_FILE)
-    assert saved.stat().st_mode & 0o077 == 0 and saved.read_text().count("one-time password:") == 3
+    assert saved.stat().st_mode & 0o077 == 0 and saved.read_text().count("one-time password:") == 4
 
     again = prepare_demo(runtime)
     assert "one-time password:" not in again and "'analyst'" in again
-    assert saved.read_text().count("one-time password:") == 3
+    assert saved.read_text().count("one-time password:") == 4
 
 
 def test_simulated_calls_open_incidents_that_dock_the_live_cameras(runtime):

@@ -19,6 +19,7 @@ DEMO_ADMIN = "admin"
 DEMO_ACCOUNTS = (
     ("analyst", "analyst", "Demo watch-floor analyst", "watch floor: map, video wall, incidents, plate alerts  <- start here"),
     ("officer", "field_officer", "Demo field officer", "field officer: incidents and live video, as on a phone"),
+    ("supervisor", "supervisor", "Demo supervisor", "legal holds (/console/retention), audit review, hotlists"),
     (DEMO_ADMIN, "admin", "Demo administrator", "accounts, cameras, settings (no live video: separation of duties)"),
 )
 QR_FOR = "analyst"

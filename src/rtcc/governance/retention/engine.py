@@ -125,7 +125,7 @@ def run_class(runtime: Runtime, name: str, *, dry_run: bool = False, batch_size:
     if dry_run:
         run.tally(doomed)
         return run
-    if receipt is None and (doomed or run.count or run.skipped):
+    if receipt is None and (doomed or run.count or (run.skipped and _holds_news(runtime, name, run))):
         with runtime.database.session() as db:
             receipt = DeletionReceipt(data_class=name, status="running", reason=policy.action, segment_count=0, bytes=0,
                                       policy_version=policy.version, cutoff=run.cutoff, created_at=now)
@@ -158,6 +158,15 @@ def run_class(runtime: Runtime, name: str, *, dry_run: bool = False, batch_size:
                                   "partitions_dropped": sorted({line["partition"] for line in run.breakdown.values()
                                                                 if line.get("partition")})})
     return run
+
+
+def _holds_news(runtime: Runtime, name: str, run: ClassRun) -> bool:
+    """Whether a run that only skipped held items has something to say: it skipped other items than the class's
+    last receipt did (otherwise every sweep would write the same receipt again while a hold stands)."""
+    with runtime.database.session() as db:
+        last = db.execute(select(DeletionReceipt).where(DeletionReceipt.data_class == name)
+                          .order_by(DeletionReceipt.id.desc()).limit(1)).scalar_one_or_none()
+        return last is None or sorted(e["item"] for e in last.skipped or []) != sorted(e["item"] for e in run.skipped)
 
 
 def _sort_out(run: ClassRun, items: list[Item], holds: HoldSet) -> list[Item]:
