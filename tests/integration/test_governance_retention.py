@@ -419,3 +419,24 @@ def test_while_a_hold_stands_a_sweep_that_only_skips_writes_no_new_receipt(runti
         ingest(db, runtime=runtime, hotlists=HotlistCache(), source="test", reads=[
             ReadIn(plate="8SAVE88", read_at=clock.utcnow() - timedelta(days=3), camera_id=5, source_read_id="t")])
     assert engine.run_class(runtime, "plate_reads").receipt_id  # another held item: a new receipt
+
+
+def test_a_malformed_preset_file_loaded_from_the_command_line_is_refused_and_loses_nothing(runtime, tmp_path):
+    from typer.testing import CliRunner
+
+    from rtcc.cli import app
+
+    environment = {"RTCC_DATABASE_URL": runtime.settings.database_url.get_secret_value()}
+    base = ["retention", "load", "--data-dir", str(runtime.settings.data_dir)]
+    assert CliRunner().invoke(app, [*base, "maine"], env=environment).exit_code == 0
+    broken = tmp_path / "county.toml"
+    broken.write_text('[preset]\ntitle = "County"\nsource = "County Code 9-1"\n[[policy]]\nclass = "plate_reads"\nkeep_for = "7d"\n'
+                      '[[policy]]\nclass = "audit_records"\nkeep_for = "30d"\n')
+    refused = CliRunner().invoke(app, [*base, str(broken)], env=environment)
+    assert refused.exit_code == 1 and "below that floor" in refused.output and "county.toml" in refused.output
+    broken.write_text('[preset]\ntitle = "County"\nsource = "County Code 9-1"\n[[policy]]\nclass = "plate_reads"\nkeep_for = "7d"\n')
+    assert CliRunner().invoke(app, [*base, str(broken)], env=environment).exit_code == 0
+    with runtime.database.session() as db:
+        versions = [(p.version, p.keep_for, p.source) for p in service.policy_history(db, "plate_reads")]
+        assert service.policy_in_force(db, "audit_records").version == 0  # the refused file changed nothing
+    assert versions == [(2, "7d", "preset:county"), (1, "21d", "preset:maine")]

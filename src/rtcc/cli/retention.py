@@ -78,7 +78,7 @@ def list_presets() -> None:
 
 @retention_app.command("load")
 def load_preset(
-    names: list[str] = typer.Argument(..., help="Preset names (see `rtcc retention presets`)."),
+    names: list[str] = typer.Argument(..., help="Preset names (see `rtcc retention presets`), or paths to a jurisdiction's own .toml files."),
     value: Optional[list[str]] = typer.Option(None, "--value", help="CLASS=DURATION for a class the preset leaves to the agency."),
     data_dir: Optional[Path] = DataDir,
 ) -> None:
@@ -94,7 +94,9 @@ def load_preset(
             raise typer.Exit(2)
         values[key.strip()] = duration.strip()
     with runtime_for(data_dir) as runtime, runtime.database.session() as db:
-        rows = service.load_presets(db, runtime=runtime, actor=cli_actor(), names=names, agency_values=values)
+        files = [Path(name) for name in names if name.endswith(".toml")]
+        rows = service.load_presets(db, runtime=runtime, actor=cli_actor(), agency_values=values, files=files,
+                                    names=[name for name in names if not name.endswith(".toml")])
         for row in rows:
             out.print(f"{row.data_class}: v{row.version} {row.action} after {row.keep_for} ({row.source})")
 

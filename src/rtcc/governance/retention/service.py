@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -88,12 +89,14 @@ def set_policy(session: Session, *, runtime: Runtime, actor: Actor, data_class_n
 
 
 def load_presets(session: Session, *, runtime: Runtime, actor: Actor, names: list[str],
-                 agency_values: dict[str, str] | None = None) -> list[RetentionPolicy]:
-    """Load presets (checked whole and against each other first): one new version per class they set."""
-    if not names:
+                 agency_values: dict[str, str] | None = None, files: list[Path] | None = None) -> list[RetentionPolicy]:
+    """Load presets, shipped ones by name and (from the command line only) a jurisdiction's own files, checked
+    whole and against each other first: one new version per class they set."""
+    if not names and not files:
         raise InvalidInput("Name at least one preset.", code="preset_required")
     agency_values = agency_values or {}
-    loaded = [presets.parse_preset(presets.preset_path(name), agency_values=agency_values) for name in dict.fromkeys(names)]
+    paths = [presets.preset_path(name) for name in dict.fromkeys(names)] + list(files or [])
+    loaded = [presets.parse_preset(path, agency_values=agency_values) for path in paths]
     leftover = set(agency_values) - {p.data_class for preset in loaded for p in preset.policies}
     if leftover:
         raise presets.PresetError(f"values given for classes no named preset sets: {', '.join(sorted(leftover))}.")
