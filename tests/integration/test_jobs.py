@@ -13,7 +13,7 @@ import httpx
 from support import free_port, wait_until
 
 EXPECTED_JOBS = {"auth.account_sweep", "audit.checkpoints", "governance.retention", "alpr.read_partitions",
-                 "incidents.cad_folder_watch"}
+                 "incidents.cad_folder_watch", "governance.audit_review"}
 # Listed too, never run by `rtcc serve` here: what switches each on.
 SWITCHED_OFF = {"alpr.hotlist_imports": "RTCC_HOTLIST_IMPORT_PATHS", "sim.demo_calls": "`rtcc demo`"}
 
