@@ -214,3 +214,17 @@ def test_a_render_of_a_source_that_changed_fails_and_says_why(runtime, scene):
     assert failed["status"] == "failed" and "no longer matches" in failed["render_error"]
     assert failed["release_sha256"] is None
     assert ("release.rendered", scene["clerk_person"].username, PURPOSE, "failure") in audited(runtime, release["id"])
+
+
+def test_a_render_cut_off_by_a_restart_can_be_started_again(runtime, scene):
+    from rtcc.governance.releases.models import ReleaseRequest
+
+    clerk = scene["clerk"]
+    release = clerk.post("/api/v1/releases", json=request_body(scene)).json()
+    with runtime.database.session() as db:  # as a server stopped mid-render leaves it
+        db.get(ReleaseRequest, release["id"]).status = "rendering"
+    assert clerk.post(f"/api/v1/releases/{release['id']}/render").status_code == 202
+    rendered = clerk.get(f"/api/v1/releases/{release['id']}").json()
+    assert rendered["status"] == "rendered" and rendered["release_sha256"]
+    review = scene["approver"].get(f"/api/v1/releases/{release['id']}/review")
+    assert hashlib.sha256(review.content).hexdigest() == rendered["release_sha256"]

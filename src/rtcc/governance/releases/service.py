@@ -42,6 +42,9 @@ from rtcc.video.recording.storage import sha256_of
 log = logging.getLogger(__name__)
 LIST_LIMIT = 200
 EDITABLE = ("requested", "rendered", "failed")  # boxes may be added and a render started
+# A render may also be started again over one still "rendering": one cut off by a restart would otherwise stay so.
+# Each render writes to the copy name its start recorded and keeps its result only if that name is still current.
+RENDERABLE = (*EDITABLE, "rendering")
 
 
 def releases_root(runtime: Runtime) -> Path:
@@ -179,8 +182,8 @@ def frame_jpeg(session: Session, *, runtime: Runtime, actor: Actor, release_id: 
 
 # --- boxes, render ----------------------------------------------------------------------------------------------
 
-def _editable(release: ReleaseRequest) -> None:
-    if release.status not in EDITABLE:
+def _editable(release: ReleaseRequest, allowed: tuple[str, ...] = EDITABLE) -> None:
+    if release.status not in allowed:
         raise Conflict(f"Release {release.id} is {release.status}: it can no longer be changed.",
                        code=f"release_{release.status}")
 
@@ -211,9 +214,10 @@ def add_box(session: Session, *, runtime: Runtime, actor: Actor, release_id: int
 def start_render(session: Session, *, runtime: Runtime, actor: Actor, release_id: int) -> ReleaseRequest:
     """Mark the request as rendering (the caller then runs `render`, outside this transaction)."""
     release = get_request(session, actor=actor, release_id=release_id)
-    _editable(release)
+    _editable(release, RENDERABLE)
     _drop_copy(runtime, release)
     release.status, release.render_error = "rendering", None
+    release.release_path = f"copies/{uuid.uuid4().hex}.mp4"  # where this render writes; its hash comes when done
     audit.record(session, keys=runtime.keys, actor=actor, event=_event(ReleaseRenderStarted, release),
                  object_type="release", object_id=release.id, purpose=release.purpose,
                  details={"manual_boxes": len(release.manual_boxes or [])})
@@ -226,11 +230,12 @@ def render(*, runtime: Runtime, actor: Actor, release_id: int) -> None:
         release = session.get(ReleaseRequest, release_id)
         if release is None or release.status != "rendering":
             return
-        source, expected = source_file(runtime, release), release.original_sha256
+        source, expected, name = source_file(runtime, release), release.original_sha256, release.release_path
         boxes = [redaction.ManualBox(frame=b["frame"], box=tuple(b["box"]), last_frame=b.get("last_frame"))
                  for b in release.manual_boxes or []]
-    name = f"{uuid.uuid4().hex}.mp4"
-    output = releases_root(runtime) / "copies" / name
+    if not name:
+        return
+    output = releases_root(runtime) / name
     output.parent.mkdir(parents=True, exist_ok=True)
     started = clock.utcnow()
     outcome, error, result = "failure", None, None
@@ -247,18 +252,17 @@ def render(*, runtime: Runtime, actor: Actor, release_id: int) -> None:
         error = f"The render failed: {failure}"
     with runtime.database.session() as session:
         release = session.get(ReleaseRequest, release_id)
-        if release is None or release.status != "rendering":  # changed meanwhile: this copy is not wanted
-            output.unlink(missing_ok=True)
+        if release is None or release.status != "rendering" or release.release_path != name:
+            output.unlink(missing_ok=True)  # changed, or rendered again, meanwhile: this copy is not wanted
             return
         release.render_seconds = (clock.utcnow() - started).total_seconds()
         if result is not None:
             release.status, release.rendered_at = "rendered", clock.utcnow()
-            release.release_path = str(output.relative_to(releases_root(runtime)))
             release.release_sha256, release.release_bytes = sha256_of(output), output.stat().st_size
             release.redactions = {**result.summary(), "original_sha256": release.original_sha256}
         else:
             output.unlink(missing_ok=True)
-            release.status, release.render_error = "failed", error
+            release.status, release.render_error, release.release_path = "failed", error, None
         audit.record(session, keys=runtime.keys, actor=actor,
                      event=_event(ReleaseRendered, release, release_sha256=release.release_sha256),
                      outcome=outcome, object_type="release", object_id=release.id, purpose=release.purpose,
