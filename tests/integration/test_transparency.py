@@ -212,6 +212,8 @@ def test_the_console_form_saves_a_year_and_keeps_what_was_typed_when_it_is_wrong
     saved = admin.post("/console/transparency", data=form, follow_redirects=False)
     assert saved.status_code == 303, saved.text
     assert admin.get("/api/v1/transparency/years").json()[0]["total_cost_cents"] == 1_259_950
+    to_change = admin.get("/console/transparency", params={"year": year}).text  # the form holds what was saved
+    assert "Camera maintenance; 12,500.00\nCloud storage; 99.50" in to_change and 'value="4"' in to_change
     wrong = admin.post("/console/transparency", data={**form, "cost_lines": "Camera maintenance; twelve"})
     assert wrong.status_code == 422 and "not an amount in dollars" in wrong.text
     assert "Camera maintenance; twelve" in wrong.text  # the form comes back as typed

@@ -125,9 +125,18 @@ def _years_page(request: Request, actor, user_session, *, notice=None, error=Non
 
 
 @router.get("/console/transparency")
-def years_page(request: Request, notice: str | None = None):
+def years_page(request: Request, notice: str | None = None, year: int | None = None):
+    """The entries per year; ?year= fills the form with that year's entry to change it."""
     actor, user_session = signed_in(request, "transparency.manage")
-    return _years_page(request, actor, user_session, notice=notice)
+    form = None
+    if year is not None:
+        with get_runtime(request).database.read_session() as db:
+            entry = next((entry for entry in service.list_year_entries(db) if entry.year == year), None)
+            form = {"year": year, "complaints_received": entry.complaints_received,
+                    "complaints_sustained": entry.complaints_sustained, "notes": entry.notes or "",
+                    "cost_lines": "\n".join(f"{line['item']}; {line['cents'] / 100:,.2f}" for line in entry.cost_lines),
+                    } if entry else {"year": year}
+    return _years_page(request, actor, user_session, notice=notice, form=form)
 
 
 @router.post("/console/transparency")
