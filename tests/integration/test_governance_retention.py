@@ -440,3 +440,20 @@ def test_a_malformed_preset_file_loaded_from_the_command_line_is_refused_and_los
         versions = [(p.version, p.keep_for, p.source) for p in service.policy_history(db, "plate_reads")]
         assert service.policy_in_force(db, "audit_records").version == 0  # the refused file changed nothing
     assert versions == [(2, "7d", "preset:county"), (1, "21d", "preset:maine")]
+
+
+def test_a_hold_is_seen_and_released_within_its_agency_only_and_binds_every_purge(runtime, signed_in_as):
+    from support import OTHER_AGENCY
+
+    runtime.settings.read_retention_days = 1
+    with runtime.database.session() as db:
+        ingest(db, runtime=runtime, hotlists=HotlistCache(), source="test", reads=[
+            ReadIn(plate="8SAVE88", read_at=clock.utcnow() - timedelta(days=2), camera_id=4, source_read_id="s")])
+    ours, _ = signed_in_as("supervisor")
+    theirs, _ = signed_in_as("supervisor", agency=OTHER_AGENCY)
+    hold = ours.post("/api/v1/retention/holds", json={"kind": "plate", "plate": "8SAVE88", "reason": "our homicide case"}).json()
+    assert [h["id"] for h in ours.get("/api/v1/retention/holds").json()] == [hold["id"]]
+    assert theirs.get("/api/v1/retention/holds").json() == []  # it names our plate: not theirs to see
+    refused = theirs.post(f"/api/v1/retention/holds/{hold['id']}/release", json={"reason": "not our case at all"})
+    assert refused.status_code == 404
+    assert engine.run_class(runtime, "plate_reads").skipped_held == 1  # the purge obeys it whoever looks

@@ -51,6 +51,8 @@ class LegalHold(Base):
     plate: Mapped[str | None] = mapped_column(String(16), nullable=True)
     upload_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     reason: Mapped[str] = mapped_column(String(500))
+    # The placing supervisor's agency: who may see and release the hold (rtcc.auth.scope); every purge obeys it.
+    agency_ori: Mapped[str | None] = mapped_column(String(16), nullable=True)
     review_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

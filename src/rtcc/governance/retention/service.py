@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from rtcc.audit import service as audit
+from rtcc.auth import scope
 from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import Conflict, InvalidInput, NotFound
@@ -137,7 +138,7 @@ def place_hold(session: Session, *, runtime: Runtime, actor: Actor, kind: str, r
     if plate is not None:
         plate = "".join(ch for ch in plate.upper() if ch.isalnum())
     hold = LegalHold(kind=kind, reason=reason, review_at=review_at or now + DEFAULT_REVIEW,
-                     created_by=actor.username, created_at=now, case_number=case_number if kind == hold_rules.CASE else None,
+                     created_by=actor.username, agency_ori=actor.agency_ori, created_at=now, case_number=case_number if kind == hold_rules.CASE else None,
                      incident_id=incident_id if kind == hold_rules.INCIDENT else None,
                      camera_id=camera_id if kind == hold_rules.CAMERA else None,
                      starts_at=starts_at if kind == hold_rules.CAMERA else None,
@@ -157,7 +158,7 @@ def place_hold(session: Session, *, runtime: Runtime, actor: Actor, kind: str, r
 def release_hold(session: Session, *, runtime: Runtime, actor: Actor, hold_id: int, reason: str) -> LegalHold:
     reason = _need_reason(reason, "released")
     hold = session.get(LegalHold, hold_id)
-    if hold is None:
+    if hold is None or not scope.sees_agency(actor, hold.agency_ori, kind=scope.RECORDS):
         raise NotFound(f"No legal hold {hold_id}.", code="hold_not_found")
     if hold.released_at is not None:
         raise Conflict(f"Hold {hold_id} was already released.", code="hold_released")
@@ -191,8 +192,12 @@ def open_holds(session: Session) -> list[LegalHold]:
     return hold_rules.open_holds(session)
 
 
-def list_holds(session: Session, *, include_released: bool = False) -> list[LegalHold]:
+def list_holds(session: Session, *, actor: Actor, include_released: bool = False) -> list[LegalHold]:
+    """The holds of the agencies the actor sees (a hold names plates and cases: an investigation's own)."""
     statement = select(LegalHold).order_by(LegalHold.id.desc())
+    visible = scope.agencies_visible_to(actor, kind=scope.RECORDS)
+    if visible is not None:
+        statement = statement.where(or_(LegalHold.agency_ori.in_(visible), LegalHold.agency_ori.is_(None)))
     if not include_released:
         statement = statement.where(LegalHold.released_at.is_(None))
     return list(session.execute(statement).scalars())

@@ -44,6 +44,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('incident_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('plate', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('upload_id', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('agency_ori', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('review_at', UTC, nullable=True))
         batch_op.add_column(sa.Column('released_by', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('release_reason', sa.String(length=500), nullable=True))
@@ -86,6 +87,7 @@ def downgrade() -> None:
         batch_op.alter_column('case_number', existing_type=sa.String(length=64), nullable=False)
         batch_op.alter_column('ends_at', existing_type=UTC, nullable=False)
         batch_op.alter_column('starts_at', existing_type=UTC, nullable=False)
-        for column in ('release_reason', 'released_by', 'review_at', 'upload_id', 'plate', 'incident_id', 'kind'):
+        for column in ('release_reason', 'released_by', 'review_at', 'agency_ori', 'upload_id', 'plate', 'incident_id',
+                       'kind'):
             batch_op.drop_column(column)
     op.drop_table('retention_policies')
