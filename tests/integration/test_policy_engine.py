@@ -262,3 +262,33 @@ def test_in_the_demo_a_share_outside_the_agreement_is_refused(runtime, signed_in
     assert agreement["agency_ori"] == AGREEMENT_WITH
     assert [d["rule"] for d in admin.get("/api/v1/policy/decisions").json()] == [
         "city-no-immigration-purposes", f"agreement {agreement['id']}", "default deny", "default deny"]
+
+
+def test_searches_and_exports_take_a_category_and_prohibited_purposes_are_refused(runtime, city):
+    assert load(city, preset="no-federal-immigration").status_code == 201
+    analyst = city["analyst"]
+    search = {"plate": "7ABC123", "purpose": "Stolen vehicle reported this morning", "case_number": "2026-000555"}
+    response = analyst.get("/api/v1/alpr/reads", params={**search, "purpose_category": "0300"})
+    assert refused_by(response) == "city-no-immigration-purposes"
+    response = analyst.get("/api/v1/alpr/reads", params={**search, "purpose_category": "BOGUS"})
+    assert response.status_code == 422 and response.json()["code"] == "unknown_purpose_category"
+    assert analyst.get("/api/v1/alpr/reads", params={**search, "purpose_category": "2400"}).status_code == 200
+    assert analyst.get("/api/v1/alpr/reads", params=search).status_code == 200  # the category stays optional
+    with runtime.database.session() as db:
+        searches = audit.search(db, query=audit.AuditQuery(action="alpr.search"))
+    assert [json.loads(record.details)["purpose_category"] for record in searches] == [None, "2400"]
+
+    now = clock.utcnow()
+    export = {"start": clock.iso(now - timedelta(minutes=10)), "end": clock.iso(now - timedelta(minutes=9)),
+              "case_number": "2026-000555", "purpose": "Evidence for the stolen vehicle case"}
+    url = f"/api/v1/cameras/{city['camera_id']}/exports"
+    assert refused_by(analyst.post(url, json={**export, "purpose_category": "0300"})) == "city-no-immigration-purposes"
+    response = analyst.post(url, json={**export, "purpose_category": "2400", "recipient_agency": FEDERAL_AGENCY})
+    assert refused_by(response) == "default deny" and "Exporting to DC0000001" in response.json()["message"]
+    agreement(city, STATE_AGENCY, data_classes=["evidence_exports"], purposes=["2400"])
+    # Allowed by the agreement, the export goes on, and stops only where nothing was recorded.
+    response = analyst.post(url, json={**export, "purpose_category": "2400", "recipient_agency": STATE_AGENCY})
+    assert response.status_code == 404 and response.json()["code"] != "policy_refused", response.text
+    assert [(d["action"], d["data_class"], d["rule"]) for d in denied_decisions(runtime)] == [
+        ("export", "evidence_exports", "default deny"), ("export", "evidence_exports", "city-no-immigration-purposes"),
+        ("search", "plate_reads", "city-no-immigration-purposes")]

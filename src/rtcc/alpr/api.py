@@ -25,6 +25,7 @@ from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput
 from rtcc.core.http import MAX_BIGINT, BoundedId, ReadId, RecordId, load_json, read_text_upload
 from rtcc.core.openapi import error_responses
+from rtcc.policy.engine import PolicyRefused
 
 router = APIRouter(tags=["plates"])
 IMPORT_TYPES = {"text/csv": "csv", "application/json": "json"}
@@ -66,6 +67,8 @@ def search_reads(
     mode: str = Query("exact", description="exact, wildcard or fuzzy (one confusable character off)."),
     purpose: str = Query("", max_length=500, description="Why you search: required."),
     case_number: str = Query("", max_length=64, description="The case this search serves: required."),
+    purpose_category: str | None = Query(None, max_length=16, description="A code of the managed purpose list "
+                                         "(GET /api/v1/policy/purposes); a prohibited one is refused by policy."),
     start: datetime | None = None, end: datetime | None = None,
     camera_id: list[BoundedId] | None = Query(None), area: str | None = Query(None, description="lon,lat;lon,lat;... polygon"),
     limit: int = Query(100, ge=1, le=1000), before_id: int | None = Query(None, ge=1, le=MAX_BIGINT),
@@ -75,9 +78,14 @@ def search_reads(
     polygon = service.parse_area(area)
     runtime = get_runtime(request)
     with runtime.database.session() as db:
-        found = service.search_reads(db, runtime=runtime, actor=actor, plate=plate, mode=mode, purpose=purpose,
-                                     case_number=case_number, start=start, end=end, camera_ids=camera_id,
-                                     area=polygon, limit=limit, before_id=before_id)
+        try:
+            found = service.search_reads(db, runtime=runtime, actor=actor, plate=plate, mode=mode, purpose=purpose,
+                                         case_number=case_number, start=start, end=end, camera_ids=camera_id,
+                                         area=polygon, limit=limit, before_id=before_id,
+                                         purpose_category=purpose_category)
+        except PolicyRefused:
+            db.commit()  # the refusal stays on record (nothing else was written)
+            raise
         return [ReadOut.of(read) for read in found]
 
 

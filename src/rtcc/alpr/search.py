@@ -17,6 +17,7 @@ from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput
 from rtcc.core.runtime import Runtime
+from rtcc.policy import engine as policy
 
 WILDCARD_QUERY = re.compile(r"^[A-Z0-9?*]{1,16}$")
 TRIGRAM_RUN = re.compile(r"[A-Z0-9]{3}")  # what a pg_trgm index on seen_plates (migration 0014) can look up
@@ -98,10 +99,13 @@ def check_purpose(purpose: str | None, case_number: str | None) -> None:
 
 
 def search_reads(session: Session, *, runtime: Runtime, actor: Actor, query: PlateQuery, purpose: str, case_number: str,
-                 limit: int = 100, before_id: int | None = None) -> list[PlateRead]:
+                 limit: int = 100, before_id: int | None = None, purpose_category: str | None = None) -> list[PlateRead]:
     """Newest first, paged by id, only reads of cameras in the actor's scope; refused without a purpose and a case
     number; audited with its terms."""
     check_purpose(purpose, case_number)
+    # A category of the managed list (optional): counted by purpose, and refused where a policy prohibits it.
+    category = policy.check_use(session, keys=runtime.keys, actor=actor, data_class="plate_reads",
+                                purpose=purpose_category, action="search")
     statement = select(PlateRead).where(_plate_condition(session, query))
     in_scope = scope.camera_condition(session, actor=actor, column=PlateRead.camera_id, same_agency=True)
     if in_scope is not None:
@@ -138,5 +142,5 @@ def search_reads(session: Session, *, runtime: Runtime, actor: Actor, query: Pla
             break
     audit.record(session, keys=runtime.keys, actor=actor, action="alpr.search", object_type="plate_read",
                  purpose=purpose.strip(), case_number=case_number, query_terms={**query.terms(), "limit": limit},
-                 details={"results": len(found)})
+                 details={"results": len(found), "purpose_category": category})
     return found

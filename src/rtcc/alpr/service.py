@@ -61,11 +61,12 @@ def parse_area(text: str | None) -> list[tuple[float, float]] | None:
 def search_reads(session: Session, *, runtime: Runtime, actor: Actor, plate: str, mode: str, purpose: str,
                  case_number: str, start: datetime | None = None, end: datetime | None = None,
                  camera_ids: list[int] | None = None, area: list[tuple[float, float]] | None = None,
-                 limit: int = 100, before_id: int | None = None) -> list[PlateRead]:
+                 limit: int = 100, before_id: int | None = None, purpose_category: str | None = None) -> list[PlateRead]:
     """Reads of a plate in the actor's scope, newest first; refused without purpose and case number; audited."""
     query = search.PlateQuery(plate=plate, mode=mode, start=start, end=end, camera_ids=camera_ids, area=area)
     return search.search_reads(session, runtime=runtime, actor=actor, query=query, purpose=purpose,
-                               case_number=case_number, limit=limit, before_id=before_id)
+                               case_number=case_number, limit=limit, before_id=before_id,
+                               purpose_category=purpose_category)
 
 
 def crop_of_read(session: Session, *, runtime: Runtime, actor: Actor, read_id: int, purpose: str | None = None,

@@ -32,7 +32,7 @@ from rtcc.core.keys import KeyRing
 from rtcc.policy.events import PolicyDecided
 from rtcc.policy.models import ACTIONS, DATA_CLASSES, AgencyProfile, Agreement, Policy, PolicyDecision
 from rtcc.policy.presets import RuleSpec
-from rtcc.policy.purposes import find_purpose
+from rtcc.policy.purposes import find_purpose, require_purpose
 
 SAME_AGENCY = "same agency"
 DEFAULT_DENY = "default deny"
@@ -148,7 +148,7 @@ def decide(session: Session, *, keys: KeyRing, actor: Actor, recipient_agency: s
                                      recipient_agency_ori=recipient_agency, data_class=data_class, purpose=purpose,
                                      allowed=decision.allowed, rule=decision.rule, reason=decision.reason),
                  object_type="policy_decision", object_id=row.id,
-                 details={"recipient": recipient_agency, "data_class": data_class, "purpose_category": purpose,
+                 details={"action": action, "recipient": recipient_agency, "data_class": data_class, "purpose_category": purpose,
                           "rule": decision.rule, "allowed": decision.allowed})
     return Decision(decision.allowed, decision.rule, decision.reason, row.id)
 
@@ -161,3 +161,20 @@ def require(session: Session, *, keys: KeyRing, actor: Actor, recipient_agency: 
     if not decision.allowed:
         raise PolicyRefused(decision, what=what)
     return decision
+
+
+def check_use(session: Session, *, keys: KeyRing, actor: Actor, data_class: str, purpose: str | None, action: str,
+              subject: str | None = None) -> str | None:
+    """A use inside the agency (a search, an export) under a purpose category; returns the category's code.
+
+    An unknown category is bad input; a prohibited one is refused (recorded, then PolicyRefused naming the rule).
+    An allowed use is recorded by the caller's own audit record, which carries the category, not as a decision."""
+    if purpose is None:
+        return None
+    code = require_purpose(session, purpose).code
+    decision = evaluate(session, actor_agency_ori=actor.agency_ori, recipient_agency_ori=actor.agency_ori,
+                        data_class=data_class, purpose=code)
+    if not decision.allowed:
+        require(session, keys=keys, actor=actor, recipient_agency=actor.agency_ori, data_class=data_class,
+                purpose=code, action=action, subject=subject, what=f"A {action} for purpose {code}")
+    return code

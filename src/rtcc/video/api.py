@@ -9,6 +9,7 @@ from rtcc.auth.guard import authorize, get_runtime, needs
 from rtcc.core.actor import Actor
 from rtcc.core.http import RecordId
 from rtcc.core.openapi import error_responses
+from rtcc.policy.engine import PolicyRefused
 from rtcc.video import service
 from rtcc.video.schemas import BagReportOut, ExportOut, ExportRequest, MarkOut, MarkRequest, RecordingsOut, SpanOut
 
@@ -54,8 +55,14 @@ def export_clip(camera_id: RecordId, body: ExportRequest, request: Request, acto
     """Export a clip for a case as an evidence bag; needs a case number and a purpose."""
     runtime = get_runtime(request)
     with runtime.database.session() as db:
-        created = service.create_export(db, runtime=runtime, actor=actor, camera_id=camera_id, start=body.start,
-                                        end=body.end, case_number=body.case_number, purpose=body.purpose)
+        try:
+            created = service.create_export(db, runtime=runtime, actor=actor, camera_id=camera_id, start=body.start,
+                                            end=body.end, case_number=body.case_number, purpose=body.purpose,
+                                            purpose_category=body.purpose_category,
+                                            recipient_agency=body.recipient_agency)
+        except PolicyRefused:
+            db.commit()  # the refusal stays on record (nothing else was written)
+            raise
         return ExportOut.of(created)
 
 

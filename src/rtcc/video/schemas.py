@@ -35,6 +35,10 @@ class ExportRequest(BaseModel):
     end: datetime
     case_number: str = Field(min_length=2, max_length=64)
     purpose: str = Field(min_length=5, max_length=500, description="Why the clip is exported.")
+    purpose_category: str | None = Field(default=None, max_length=16,
+                                         description="A code of the managed purpose list (GET /api/v1/policy/purposes).")
+    recipient_agency: str | None = Field(default=None, min_length=9, max_length=9,
+                                         description="ORI of the agency the export is for, when it leaves the agency.")
 
     _check_start = field_validator("start", "end")(classmethod(lambda cls, value: _aware(value)))
 

@@ -17,6 +17,7 @@ from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput, NotFound
 from rtcc.core.runtime import Runtime
+from rtcc.policy import engine as policy
 from rtcc.video.events import EvidenceExported
 from rtcc.video.evidence.bag import CustodyEvent, PayloadFile, write_bag
 from rtcc.video.models import EvidenceExport
@@ -31,13 +32,20 @@ def exports_root(runtime: Runtime) -> Path:
 
 
 def create_export(session: Session, *, runtime: Runtime, actor: Actor, camera_id: int, start: datetime, end: datetime,
-                  case_number: str, purpose: str) -> EvidenceExport:
+                  case_number: str, purpose: str, purpose_category: str | None = None,
+                  recipient_agency: str | None = None) -> EvidenceExport:
     """Cut the clip, bag it with its provenance, record the export; fails before anything is kept if any step fails."""
     if not CASE_NUMBER.match(case_number or ""):
         raise InvalidInput("A case number is required (letters, digits, . _ / -).", code="case_number_required")
     if len((purpose or "").strip()) < 5:
         raise InvalidInput("Say why the clip is exported (at least a few words).", code="purpose_required")
     camera, ori = get_visible_camera(session, actor=actor, camera_id=camera_id)
+    category = policy.check_use(session, keys=runtime.keys, actor=actor, data_class="evidence_exports",
+                                purpose=purpose_category, action="export", subject=f"camera {camera_id}")
+    if recipient_agency is not None:  # an export leaving the agency: the policy engine decides
+        policy.require(session, keys=runtime.keys, actor=actor, recipient_agency=recipient_agency.strip().upper(),
+                       data_class="evidence_exports", purpose=category, action="export", subject=f"camera {camera_id}",
+                       what=f"Exporting to {recipient_agency.strip().upper()}")
     segments = segments_between(session, camera_id=camera_id, start=start, end=end)
     store = media_store(runtime)
     now = clock.utcnow()
@@ -75,7 +83,8 @@ def create_export(session: Session, *, runtime: Runtime, actor: Actor, camera_id
                  event=EvidenceExported(agency_ori=ori, camera_groups=camera.groups, export_id=export.id,
                                         camera_id=camera_id, case_number=case_number),
                  object_type="camera", object_id=camera_id, purpose=purpose, case_number=case_number,
-                 details={"export": export.id, "start": clock.iso(start), "end": clock.iso(end), "fingerprint": fingerprint})
+                 details={"export": export.id, "start": clock.iso(start), "end": clock.iso(end), "fingerprint": fingerprint,
+                          "purpose_category": category, "recipient_agency": recipient_agency})
     return export
 
 
