@@ -72,7 +72,7 @@ class AlprSettings(VideoSettings):
         default=15, ge=0.1, le=1440, description="How often the hotlist files are checked for a new extract."
     )
     read_retention_days: int = Field(
-        default=30, ge=1, le=3650, description="Plate reads that matched no hotlist are deleted after this many days."
+        default=30, ge=1, le=3650, description="Plate reads that matched no hotlist are deleted after this many days, until a plate_reads retention policy is set."
     )
     alert_dedupe_seconds: int = Field(
         default=300, ge=0, le=86_400,

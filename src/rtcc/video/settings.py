@@ -76,7 +76,7 @@ class VideoSettings(CameraSettings):
     )
     ffmpeg_path: str = Field(default="ffmpeg", min_length=1, description="The ffmpeg executable that records streams.")
     retention_days: int = Field(
-        default=30, ge=1, le=3650, description="Default maximum age of recorded video; cameras may set their own."
+        default=30, ge=1, le=3650, description="Maximum age of recorded video until a continuous_video or event_clips retention policy is set; cameras may keep less."
     )
     video_disk_quota_gb: float = Field(
         default=0, ge=0, le=1_000_000,
@@ -97,7 +97,7 @@ class VideoSettings(CameraSettings):
         description="On start, segment files of the last this many days that the index lacks are salvaged (incoming/ always).",
     )
     retention_sweep_minutes: float = Field(
-        default=10, ge=0.1, le=1440, description="How often expired and over-quota recordings are purged."
+        default=10, ge=0.1, le=1440, description="How often the retention engine purges every data class past its policy (holds kept, receipts written)."
     )
     live_idle_stop_seconds: float = Field(
         default=15, ge=0, le=3600, description="A camera's live upstream is closed this long after its last viewer leaves."
