@@ -228,3 +228,28 @@ def test_a_render_cut_off_by_a_restart_can_be_started_again(runtime, scene):
     assert rendered["status"] == "rendered" and rendered["release_sha256"]
     review = scene["approver"].get(f"/api/v1/releases/{release['id']}/review")
     assert hashlib.sha256(review.content).hexdigest() == rendered["release_sha256"]
+
+
+def test_a_release_of_an_evidence_export_leaves_the_bag_exactly_as_it_was(runtime, scene):
+    clerk = scene["clerk"]
+    exported = clerk.post(f"/api/v1/cameras/{scene['camera_id']}/exports", json={
+        "start": scene["started"].isoformat(), "end": scene["ended"].isoformat(), "case_number": "2026-000871",
+        "purpose": "Evidence for the collision on Main"})
+    assert exported.status_code == 201, exported.text
+    export = exported.json()
+    bag = runtime.settings.data_dir / "exports" / export["path"]
+    before = {path.relative_to(bag): hashlib.sha256(path.read_bytes()).hexdigest() for path in bag.rglob("*") if path.is_file()}
+    (payload,) = (bag / "data").glob("*.mp4")
+
+    release = clerk.post("/api/v1/releases", json={"records_request_number": "PRR-2026-0118", "requester": "A resident",
+                                                   "purpose": PURPOSE, "export_id": export["id"]})
+    assert release.status_code == 201, release.text
+    assert release.json()["original_sha256"] == hashlib.sha256(payload.read_bytes()).hexdigest()
+    assert clerk.post(f"/api/v1/releases/{release.json()['id']}/render").status_code == 202
+    rendered = clerk.get(f"/api/v1/releases/{release.json()['id']}").json()
+    assert rendered["status"] == "rendered" and rendered["redactions"]["plates"]["frames"] == rendered["redactions"]["frames"]
+
+    after = {path.relative_to(bag): hashlib.sha256(path.read_bytes()).hexdigest() for path in bag.rglob("*") if path.is_file()}
+    assert after == before
+    verified = clerk.get(f"/api/v1/exports/{export['id']}/verify").json()
+    assert verified["ok"] and verified["problems"] == []
