@@ -3,11 +3,13 @@ leaves the agency; a refusal names its rule, and the refusal is in the audit tra
 
 import hashlib
 import json
+import re
 from datetime import timedelta
 
 import pytest
 from factories import make_agency
-from support import TEST_AGENCY, create_person
+from fastapi.testclient import TestClient
+from support import TEST_AGENCY, create_person, current_code
 
 from rtcc.audit import service as audit
 from rtcc.cameras import service as cameras
@@ -292,3 +294,45 @@ def test_searches_and_exports_take_a_category_and_prohibited_purposes_are_refuse
     assert [(d["action"], d["data_class"], d["rule"]) for d in denied_decisions(runtime)] == [
         ("export", "evidence_exports", "default deny"), ("export", "evidence_exports", "city-no-immigration-purposes"),
         ("search", "plate_reads", "city-no-immigration-purposes")]
+
+
+def test_an_officer_of_a_partner_agency_opens_a_link_sent_under_the_agreement(runtime, city):
+    agreement(city, STATE_AGENCY)
+    sent = share(city, STATE_AGENCY, "1200")
+    assert sent.status_code == 201, sent.text
+    path = sent.json()["link"].removeprefix("http://testserver")
+    officer = city["officers"][STATE_AGENCY]
+    browser = TestClient(city["analyst"].app, base_url="http://testserver")
+    form = browser.get(path)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    page = browser.post(f"{path}/verify", data={"username": officer.username, "code": current_code(officer),
+                                                "csrf_token": csrf})
+    assert page.status_code == 200 and 'data-testid="field-live"' in page.text, page.text
+    with runtime.database.session() as db:
+        [opened] = audit.search(db, query=audit.AuditQuery(action="share.open"))
+    assert opened.username == officer.username
+
+
+def test_the_console_command_loads_presets_and_lists_decisions(runtime, city):
+    from typer.testing import CliRunner
+
+    from rtcc.cli import app
+
+    environment = {"RTCC_DATABASE_URL": runtime.settings.database_url.get_secret_value(), "COLUMNS": "200"}
+
+    def rtcc(*arguments):
+        return CliRunner().invoke(app, ["policy", *arguments, "--data-dir", str(runtime.settings.data_dir)],
+                                  env=environment)
+
+    presets = CliRunner().invoke(app, ["policy", "presets"])
+    assert presets.exit_code == 0 and "1798.90.55" in presets.output and "625 ILCS 5/2-130" in presets.output
+    loaded = rtcc("load", "ca-sb34")
+    assert loaded.exit_code == 0 and "ca-sb34-public-agencies-only" in loaded.output, loaded.output
+    contradicting = rtcc("load", "illinois")
+    assert contradicting.exit_code == 1 and "one state" in contradicting.output
+    assert "ca-sb34" in rtcc("list").output and "illinois" not in rtcc("list").output
+    assert rtcc("agency", FEDERAL_AGENCY, "--kind", "federal", "--state", "VA").exit_code == 0
+    assert rtcc("agency", FEDERAL_AGENCY, "--kind", "galactic", "--state", "VA").exit_code == 1
+    refused_by(share(city, FEDERAL_AGENCY, "1200"))
+    listed = rtcc("decisions", "--refused")
+    assert listed.exit_code == 0 and "default deny" in listed.output and FEDERAL_AGENCY in listed.output

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from rtcc import __version__
-from rtcc.cli import accounts, alpr, audit, cad, demo, jobs, serve, system, video
+from rtcc.cli import accounts, alpr, audit, cad, demo, jobs, policy, serve, system, video
 from rtcc.cli import retention
 from rtcc.cli.common import out
 from rtcc.core.config import use_config_file
@@ -26,6 +26,7 @@ app.command()(demo.demo)
 app.add_typer(demo.sim_app, name="sim")
 app.add_typer(accounts.user_app, name="user")
 app.add_typer(accounts.agency_app, name="agency")
+app.add_typer(policy.policy_app, name="policy")
 app.add_typer(cad.cad_app, name="cad")
 app.command("jobs")(jobs.list_jobs)
 app.add_typer(retention.retention_app, name="retention")
