@@ -96,10 +96,13 @@ def release_hold(hold_id: RecordId, body: ReleaseIn, request: Request, actor: Ac
         return HoldOut.of(service.release_hold(db, runtime=runtime, actor=actor, hold_id=hold_id, reason=body.reason))
 
 
-@router.get("/receipts", response_model=list[ReceiptOut], openapi_extra=needs("retention.read"))
+@router.get("/receipts", response_model=list[ReceiptOut], responses=error_responses(404),
+            openapi_extra=needs("retention.read"))
 def list_receipts(request: Request, actor: Actor = Depends(authorize),
                   data_class: str | None = Query(None, max_length=32), limit: int = Query(100, ge=1, le=1000)):
-    """Deletion receipts, newest first: class, window, count, bytes, policy version, the held items skipped."""
+    """Deletion receipts, newest first: class, window, count, bytes, policy version, the held items skipped.
+
+    An unknown data_class is 404 data_class_not_found."""
     runtime = get_runtime(request)
     with runtime.database.session() as db:
         return [ReceiptOut.of(r) for r in service.list_receipts(db, data_class_name=_known(data_class) if data_class else None,
