@@ -52,6 +52,22 @@ def _export_of(runtime, camera_id):
         return export.id
 
 
+def _release_of(runtime, camera_id):
+    """A public-records release of the camera's video, as a clerk of agency A requested it."""
+    from rtcc.governance.releases.models import ReleaseRequest
+
+    now = clock.utcnow()
+    with runtime.database.session() as db:
+        release = ReleaseRequest(agency_ori=TEST_AGENCY, records_request_number="PRR-1", requester="a paper",
+                                 purpose="public records request", camera_id=camera_id, starts_at=now - timedelta(minutes=1),
+                                 ends_at=now, source_path="releases/scope/source.mp4", original_sha256="0" * 64,
+                                 source_segment_sha256=[], width=320, height=180, fps=10.0, status="requested",
+                                 manual_boxes=[], requested_by="someone", requested_at=now)
+        db.add(release)
+        db.flush()
+        return release.id
+
+
 @pytest.fixture
 def agency_a(runtime, signed_in_as):
     """Agency A's camera (group north) with a hotlist hit and a read behind no alert (both with crops), an incident,
@@ -80,7 +96,8 @@ def agency_a(runtime, signed_in_as):
     return {"token": token["id"], "admin": admin, "supervisor": supervisor, "analyst": analyst, "operator": operator, "officer": officer,
             "supervisor_name": supervisor_person.username, "camera": camera["id"], "hotlist": hotlist["id"],
             "alert": alert["id"], "alert_read": alert["read_id"], "plain_read": plain_read, "incident": incident["id"],
-            "export": _export_of(runtime, camera["id"]), "share": share.json()["id"]}
+            "export": _export_of(runtime, camera["id"]), "share": share.json()["id"],
+            "release": _release_of(runtime, camera["id"])}
 
 
 def _routes(a):
@@ -88,6 +105,7 @@ def _routes(a):
     window = {"start": (clock.utcnow() - timedelta(minutes=5)).isoformat(), "end": clock.utcnow().isoformat()}
     camera = "/api/v1/cameras/{id}"
     not_found_of_camera = lambda response: response.json().get("code") != "camera_not_found"  # noqa: E731
+    not_found_of_release = lambda response: response.json().get("code") != "release_not_found"  # noqa: E731
     ok = lambda response: 200 <= response.status_code < 300  # noqa: E731
     crop_ok = lambda response: response.status_code == 200 and response.content == CROP_BYTES  # noqa: E731
     return [
@@ -115,6 +133,15 @@ def _routes(a):
         ("share revoke", "POST", "/api/v1/shares/{id}/revoke", a["share"], None, None, "analyst", ok),
         ("account", "GET", "/api/v1/users/{id}", a["supervisor_name"], None, None, "supervisor", ok),
         ("own token revoke", "DELETE", "/api/v1/auth/tokens/{id}", a["token"], None, None, "analyst", ok),
+        ("release", "GET", "/api/v1/releases/{id}", a["release"], None, None, "analyst", ok),
+        ("release frame", "GET", "/api/v1/releases/{id}/frame", a["release"], None, {"index": 0}, "analyst", not_found_of_release),
+        ("release box", "POST", "/api/v1/releases/{id}/boxes", a["release"], {"frame": 0, "x": 0, "y": 0, "width": 10,
+                                                                             "height": 10}, None, "analyst", ok),
+        ("release render", "POST", "/api/v1/releases/{id}/render", a["release"], None, None, "analyst", ok),
+        ("release review", "GET", "/api/v1/releases/{id}/review", a["release"], None, None, "supervisor", not_found_of_release),
+        ("release decision", "POST", "/api/v1/releases/{id}/decision", a["release"], {"approve": True, "note": "probe"},
+         None, "supervisor", not_found_of_release),
+        ("release copy", "GET", "/api/v1/releases/{id}/copy", a["release"], None, None, "analyst", not_found_of_release),
         ("camera delete", "DELETE", camera, a["camera"], None, None, "admin", ok),  # last: the others need the camera
     ]
 
@@ -131,7 +158,8 @@ def _call(client, method, path, object_id, body, params):
 # by agency).
 CAMERA_THINGS = {"own token revoke", "camera", "camera patch", "recordings", "playback", "snapshot", "export clip", "mark", "crop via alert",
                  "crop via search", "crop, no purpose", "acknowledge", "verify", "disposition", "export verify",
-                 "camera delete"}
+                 "release", "release frame", "release box", "release render", "release review", "release decision",
+                 "release copy", "camera delete"}
 
 
 def test_no_by_id_route_lets_anyone_reach_an_object_outside_their_scope(agency_a, signed_in_as, runtime):

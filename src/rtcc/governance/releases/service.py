@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from rtcc.audit import service as audit
 from rtcc.auth import scope
-from rtcc.cameras.service import get_visible_camera
+from rtcc.cameras.service import cameras_by_ids, get_visible_camera
 from rtcc.core import clock
 from rtcc.core.actor import Actor
 from rtcc.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -138,10 +138,18 @@ def create_request(session: Session, *, runtime: Runtime, actor: Actor, body: Re
 
 # --- finding one ------------------------------------------------------------------------------------------------
 
+def _sees_source(session: Session, actor: Actor, release: ReleaseRequest) -> bool:
+    """A release shows its camera's video: whoever is outside that camera's scope sees no release of it.
+    A camera since removed leaves the agency's scope alone to decide."""
+    found = cameras_by_ids(session, [release.camera_id]) if release.camera_id is not None else []
+    return all(scope.sees_camera(actor, agency_ori=ori, groups=camera.groups or []) for camera, ori in found)
+
+
 def get_request(session: Session, *, actor: Actor, release_id: int) -> ReleaseRequest:
-    """A release of an agency in the actor's scope; NotFound otherwise (as for a missing id)."""
+    """A release of an agency, and of a camera, in the actor's scope; NotFound otherwise (as for a missing id)."""
     release = session.get(ReleaseRequest, release_id)
-    if release is None or not scope.sees_agency(actor, release.agency_ori, kind=scope.RECORDS):
+    if (release is None or not scope.sees_agency(actor, release.agency_ori, kind=scope.RECORDS)
+            or not _sees_source(session, actor, release)):
         raise NotFound(f"No release {release_id}.", code="release_not_found")
     return release
 
@@ -159,7 +167,8 @@ def list_requests(session: Session, *, runtime: Runtime, actor: Actor) -> list[R
     condition = scope.agency_condition(actor, ReleaseRequest.agency_ori, kind=scope.RECORDS)
     if condition is not None:
         statement = statement.where(condition)
-    found = list(session.execute(statement.limit(LIST_LIMIT)).scalars())
+    found = [release for release in session.execute(statement.limit(LIST_LIMIT)).scalars()
+             if _sees_source(session, actor, release)]
     audit.record(session, keys=runtime.keys, actor=actor, action="release.list", object_type="release",
                  details={"count": len(found)})
     return found
