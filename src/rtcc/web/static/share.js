@@ -7,6 +7,17 @@ const dialog = document.getElementById("share-dialog");
 const form = document.getElementById("share-form");
 const result = document.getElementById("share-result");
 let cameraId = null;
+let purposesLoaded = false;
+
+// The managed purpose list (NCIC offense categories and the agency's own); a share leaving the agency needs one.
+async function loadPurposes() {
+  if (purposesLoaded) return;
+  const select = form.elements.purpose_category;
+  for (const purpose of await api("/api/v1/policy/purposes")) {
+    select.append(element("option", { value: purpose.code, text: `${purpose.code} ${purpose.title}` }));
+  }
+  purposesLoaded = true;
+}
 
 on("share", ({ cameraId: id }) => {
   cameraId = id;
@@ -14,6 +25,7 @@ on("share", ({ cameraId: id }) => {
   document.getElementById("share-camera").textContent = camera ? `#${camera.id} ${camera.name}` : `camera ${id}`;
   result.replaceChildren();
   dialog.showModal();
+  loadPurposes().catch((error) => { result.textContent = `Purpose categories could not be loaded: ${error.message}`; });
 });
 
 document.getElementById("share-cancel").addEventListener("click", () => dialog.close());
@@ -23,7 +35,7 @@ form.addEventListener("submit", async (event) => {
   const values = Object.fromEntries(new FormData(form));
   const body = { kind: values.kind, camera_id: cameraId, recipient: values.recipient.trim(), purpose: values.purpose,
     case_number: values.case_number, message: values.message || null, minutes: Number(values.minutes) || null,
-    incident_id: currentIncidentId() };
+    purpose_category: values.purpose_category || null, incident_id: currentIncidentId() };
   if (values.kind === "clip") {
     const end = new Date(), start = new Date(end.getTime() - (Number(values.clip_minutes) || 2) * 60000);
     Object.assign(body, { start: start.toISOString(), end: end.toISOString() });
