@@ -13,7 +13,8 @@ from rtcc.governance.releases.schemas import BoxIn, DecisionIn, ReleaseIn, Relea
 router = APIRouter(tags=["public-records releases"])
 
 
-@router.post("/releases", response_model=ReleaseOut, status_code=201, openapi_extra=needs("releases.request"))
+@router.post("/releases", response_model=ReleaseOut, status_code=201, responses=error_responses(404),
+             openapi_extra=needs("releases.request"))
 def create_release(body: ReleaseIn, request: Request, actor: Actor = Depends(authorize)):
     """Record a public-records request for a clip (a camera's window, or an evidence export) and fingerprint it."""
     runtime = get_runtime(request)
