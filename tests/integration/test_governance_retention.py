@@ -457,3 +457,16 @@ def test_a_hold_is_seen_and_released_within_its_agency_only_and_binds_every_purg
     refused = theirs.post(f"/api/v1/retention/holds/{hold['id']}/release", json={"reason": "not our case at all"})
     assert refused.status_code == 404
     assert engine.run_class(runtime, "plate_reads").skipped_held == 1  # the purge obeys it whoever looks
+
+
+def test_one_run_removes_at_most_its_limit_and_the_next_goes_on_oldest_first(runtime):
+    runtime.settings.retention_days = 1
+    now = clock.utcnow()
+    for n in range(5):
+        add_segment(runtime, 12, now - timedelta(days=2, minutes=n), f"old{n}")
+    assert engine.run_class(runtime, "continuous_video", max_items=2).count == 2
+    with runtime.database.session() as db:
+        left = sorted(s.path for s in db.query(RecordingSegment))
+    assert left == [f"cam12/ret/old{n}.mp4" for n in range(3)]  # the two oldest went first
+    assert engine.run_class(runtime, "continuous_video", max_items=2).count == 2
+    assert engine.run_class(runtime, "continuous_video", max_items=2).count == 1

@@ -29,6 +29,7 @@ from rtcc.governance.retention.service import policy_in_force
 
 log = logging.getLogger(__name__)
 BATCH = 500
+MAX_PER_RUN = 50_000  # items one class run removes at most; the next sweep goes on
 SKIPPED_LISTED = 200  # held items named in a receipt; the count covers them all
 
 
@@ -104,8 +105,12 @@ def _write(receipt: DeletionReceipt, run: ClassRun) -> None:
     receipt.skipped = run.skipped[:SKIPPED_LISTED]
 
 
-def run_class(runtime: Runtime, name: str, *, dry_run: bool = False, batch_size: int = BATCH) -> ClassRun:
-    """Purge one class (or only count, in a dry run); returns what went and what holds kept."""
+def run_class(runtime: Runtime, name: str, *, dry_run: bool = False, batch_size: int = BATCH,
+              max_items: int = MAX_PER_RUN) -> ClassRun:
+    """Purge one class (or only count, in a dry run); returns what went and what holds kept.
+
+    At most max_items go in one run (memory stays bounded after a policy is shortened a lot); the next
+    sweep takes the rest, oldest first."""
     purger = PURGERS[data_class(name).name]
     now = clock.utcnow()
     with runtime.database.session() as db:
@@ -120,8 +125,8 @@ def run_class(runtime: Runtime, name: str, *, dry_run: bool = False, batch_size:
         if bulk is not None and not dry_run:
             for line in bulk(db, runtime=runtime, cutoff=run.cutoff, holds=holds):
                 run.add_line(line)
-        items = list(purger.items(db, runtime=runtime, policy=policy, now=now, holds=holds))
-    doomed = _sort_out(run, items, holds)
+        doomed = _sort_out(run, purger.items(db, runtime=runtime, policy=policy, now=now, holds=holds), holds,
+                           limit=None if dry_run else max_items)
     if dry_run:
         run.tally(doomed)
         return run
@@ -169,9 +174,9 @@ def _holds_news(runtime: Runtime, name: str, run: ClassRun) -> bool:
         return last is None or sorted(e["item"] for e in last.skipped or []) != sorted(e["item"] for e in run.skipped)
 
 
-def _sort_out(run: ClassRun, items: list[Item], holds: HoldSet) -> list[Item]:
-    """The items that may go; the held ones are noted on the run with the holds that keep them."""
-    doomed = []
+def _sort_out(run: ClassRun, items: Iterable[Item], holds: HoldSet, *, limit: int | None = None) -> list[Item]:
+    """The items that may go (the first `limit`); the held ones are noted on the run with the holds that keep them."""
+    doomed: list[Item] = []
     noted = {entry["item"] for entry in run.skipped}
     for item in items:
         covering = holds.covering(item)
@@ -181,6 +186,8 @@ def _sort_out(run: ClassRun, items: list[Item], holds: HoldSet) -> list[Item]:
                 noted.add(item.key)
         else:
             doomed.append(item)
+            if limit is not None and len(doomed) >= limit:
+                break
     return doomed
 
 
