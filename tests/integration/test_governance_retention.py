@@ -470,3 +470,33 @@ def test_one_run_removes_at_most_its_limit_and_the_next_goes_on_oldest_first(run
     assert left == [f"cam12/ret/old{n}.mp4" for n in range(3)]  # the two oldest went first
     assert engine.run_class(runtime, "continuous_video", max_items=2).count == 2
     assert engine.run_class(runtime, "continuous_video", max_items=2).count == 1
+
+
+def test_holds_and_receipts_from_before_governance_survive_migration_0017_and_still_count(runtime, signed_in_as):
+    from alembic import command
+    from sqlalchemy import text
+
+    from rtcc.core.migrate import alembic_config, upgrade_database
+
+    engine_ = runtime.database.engine
+    command.downgrade(alembic_config(engine_), "0016")
+    now = clock.utcnow()
+    with engine_.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO legal_holds (camera_id, starts_at, ends_at, case_number, reason, created_by, created_at) "
+            "VALUES (12, :start, :end, 'OLD-7', 'held before governance', 'judge', :now)"),
+            {"start": now - timedelta(days=3), "end": now, "now": now})
+        connection.execute(text(
+            "INSERT INTO deletion_receipts (camera_id, range_start, range_end, segment_count, bytes, reason, created_at) "
+            "VALUES (3, :start, :end, 40, 4000, 'max_age', :now)"), {"start": now - timedelta(days=9), "end": now, "now": now})
+    upgrade_database(engine_)
+    runtime.settings.retention_days = 1
+    add_segment(runtime, 12, now - timedelta(days=2), "kept")
+    add_segment(runtime, 13, now - timedelta(days=2), "gone")
+    assert engine.run_class(runtime, "continuous_video").skipped_held == 1  # the old hold still keeps camera 12
+    admin, _ = signed_in_as("admin")
+    receipts = admin.get("/api/v1/retention/receipts").json()
+    old = [r for r in receipts if r["data_class"] is None]
+    assert [(r["count"], r["bytes"], r["action"], r["breakdown"]) for r in old] == [(40, 4000, "max_age", [])]
+    holds = admin.get("/api/v1/retention/holds").json()
+    assert [(h["kind"], h["target"].split(" ")[:2]) for h in holds] == [("camera", ["camera", "12"])]
