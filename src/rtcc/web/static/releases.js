@@ -34,7 +34,7 @@ async function refresh() {
   }
 }
 
-async function show(id) {
+async function show(id, polled = false) {
   current = await api(`/api/v1/releases/${id}`);
   document.getElementById("release-detail").hidden = false;
   document.getElementById("detail-id").textContent = current.id;
@@ -51,7 +51,8 @@ async function show(id) {
   if (canApprove && ["rendered", "approved", "rejected"].includes(current.status)) {
     document.getElementById("review-video").src = `/api/v1/releases/${id}/review`;
   }
-  if (current.status === "rendering") setTimeout(() => show(id), 2000);
+  if (current.status === "rendering") setTimeout(() => show(id, true), 2000);
+  else if (polled) await refresh();  // the render ended: the list shows its new status
 }
 
 function paint() {
@@ -98,7 +99,7 @@ document.getElementById("box-add").addEventListener("click", async () => {
 });
 
 document.getElementById("render").addEventListener("click", async () => {
-  try { await api(`/api/v1/releases/${current.id}/render`, { method: "POST" }); say("Rendering…"); await show(current.id); }
+  try { await api(`/api/v1/releases/${current.id}/render`, { method: "POST" }); say("Rendering…"); await show(current.id); await refresh(); }
   catch (error) { say(error.message); }
 });
 
