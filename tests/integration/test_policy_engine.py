@@ -79,7 +79,7 @@ def denied_decisions(runtime):
                 audit.search(db, query=audit.AuditQuery(action="policy.decide", outcome="denied"))]
 
 
-def test_shares_leave_the_agency_only_under_an_agreement_and_the_policies(runtime, city):
+def test_shares_leave_the_agency_only_under_an_agreement_and_the_policies(runtime, city, signed_in_as):
     for preset in ("ca-sb34", "no-federal-immigration"):
         assert load(city, preset=preset).status_code == 201
     # Inside the agency: allowed by "same agency", with or without a category.
@@ -132,6 +132,11 @@ def test_shares_leave_the_agency_only_under_an_agreement_and_the_policies(runtim
     refused_only = city["admin"].get("/api/v1/policy/decisions", params={"allowed": "false",
                                                                         "recipient": FEDERAL_AGENCY}).json()
     assert [d["rule"] for d in refused_only] == ["default deny"]
+    # Decisions are scoped as the audit trail: an auditor sees them all, a supervisor of another agency none.
+    auditor, _ = signed_in_as("auditor", agency=STATE_AGENCY)
+    assert len(auditor.get("/api/v1/policy/decisions").json()) == len(decisions)
+    other_supervisor, _ = signed_in_as("supervisor", agency=STATE_AGENCY)
+    assert other_supervisor.get("/api/v1/policy/decisions").json() == []
     # Shares made: the one inside the agency and the one under the agreement.
     assert len(city["analyst"].get("/api/v1/shares").json()) == 2
 

@@ -82,11 +82,12 @@ def decisions(
     data_dir: Optional[Path] = DataDir,
 ) -> None:
     """The engine's newest decisions, each with the rule that decided it."""
+    from rtcc.core.actor import cli_actor
     from rtcc.policy import service
 
     with runtime_for(data_dir) as runtime:
         with runtime.database.session() as db:
-            rows = service.list_decisions(db, allowed=False if refused else None, limit=limit)
+            rows = service.list_decisions(db, actor=cli_actor(), allowed=False if refused else None, limit=limit)
             table = Table("at", "action", "by", "to", "class", "purpose", "outcome", "rule")
             for row in rows:
                 table.add_row(clock.iso(row.at), row.action, row.actor_username or "", row.recipient_agency_ori or "",

@@ -169,7 +169,7 @@ def list_decisions(request: Request, actor: Actor = Depends(authorize),
     """The engine's decisions, newest first, each with the rule that decided it."""
     runtime = get_runtime(request)
     with runtime.database.session() as db:
-        rows = service.list_decisions(db, recipient=recipient, allowed=allowed, limit=limit)
+        rows = service.list_decisions(db, actor=actor, recipient=recipient, allowed=allowed, limit=limit)
         audit.record(db, keys=runtime.keys, actor=actor, action="policy.decision_list", object_type="policy_decision",
                      details={"count": len(rows), "recipient": recipient})
         return [DecisionOut.of(row) for row in rows]

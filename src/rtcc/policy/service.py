@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rtcc.audit import service as audit
+from rtcc.auth import scope
 from rtcc.auth import service as accounts
 from rtcc.auth.models import Agency
 from rtcc.core import clock
@@ -187,9 +188,10 @@ def attach_document(session: Session, *, runtime: Runtime, actor: Actor, agreeme
 
 
 def document_path(runtime: Runtime, agreement: Agreement) -> Path:
-    if agreement.document_sha256 is None:
-        raise NotFound(f"Agreement {agreement.id} has no signed document yet.", code="document_not_found")
-    return documents_root(runtime) / f"{agreement.document_sha256}.pdf"
+    path = documents_root(runtime) / f"{agreement.document_sha256}.pdf"
+    if agreement.document_sha256 is None or not path.exists():
+        raise NotFound(f"Agreement {agreement.id} has no signed document on file.", code="document_not_found")
+    return path
 
 
 def _audit_agreement(session: Session, *, runtime: Runtime, actor: Actor, agreement: Agreement, agency: Agency,
@@ -269,9 +271,14 @@ def add_purpose(session: Session, *, runtime: Runtime, actor: Actor, code: str, 
 
 # --- decisions -------------------------------------------------------------------------------------------------
 
-def list_decisions(session: Session, *, recipient: str | None = None, allowed: bool | None = None,
+def list_decisions(session: Session, *, actor: Actor, recipient: str | None = None, allowed: bool | None = None,
                    limit: int = 100) -> list[PolicyDecision]:
+    """Newest first; decisions are part of the record of what people did, so they are scoped as the audit trail is
+    (an auditor sees every agency's, others their own agency's)."""
     statement = select(PolicyDecision).order_by(PolicyDecision.id.desc()).limit(min(limit, DECISION_LIST_LIMIT))
+    in_scope = scope.agency_condition(actor, PolicyDecision.actor_agency_ori, kind=scope.AUDIT)
+    if in_scope is not None:
+        statement = statement.where(in_scope)
     if recipient is not None:
         statement = statement.where(PolicyDecision.recipient_agency_ori == recipient.strip().upper())
     if allowed is not None:
