@@ -40,7 +40,7 @@ def retention_page(request: Request, notice: str | None = None, error: str | Non
     actor, user_session = signed_in(request, "retention.read")
     with runtime.database.session() as db:
         policies = retention.policies_in_force(db, runtime=runtime)
-        holds = [(hold, retention.describe_target(hold), retention.is_overdue(hold)) for hold in retention.list_holds(db, actor=actor)]
+        holds = [(hold, retention.describe_target(hold), retention.is_overdue(hold)) for hold in retention.list_holds(db, runtime=runtime, actor=actor)]
         receipts = retention.list_receipts(db, limit=50)
     return render(request, "retention.html", actor=actor, csrf_token=user_session.csrf_token, policies=policies,
                   labels={name: c.label for name, c in CLASSES.items()}, holds=holds, receipts=receipts,

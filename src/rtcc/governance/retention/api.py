@@ -75,7 +75,7 @@ def list_holds(request: Request, actor: Actor = Depends(authorize),
     """Legal holds, newest first; an open hold past its review date shows overdue."""
     runtime = get_runtime(request)
     with runtime.database.session() as db:
-        return [HoldOut.of(hold) for hold in service.list_holds(db, actor=actor, include_released=include_released)]
+        return [HoldOut.of(hold) for hold in service.list_holds(db, runtime=runtime, actor=actor, include_released=include_released)]
 
 
 @router.post("/holds", response_model=HoldOut, status_code=201, responses=error_responses(404, 422),

@@ -192,15 +192,18 @@ def open_holds(session: Session) -> list[LegalHold]:
     return hold_rules.open_holds(session)
 
 
-def list_holds(session: Session, *, actor: Actor, include_released: bool = False) -> list[LegalHold]:
-    """The holds of the agencies the actor sees (a hold names plates and cases: an investigation's own)."""
+def list_holds(session: Session, *, runtime: Runtime, actor: Actor, include_released: bool = False) -> list[LegalHold]:
+    """The holds of the agencies the actor sees, audited: a hold names plates and cases, an investigation's own."""
     statement = select(LegalHold).order_by(LegalHold.id.desc())
     visible = scope.agencies_visible_to(actor, kind=scope.RECORDS)
     if visible is not None:
         statement = statement.where(or_(LegalHold.agency_ori.in_(visible), LegalHold.agency_ori.is_(None)))
     if not include_released:
         statement = statement.where(LegalHold.released_at.is_(None))
-    return list(session.execute(statement).scalars())
+    holds = list(session.execute(statement).scalars())
+    audit.record(session, keys=runtime.keys, actor=actor, action="retention.hold_list", object_type="legal_hold",
+                 details={"count": len(holds), "include_released": include_released})
+    return holds
 
 
 # Receipts
