@@ -27,8 +27,8 @@ from rtcc.core.openapi import install_error_responses
 from rtcc.core.runtime import Runtime, build_runtime
 from rtcc.governance.review.api import router as review_router
 from rtcc.governance.releases.api import router as releases_router
-from rtcc.governance.retention.api import router as retention_router
 from rtcc.governance.transparency.api import router as transparency_router
+from rtcc.governance.retention.api import router as retention_router
 from rtcc.incidents.api import router as incidents_router
 from rtcc.policy.api import router as policy_router
 from rtcc.sharing.api import router as sharing_router
@@ -38,9 +38,9 @@ from rtcc.video.recording.uptime import SegmentIndexFacts
 from rtcc.web.events import router as events_router
 from rtcc.web.field_pages import router as field_pages_router
 from rtcc.web.pages import mount_console
+from rtcc.web.release_pages import router as release_pages_router
 from rtcc.web.retention_pages import router as retention_pages_router
 from rtcc.web.review_pages import router as review_pages_router
-from rtcc.web.release_pages import router as release_pages_router
 from rtcc.web.system_api import health_router
 from rtcc.web.system_api import router as system_router
 from rtcc.web.transparency_pages import router as transparency_pages_router
@@ -91,18 +91,18 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     for router in (auth_router, audit_router, video_router, cameras_router, alpr_router, incidents_router, sharing_router, policy_router,
                    system_router, transparency_router):
         api.include_router(router)
-    api.include_router(review_router)  # /api/v1/audit-review: the supervisors' queue
     api.include_router(releases_router)  # /api/v1/releases: public-records release copies
     api.include_router(retention_router)  # /api/v1/retention: policies, presets, legal holds, receipts
+    api.include_router(review_router)  # /api/v1/audit-review: the supervisors' queue
     app.include_router(health_router)
     app.include_router(api)
     app.include_router(events_router, prefix=API_PREFIX)
     app.include_router(live_router, prefix=API_PREFIX)
     app.include_router(field_pages_router)  # /field/<token>: a field officer's link, no console session
     app.include_router(transparency_pages_router)  # /transparency: the public portal, no sign-in
-    app.include_router(release_pages_router)  # /console/releases: public-records release copies
     app.include_router(review_pages_router)  # /console/audit-review: the supervisors' queue
     app.include_router(retention_pages_router)  # /console/retention: policies, legal holds, receipts
+    app.include_router(release_pages_router)  # /console/releases: public-records release copies
     mount_console(app)
 
     app.add_middleware(JsonBodyLimits, max_depth=runtime.settings.max_json_depth)  # inside BodySizeLimit

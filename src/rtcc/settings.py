@@ -17,7 +17,6 @@ from rtcc.audit.settings import AuditSettings
 from rtcc.auth.settings import AuthSettings
 from rtcc.cameras.settings import CameraSettings
 from rtcc.core.config import CoreSettings
-from rtcc.governance.transparency.settings import TransparencySettings
 from rtcc.governance.review.settings import ReviewSettings
 from rtcc.governance.transparency.settings import TransparencySettings
 from rtcc.incidents.settings import IncidentSettings

@@ -107,19 +107,6 @@ EXPECTED = {
     ("GET", "/api/v1/public/transparency/report/{year}"): PUBLIC,
     ("GET", "/api/v1/transparency/years"): {"admin"},  # the annual report's costs and complaints
     ("PUT", "/api/v1/transparency/years/{year}"): {"admin"},
-    ("POST", "/api/v1/releases"): {"supervisor", "analyst"},
-    ("GET", "/api/v1/releases"): {"supervisor", "analyst"},
-    ("GET", "/api/v1/releases/{release_id}"): {"supervisor", "analyst"},
-    ("GET", "/api/v1/releases/{release_id}/frame"): {"supervisor", "analyst"},
-    ("POST", "/api/v1/releases/{release_id}/boxes"): {"supervisor", "analyst"},
-    ("POST", "/api/v1/releases/{release_id}/render"): {"supervisor", "analyst"},
-    ("GET", "/api/v1/releases/{release_id}/review"): {"supervisor"},
-    ("POST", "/api/v1/releases/{release_id}/decision"): {"supervisor"},
-    ("GET", "/api/v1/releases/{release_id}/copy"): {"supervisor", "analyst"},
-    ("GET", "/api/v1/public/transparency"): PUBLIC,  # the transparency portal: counts only, no sign-in
-    ("GET", "/api/v1/public/transparency/report/{year}"): PUBLIC,
-    ("GET", "/api/v1/transparency/years"): {"admin"},  # the annual report's costs and complaints
-    ("PUT", "/api/v1/transparency/years/{year}"): {"admin"},
     ("GET", "/api/v1/policy/agencies"): {"admin", "supervisor", "auditor"},
     ("PUT", "/api/v1/policy/agencies/{ori}"): {"admin"},
     ("GET", "/api/v1/policy/agreements"): {"admin", "supervisor", "auditor"},
@@ -134,6 +121,15 @@ EXPECTED = {
     ("GET", "/api/v1/policy/purposes"): EVERYONE,  # the purpose list every search, export and share picks from
     ("POST", "/api/v1/policy/purposes"): {"admin"},
     ("GET", "/api/v1/policy/decisions"): {"admin", "supervisor", "auditor"},
+    ("POST", "/api/v1/releases"): {"supervisor", "analyst"},
+    ("GET", "/api/v1/releases"): {"supervisor", "analyst"},
+    ("GET", "/api/v1/releases/{release_id}"): {"supervisor", "analyst"},
+    ("GET", "/api/v1/releases/{release_id}/frame"): {"supervisor", "analyst"},
+    ("POST", "/api/v1/releases/{release_id}/boxes"): {"supervisor", "analyst"},
+    ("POST", "/api/v1/releases/{release_id}/render"): {"supervisor", "analyst"},
+    ("GET", "/api/v1/releases/{release_id}/review"): {"supervisor"},
+    ("POST", "/api/v1/releases/{release_id}/decision"): {"supervisor"},
+    ("GET", "/api/v1/releases/{release_id}/copy"): {"supervisor", "analyst"},
 }
 # Outside /api/v1: (method, path) -> rule. Console pages name the roles whose accounts may open them (the page
 # checks the permission itself and sends anyone else back to the console with a notice).
@@ -170,8 +166,6 @@ PAGES = {
     ("GET", "/console/transparency"): {"admin"},
     ("POST", "/console/transparency"): {"admin"},
     ("GET", "/console/releases"): {"supervisor", "analyst"},
-    ("GET", "/console/transparency"): {"admin"},
-    ("POST", "/console/transparency"): {"admin"},
     ("GET", "/field/{token}"): FIELD_LINK,
     ("POST", "/field/{token}/verify"): FIELD_LINK,
     ("GET", "/field/{token}/media"): FIELD_LINK,

@@ -27,9 +27,9 @@ _PENDING = "rtcc_pending_events"
 VOCABULARY_MODULES = (
     "rtcc.auth.events", "rtcc.audit.events", "rtcc.cameras.events", "rtcc.video.events", "rtcc.alpr.events",
     "rtcc.incidents.events", "rtcc.sharing.events", "rtcc.governance.retention.events", "rtcc.incidents.handlers", "rtcc.policy.events",
+    "rtcc.governance.review.events",
     "rtcc.governance.transparency.events",
     "rtcc.governance.releases.events",
-    "rtcc.governance.review.events",
 )
 # What every event carries besides its own fields; the fields of a type travel under "data".
 ENVELOPE_FIELDS = frozenset({"id", "occurred_at", "agency_ori", "camera_groups"})
