@@ -13,9 +13,8 @@ from rtcc.audit.api import router as audit_router
 from rtcc.auth.api import router as auth_router
 from rtcc.auth.guard import RULE_KEY, authorize
 from rtcc.auth.permissions import PUBLIC
-from rtcc.bootstrap import build_services, start_services, stop_services
+from rtcc.bootstrap import build_services, provide_cross_domain_checks, start_services, stop_services
 from rtcc.cameras.api import router as cameras_router
-from rtcc.cameras.health import provide_recording_facts
 from rtcc.settings import Settings
 from rtcc.core.http import (
     BodySizeLimit,
@@ -34,7 +33,6 @@ from rtcc.policy.api import router as policy_router
 from rtcc.sharing.api import router as sharing_router
 from rtcc.video.api import router as video_router
 from rtcc.video.live.api import router as live_router
-from rtcc.video.recording.uptime import SegmentIndexFacts
 from rtcc.web.events import router as events_router
 from rtcc.web.field_pages import router as field_pages_router
 from rtcc.web.pages import mount_console
@@ -83,7 +81,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    provide_recording_facts(SegmentIndexFacts())  # the cameras' health board reads video's index (cameras import no video)
+    provide_cross_domain_checks()  # health reads video's index; sharing asks governance about holds
     install_error_handlers(app)
     install_error_responses(app, rule_key=RULE_KEY, public_rule=PUBLIC)
 

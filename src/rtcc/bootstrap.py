@@ -96,9 +96,22 @@ class Services:
     tasks: list[asyncio.Task] = field(default_factory=list)
 
 
+def provide_cross_domain_checks() -> None:
+    """Hand lower domains what a higher one knows, without their importing upward: the cameras' health board
+    reads video's segment index; sharing asks governance whether a legal hold keeps an ended link's copy."""
+    from rtcc.cameras.health import provide_recording_facts
+    from rtcc.governance.retention.purgers import share_media_is_held
+    from rtcc.sharing.service import provide_media_hold_check
+    from rtcc.video.recording.uptime import SegmentIndexFacts
+
+    provide_recording_facts(SegmentIndexFacts())
+    provide_media_hold_check(share_media_is_held)
+
+
 def build_services(runtime: Runtime, *, simulated_calls: bool = False, hotlist_cache: HotlistCache | None = None,
                    camera_locator: CameraLocator | None = None) -> Services:
     """The services, not started; pass the routes' cache and locator so both see the same ones."""
+    provide_cross_domain_checks()
     camera_locator = camera_locator or CameraLocator()
     jobs = declare_jobs(runtime, camera_locator=camera_locator, simulated_calls=simulated_calls)
     return Services(runtime=runtime, hotlist_cache=hotlist_cache or HotlistCache(), camera_locator=camera_locator,

@@ -198,6 +198,41 @@ def test_the_sender_or_a_supervisor_revokes_and_the_link_stops_at_once(runtime, 
     assert refusal_reasons(runtime) == ["revoked", "revoked"]
 
 
+def test_a_legal_hold_keeps_the_copy_of_a_revoked_or_expired_link_until_released_then_retention_takes_it(
+        runtime, scene, signed_in_as):
+    from rtcc.governance.retention import engine
+
+    supervisor, _ = signed_in_as("supervisor")
+    held = send(scene, case_number="2026-HOLD-7")
+    free = send(scene, case_number="2026-004412", minutes=5)
+    hold = supervisor.post("/api/v1/retention/holds", json={
+        "kind": "case", "case_number": "2026-HOLD-7", "reason": "homicide: preserve everything",
+        "review_at": clock.iso(clock.utcnow() + timedelta(days=30))})
+    assert hold.status_code == 201, hold.text
+    assert scene["analyst"].post(f"/api/v1/shares/{held['id']}/revoke").status_code == 200
+    clock.advance(timedelta(minutes=6))
+    assert phone(scene).get(link_path(free)).status_code == 410  # expired, and no hold: its copy goes at once
+    shares = runtime.settings.data_dir / "shares"
+    assert len(list(shares.glob("*.jpg"))) == 1  # the held case's copy, though its link is revoked
+    assert opened_by_officer_refused(scene, held)
+
+    run = {r.data_class: r for r in engine.run(runtime, classes=["field_share_media"])}["field_share_media"]
+    assert run.count == 0 and [s["holds"] for s in run.skipped] == [[hold.json()["id"]]]
+    assert len(list(shares.glob("*.jpg"))) == 1
+
+    supervisor, _ = signed_in_as("supervisor")  # a session of the advanced clock
+    released = supervisor.post(f"/api/v1/retention/holds/{hold.json()['id']}/release", json={"reason": "case closed"})
+    assert released.status_code == 200, released.text
+    run = {r.data_class: r for r in engine.run(runtime, classes=["field_share_media"])}["field_share_media"]
+    assert run.count == 1 and not any(shares.glob("*.jpg"))
+
+
+def opened_by_officer_refused(scene, share) -> bool:
+    """The revoked link stays shut to its officer while its copy is kept for the hold."""
+    gone = phone(scene).get(link_path(share))
+    return gone.status_code == 410 and "revoked" in gone.text
+
+
 def test_a_clip_is_frozen_as_mp4_and_noted_on_the_incident(runtime, scene, signed_in_as):
     cad, _ = signed_in_as("operator")
     incident = cad.post("/api/v1/cad/calls", json={

@@ -28,7 +28,7 @@ from rtcc.sharing.models import FieldShare
 
 from rtcc.sharing.service import (
     REFUSALS,
-    delete_media,
+    end_media,
     recipient_actor,
     share_agency_ori,
     shares_root,
@@ -85,7 +85,7 @@ def _link_state(session: Session, runtime: Runtime, raw_token: str, source_addre
     ended = _ended(share, clock.utcnow())
     if ended:
         if ended == "expired":
-            delete_media(runtime, share)
+            end_media(session, runtime, share)
         return None, _refuse(session, runtime=runtime, share=share, reason=ended,
                              actor=_anonymous(source_address), what=what)
     return share, None

@@ -10,6 +10,7 @@ import secrets
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -284,7 +285,7 @@ def revoke_share(session: Session, *, runtime: Runtime, actor: Actor, share_id: 
         return share
     was = share_status(share)
     share.revoked_at, share.revoked_by = clock.utcnow(), actor.username
-    delete_media(runtime, share)
+    end_media(session, runtime, share)
     audit.record(session, keys=runtime.keys, actor=actor,
                  event=ShareRevoked(agency_ori=share_agency_ori(session, share), **ShareEvent.fields_of(share),
                                     revoked_by=actor.username),
@@ -297,4 +298,23 @@ def delete_media(runtime: Runtime, share: FieldShare) -> None:
     if share.media_path and share.media_deleted_at is None:
         (shares_root(runtime) / share.media_path).unlink(missing_ok=True)
         share.media_deleted_at = clock.utcnow()
+
+
+# Whether a legal hold covers a share's frozen copy. Holds are governance's, above this domain, so governance
+# hands the check in at start-up (bootstrap), as video hands cameras its recording facts.
+MediaHoldCheck = Callable[[Session, FieldShare], bool]
+_media_hold_check: MediaHoldCheck | None = None
+
+
+def provide_media_hold_check(check: MediaHoldCheck | None) -> None:
+    global _media_hold_check
+    _media_hold_check = check
+
+
+def end_media(session: Session, runtime: Runtime, share: FieldShare) -> None:
+    """A link ended (revoked or expired): its frozen copy goes now, unless a legal hold covers it; then the
+    retention engine's field-share purge deletes it once the hold is released."""
+    if _media_hold_check is not None and _media_hold_check(session, share):
+        return
+    delete_media(runtime, share)
 

@@ -23,7 +23,7 @@ from rtcc.alpr.models import PlateAlert, PlateRead, SeenPlate
 from rtcc.cameras.models import Camera
 from rtcc.core.runtime import Runtime
 from rtcc.governance.retention.data_classes import REDUCE
-from rtcc.governance.retention.holds import HoldSet, Item
+from rtcc.governance.retention.holds import HoldSet, Item, hold_set
 from rtcc.incidents.models import Incident
 from rtcc.sharing.models import FieldShare
 from rtcc.sharing.service import delete_media
@@ -299,6 +299,19 @@ class ExportedEvidencePurger:
         session.execute(delete(EvidenceExport).where(EvidenceExport.id.in_([item.ref[0] for item in items])))
 
 
+def share_item(share: FieldShare) -> Item:
+    """A field link's frozen copy as a purgeable item: the time it shows, its camera, case and incident."""
+    at = share.starts_at or share.at or share.created_at
+    return Item(key=f"share:{share.id}", at=at, until=share.ends_at or at, bytes=share.media_bytes or 0,
+                reason="link_ended", camera_id=share.camera_id, case_number=share.case_number,
+                incident_id=share.incident_id, ref=share.id)
+
+
+def share_media_is_held(session: Session, share: FieldShare) -> bool:
+    """Whether an open legal hold covers this share's frozen copy (sharing asks when a link ends)."""
+    return bool(hold_set(session).covering(share_item(share)))
+
+
 class FieldShareMediaPurger:
     """The frozen copies of field links, once the link expired or was revoked (plus the policy's keep-for)."""
 
@@ -310,10 +323,7 @@ class FieldShareMediaPurger:
         for share in shares:
             ended = min(moment for moment in (share.expires_at, share.revoked_at) if moment is not None)
             if ended + policy.keep_for <= now:
-                at = share.starts_at or share.at or share.created_at
-                yield Item(key=f"share:{share.id}", at=at, until=share.ends_at or at, bytes=share.media_bytes or 0,
-                           reason="link_ended", camera_id=share.camera_id, case_number=share.case_number,
-                           incident_id=share.incident_id, ref=share.id)
+                yield share_item(share)
 
     def remove(self, session, *, runtime, policy, items) -> None:
         for item in items:
