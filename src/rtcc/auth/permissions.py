@@ -51,6 +51,7 @@ PERMISSIONS: dict[str, str] = {
     "retention.read": "see retention policies in force, legal holds and deletion receipts",
     "retention.manage": "set retention policies and load jurisdiction presets (every change versioned and audited)",
     "holds.manage": "place and release legal holds (with a reason and a review date)",
+    "cases.manage": "close and reopen cases (with a reason): starts and stops their case-closed retention clock",
     "events.subscribe": "receive live events one may see",
     "system.status": "see detailed system status",
 }
@@ -67,7 +68,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         }
     ),
     "supervisor": frozenset(
-        _EVERYONE | {"retention.read", "holds.manage",
+        _EVERYONE | {"retention.read", "holds.manage", "cases.manage",
                      "users.read", "agencies.read", "policy.read", "cameras.view", "video.live", "video.playback", "video.export",
                      "video.mark", "system.status", "alpr.search", "hotlists.view", "hotlists.manage", "alerts.view",
                      "audit_review.read", "audit_review.record",

@@ -47,7 +47,7 @@ def run_retention(
                               "older_than": clock.iso(r.cutoff), "policy_version": r.policy.version,
                               "keep_for": r.policy.keep_for_text, "action": r.policy.action,
                               "skipped_held": r.skipped_held, "held_items": [s["item"] for s in r.skipped],
-                              "receipt_id": r.receipt_id}))
+                              "kept": r.kept, "receipt_id": r.receipt_id}))
         return
     table = Table(title="Would be purged (dry run)" if dry_run else "Purged")
     table.add_column("data class", no_wrap=True)
@@ -59,6 +59,9 @@ def run_retention(
         table.add_row(r.data_class, policy, clock.iso(r.cutoff), str(r.count), _size(r.bytes), window,
                       str(r.skipped_held), str(r.receipt_id or "-"))
     out.print(table)
+    for r in runs:  # what a clock keeps whatever its age (an open case's items), never purged nor counted above
+        for why, count in r.kept.items():
+            out.print(f"{r.data_class}: {count} kept: {why}")
 
 
 @retention_app.command("presets")

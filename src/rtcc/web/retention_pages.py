@@ -1,4 +1,5 @@
-"""The console's retention page: policies in force, legal holds (place, release, overdue) and deletion receipts."""
+"""The console's retention page: policies in force, legal holds (place, release, overdue), cases (close, reopen)
+and deletion receipts."""
 
 from datetime import datetime, timezone
 from urllib.parse import quote
@@ -9,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from rtcc.auth.guard import get_runtime
 from rtcc.core.errors import InvalidInput, RTCCError
 from rtcc.core.http import RecordId
+from rtcc.governance.retention import cases as case_register
 from rtcc.governance.retention import presets
 from rtcc.governance.retention import service as retention
 from rtcc.governance.retention.data_classes import CLASSES
@@ -42,8 +44,9 @@ def retention_page(request: Request, notice: str | None = None, error: str | Non
         policies = retention.policies_in_force(db, runtime=runtime)
         holds = [(hold, retention.describe_target(hold), retention.is_overdue(hold)) for hold in retention.list_holds(db, runtime=runtime, actor=actor)]
         receipts = retention.list_receipts(db, limit=50)
+        cases = case_register.list_cases(db, runtime=runtime, actor=actor)
     return render(request, "retention.html", actor=actor, csrf_token=user_session.csrf_token, policies=policies,
-                  labels={name: c.label for name, c in CLASSES.items()}, holds=holds, receipts=receipts,
+                  labels={name: c.label for name, c in CLASSES.items()}, holds=holds, receipts=receipts, cases=cases,
                   presets=[(name, presets.describe(name)) for name in presets.available()], notice=notice, error=error)
 
 
@@ -83,6 +86,22 @@ def release_hold_submit(request: Request, hold_id: RecordId, reason: str = Form(
     except RTCCError as failure:
         return _back(error=failure.message)
     return _back(notice=f"Hold {hold_id} released.")
+
+
+@router.post(PAGE + "/cases")
+def case_action_submit(request: Request, case_number: str = Form(""), action: str = Form(""), reason: str = Form(""),
+                       csrf_token: str = Form("")):
+    runtime = get_runtime(request)
+    actor, user_session = signed_in(request, "cases.manage")
+    check_form_csrf(user_session, csrf_token)
+    try:
+        with runtime.database.session() as db:
+            case = case_register.act_on_case(db, runtime=runtime, actor=actor, case_number=case_number, action=action,
+                                             reason=reason)
+            done = f"Case {case.case_number} {'closed' if case.closed_at else 'reopened'}."
+    except RTCCError as failure:
+        return _back(error=failure.message)
+    return _back(notice=done)
 
 
 @router.post(PAGE + "/policies")

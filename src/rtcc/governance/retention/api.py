@@ -1,4 +1,4 @@
-"""Retention over HTTP: policies and presets (admin), legal holds (supervisor), receipts."""
+"""Retention over HTTP: policies and presets (admin), legal holds and cases (supervisor), receipts."""
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -6,11 +6,11 @@ from rtcc.auth.guard import authorize, get_runtime, needs
 from rtcc.core.actor import Actor
 from rtcc.core.http import RecordId
 from rtcc.core.openapi import error_responses
-from rtcc.governance.retention import presets, service
+from rtcc.governance.retention import cases, presets, service
 from rtcc.governance.retention.data_classes import CLASSES, UnknownDataClass
 from rtcc.core.errors import NotFound
-from rtcc.governance.retention.schemas import (HoldIn, HoldOut, PolicyIn, PolicyOut, PresetLoadIn, PresetOut, ReceiptOut,
-                                               ReleaseIn)
+from rtcc.governance.retention.schemas import (CaseActionIn, CaseOut, HoldIn, HoldOut, PolicyIn, PolicyOut, PresetLoadIn,
+                                               PresetOut, ReceiptOut, ReleaseIn)
 
 router = APIRouter(prefix="/retention", tags=["retention"])
 
@@ -94,6 +94,25 @@ def release_hold(hold_id: RecordId, body: ReleaseIn, request: Request, actor: Ac
     runtime = get_runtime(request)
     with runtime.database.session() as db:
         return HoldOut.of(service.release_hold(db, runtime=runtime, actor=actor, hold_id=hold_id, reason=body.reason))
+
+
+@router.get("/cases", response_model=list[CaseOut], openapi_extra=needs("retention.read"))
+def list_cases(request: Request, actor: Actor = Depends(authorize)):
+    """Cases with their state: those closed or reopened, and the case numbers of exports and shares (open)."""
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        return [CaseOut.of(case) for case in cases.list_cases(db, runtime=runtime, actor=actor)]
+
+
+@router.post("/cases", response_model=CaseOut, responses=error_responses(404, 409, 422),
+             openapi_extra=needs("cases.manage"))
+def act_on_case(body: CaseActionIn, request: Request, actor: Actor = Depends(authorize)):
+    """Close a case (what carries its number under clock case_closed starts its clock) or reopen it (the clock
+    stops), with a reason; a case number seen nowhere yet may be closed too."""
+    runtime = get_runtime(request)
+    with runtime.database.session() as db:
+        return CaseOut.of(cases.act_on_case(db, runtime=runtime, actor=actor, case_number=body.case_number,
+                                            action=body.action, reason=body.reason))
 
 
 @router.get("/receipts", response_model=list[ReceiptOut], responses=error_responses(404),

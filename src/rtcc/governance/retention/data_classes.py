@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-# What ends the clock of a record: its capture, the close of its incident, the end of its field link.
+# What ends the clock of a record: its capture, the close of its incident or of its case (the case register,
+# cases.py: only classes whose items carry a case number), the end of its field link.
 CAPTURE = "capture"
 INCIDENT_CLOSED = "incident_closed"
 CASE_CLOSED = "case_closed"
@@ -41,8 +42,9 @@ CLASSES: dict[str, DataClass] = {c.name: c for c in (
     DataClass("plate_hits", "Hits and their alerts", (CAPTURE,), (DELETE, REDUCE), default_keep_for=365 * DAY),
     DataClass("continuous_video", "Continuous video", (CAPTURE,), (DELETE,)),
     DataClass("event_clips", "Event clips (event-only cameras)", (CAPTURE,), (DELETE,)),
-    DataClass("exported_evidence", "Exported evidence", (CAPTURE,), (DELETE,), default_keep_for=3650 * DAY),
-    DataClass("field_share_media", "Field-share media", (LINK_ENDED,), (DELETE,), default_keep_for=timedelta(0)),
+    DataClass("exported_evidence", "Exported evidence", (CAPTURE, CASE_CLOSED), (DELETE,), default_keep_for=3650 * DAY),
+    DataClass("field_share_media", "Field-share media", (LINK_ENDED, CASE_CLOSED), (DELETE,),
+              default_keep_for=timedelta(0)),
     DataClass("uploaded_footage", "Uploaded footage", (CAPTURE, CASE_CLOSED), (DELETE,), has_data=False),
     DataClass("community_footage", "Community footage", (CAPTURE, CASE_CLOSED), (DELETE,), has_data=False),
     DataClass("drone_video", "Drone video", (CAPTURE, CASE_CLOSED), (DELETE,), has_data=False),

@@ -49,6 +49,7 @@ class ClassRun:
     breakdown: dict[tuple, dict] = field(default_factory=dict)
     receipt_id: int | None = None
     resumed: bool = False
+    kept: dict[str, int] = field(default_factory=dict)  # not purgeable whatever their age: {"case open": 3}
 
     @property
     def skipped_held(self) -> int:
@@ -175,10 +176,14 @@ def _holds_news(runtime: Runtime, name: str, run: ClassRun) -> bool:
 
 
 def _sort_out(run: ClassRun, items: Iterable[Item], holds: HoldSet, *, limit: int | None = None) -> list[Item]:
-    """The items that may go (the first `limit`); the held ones are noted on the run with the holds that keep them."""
+    """The items that may go (the first `limit`); the held ones are noted on the run with the holds that keep them,
+    those kept whatever their age (an open case's) are counted apart."""
     doomed: list[Item] = []
     noted = {entry["item"] for entry in run.skipped}
     for item in items:
+        if item.kept_because:
+            run.kept[item.kept_because] = run.kept.get(item.kept_because, 0) + 1
+            continue
         covering = holds.covering(item)
         if covering:
             if item.key not in noted:

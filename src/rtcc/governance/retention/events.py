@@ -1,4 +1,4 @@
-"""Events of retention: policy changes, holds placed and released, purges."""
+"""Events of retention: policy changes, holds placed and released, cases closed and reopened, purges."""
 
 from __future__ import annotations
 
@@ -34,6 +34,24 @@ class LegalHoldReleased(Event):
     audit_action = "retention.hold_release"
     hold_id: int
     kind: str
+
+
+class CaseClosed(Event):
+    """A supervisor closed a case: what carries its number under clock case_closed starts its clock now."""
+
+    type = "retention.case_closed"
+    permission = "retention.read"
+    audit_action = "retention.case_close"
+    case_number: str
+
+
+class CaseReopened(Event):
+    """A supervisor reopened a closed case: its clock stops, and what carries its number is kept again."""
+
+    type = "retention.case_reopened"
+    permission = "retention.read"
+    audit_action = "retention.case_reopen"
+    case_number: str
 
 
 class RetentionPurged(Event):

@@ -38,6 +38,7 @@ class Item:
     incident_id: int | None = None
     upload_id: str | None = None
     ref: Any = None  # the purger's own handle (the row's id)
+    kept_because: str = ""  # set: it stays whatever its age (its case is open), counted apart, never purged
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Retention policies (every change a new version), legal holds and deletion receipts."""
+"""Retention policies (every change a new version), legal holds, deletion receipts and the case register."""
 
 from __future__ import annotations
 
@@ -87,3 +87,22 @@ class DeletionReceipt(Base):
     breakdown: Mapped[list] = mapped_column(JSONDocument, default=list)  # per camera and reason
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Case(Base):
+    """A case number's state, for the retention clock "case_closed": what carries the number starts its clock
+    when the case was closed. Registered when a supervisor first acts on it (opened_at: the first record seen
+    carrying the number, else that moment); a reopen clears the close, and the audit trail keeps each close and
+    reopen with its reason. Case numbers are one namespace, as legal holds on a case are."""
+
+    __tablename__ = "retention_cases"
+    __table_args__ = (UniqueConstraint("case_number", name="uq_retention_cases_case_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(64))
+    # The registering supervisor's agency: who may see, close and reopen it (rtcc.auth.scope).
+    agency_ori: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    closed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    close_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import shutil
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
@@ -22,7 +22,8 @@ from rtcc.alpr import partitions
 from rtcc.alpr.models import PlateAlert, PlateRead, SeenPlate
 from rtcc.cameras.models import Camera
 from rtcc.core.runtime import Runtime
-from rtcc.governance.retention.data_classes import REDUCE
+from rtcc.governance.retention.cases import closed_cases
+from rtcc.governance.retention.data_classes import CASE_CLOSED, REDUCE
 from rtcc.governance.retention.holds import HoldSet, Item, hold_set
 from rtcc.incidents.models import Incident
 from rtcc.sharing.models import FieldShare
@@ -33,6 +34,7 @@ from rtcc.video.models import EvidenceExport, RecordingMark, RecordingSegment
 log = logging.getLogger(__name__)
 FORGET_CHUNK = 5000  # plates checked per statement when pruning seen_plates
 READ_RECEIPT_CAMERA = None  # plate reads from devices outside the registry have no camera
+CASE_OPEN = "case open"  # why an item under clock case_closed is kept: its case is open, or was never closed
 
 
 @dataclass(frozen=True)
@@ -274,19 +276,41 @@ class EventClipPurger(_SegmentRemoval):
                 yield _segment_item(segment, "max_age")
 
 
+def case_clock(item: Item, closed: dict[str, datetime], *, policy: PolicyInForce, now: datetime,
+               not_before: datetime | None = None) -> Item | None:
+    """Clock case_closed: an item of an open (or unregistered) case is kept, and said so; one of a closed case
+    goes keep-for after the close (or after not_before, as a link's end, when that is later); None: not yet."""
+    closed_at = closed.get(item.case_number)
+    if closed_at is None:
+        return replace(item, kept_because=CASE_OPEN)
+    started = max(closed_at, not_before) if not_before is not None else closed_at
+    return item if started + policy.keep_for <= now else None
+
+
 class ExportedEvidencePurger:
-    """Evidence exports (their bags) past the policy's keep-for; their footage is then no longer protected."""
+    """Evidence exports (their bags) past the policy's keep-for, from their making or (clock case_closed) from
+    their case's close; their footage is then no longer protected."""
 
     data_class = "exported_evidence"
 
     def items(self, session, *, runtime, policy, now, holds) -> Iterator[Item]:
         root = exports_root(runtime)
-        for export in session.execute(select(EvidenceExport).where(
-                EvidenceExport.created_at < now - policy.keep_for).order_by(EvidenceExport.created_at)).scalars():
-            path = root / export.path
-            size = sum(_file_size(p) for p in path.rglob("*")) if path.is_dir() else _file_size(path)
-            yield Item(key=f"export:{export.id}", at=export.starts_at, until=export.ends_at, bytes=size, reason="expired",
-                       camera_id=export.camera_id, case_number=export.case_number, ref=(export.id, export.path))
+        by_case = policy.clock == CASE_CLOSED
+        closed = closed_cases(session) if by_case else {}
+        statement = select(EvidenceExport).order_by(EvidenceExport.created_at)
+        if not by_case:
+            statement = statement.where(EvidenceExport.created_at < now - policy.keep_for)
+        for export in session.execute(statement).scalars():
+            item = Item(key=f"export:{export.id}", at=export.starts_at, until=export.ends_at, reason="expired",
+                        camera_id=export.camera_id, case_number=export.case_number, ref=(export.id, export.path))
+            if by_case:
+                item = case_clock(item, closed, policy=policy, now=now)
+                if item is None:
+                    continue
+            if not item.kept_because:
+                path = root / export.path
+                item.bytes = sum(_file_size(p) for p in path.rglob("*")) if path.is_dir() else _file_size(path)
+            yield item
 
     def remove(self, session, *, runtime, policy, items) -> None:
         root = exports_root(runtime)
@@ -308,21 +332,33 @@ def share_item(share: FieldShare) -> Item:
 
 
 def share_media_is_held(session: Session, share: FieldShare) -> bool:
-    """Whether an open legal hold covers this share's frozen copy (sharing asks when a link ends)."""
-    return bool(hold_set(session).covering(share_item(share)))
+    """Whether retention keeps this share's frozen copy past its link's end (sharing asks when a link ends): an
+    open legal hold covers it, or the class's clock is case_closed (the engine takes it keep-for after the close)."""
+    from rtcc.governance.retention.service import policy_in_force
+
+    if hold_set(session).covering(share_item(share)):
+        return True
+    return policy_in_force(session, "field_share_media").clock == CASE_CLOSED
 
 
 class FieldShareMediaPurger:
-    """The frozen copies of field links, once the link expired or was revoked (plus the policy's keep-for)."""
+    """The frozen copies of field links, once the link expired or was revoked (plus the policy's keep-for; under
+    clock case_closed, from the later of the link's end and its case's close)."""
 
     data_class = "field_share_media"
 
     def items(self, session, *, runtime, policy, now, holds) -> Iterator[Item]:
+        by_case = policy.clock == CASE_CLOSED
+        closed = closed_cases(session) if by_case else {}
         shares = session.execute(select(FieldShare).where(
             FieldShare.media_path.is_not(None), FieldShare.media_deleted_at.is_(None)).order_by(FieldShare.id)).scalars()
         for share in shares:
             ended = min(moment for moment in (share.expires_at, share.revoked_at) if moment is not None)
-            if ended + policy.keep_for <= now:
+            if by_case:
+                item = case_clock(share_item(share), closed, policy=policy, now=now, not_before=ended)
+                if item is not None:
+                    yield item
+            elif ended + policy.keep_for <= now:
                 yield share_item(share)
 
     def remove(self, session, *, runtime, policy, items) -> None:

@@ -1,4 +1,4 @@
-"""Retention policies, presets, legal holds and receipts in and out."""
+"""Retention policies, presets, legal holds, cases and receipts in and out."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from rtcc.core import clock
-from rtcc.governance.retention.models import DeletionReceipt, LegalHold, RetentionPolicy
+from rtcc.governance.retention.cases import CaseState, state_of
+from rtcc.governance.retention.models import Case, DeletionReceipt, LegalHold, RetentionPolicy
 from rtcc.governance.retention.purgers import PolicyInForce
 
 
@@ -125,3 +126,28 @@ class ReceiptOut(BaseModel):
                    policy_version=receipt.policy_version, skipped_held=receipt.skipped_held or 0,
                    skipped=receipt.skipped or [], breakdown=receipt.breakdown or [], created_at=clock.iso(receipt.created_at),
                    finished_at=clock.iso(receipt.finished_at))
+
+
+class CaseActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    case_number: str = Field(max_length=64, description="The case number, as exports and shares carry it.")
+    action: str = Field(max_length=16, description="close (its case_closed clock starts) or reopen (it stops).")
+    reason: str = Field(default="", max_length=500, description="Why (required, audited).")
+
+
+class CaseOut(BaseModel):
+    case_number: str
+    state: str  # open | closed
+    registered: bool  # False: only seen on an export or a field share, never closed
+    opened_at: datetime | None
+    closed_at: datetime | None
+    closed_by: str | None
+    close_reason: str | None
+
+    @classmethod
+    def of(cls, case: CaseState | Case) -> "CaseOut":
+        state = case if isinstance(case, CaseState) else state_of(case)
+        return cls(case_number=state.case_number, state=state.state, registered=state.registered,
+                   opened_at=state.opened_at, closed_at=state.closed_at, closed_by=state.closed_by,
+                   close_reason=state.close_reason)
