@@ -233,6 +233,28 @@ def opened_by_officer_refused(scene, share) -> bool:
     return gone.status_code == 410 and "revoked" in gone.text
 
 
+def test_under_the_case_closed_clock_an_ended_link_leaves_its_copy_until_the_case_closes(runtime, scene, signed_in_as):
+    from rtcc.governance.retention import engine
+
+    admin, _ = signed_in_as("admin")
+    assert admin.put("/api/v1/retention/policies/field_share_media",
+                     json={"keep_for": "1d", "clock": "case_closed"}).status_code == 200
+    share = send(scene, case_number="2026-CASE-9")
+    assert scene["analyst"].post(f"/api/v1/shares/{share['id']}/revoke").status_code == 200
+    shares = runtime.settings.data_dir / "shares"
+    assert len(list(shares.glob("*.jpg"))) == 1  # its case is open: the copy outlives the link
+    assert opened_by_officer_refused(scene, share)
+    clock.advance(timedelta(days=3))
+    run = engine.run_class(runtime, "field_share_media")
+    assert (run.count, run.kept) == (0, {"case open": 1}) and len(list(shares.glob("*.jpg"))) == 1
+    supervisor, _ = signed_in_as("supervisor")
+    closed = supervisor.post("/api/v1/retention/cases", json={"case_number": "2026-CASE-9", "action": "close",
+                                                             "reason": "charges filed, file closed"})
+    assert closed.status_code == 200, closed.text
+    clock.advance(timedelta(days=1, minutes=1))
+    assert engine.run_class(runtime, "field_share_media").count == 1 and not any(shares.glob("*.jpg"))
+
+
 def test_a_clip_is_frozen_as_mp4_and_noted_on_the_incident(runtime, scene, signed_in_as):
     cad, _ = signed_in_as("operator")
     incident = cad.post("/api/v1/cad/calls", json={
