@@ -19,6 +19,7 @@ from rtcc.auth import jobs as auth_jobs
 from rtcc.cameras.locator import CameraLocator
 from rtcc.core.jobs import Job, JobContext, JobDeclaration, OffJob, Scheduler, collect_every_job, collect_jobs
 from rtcc.core.runtime import Runtime
+from rtcc.governance.releases import jobs as release_jobs
 from rtcc.governance.retention import jobs as retention_jobs
 from rtcc.governance.review import jobs as review_jobs
 from rtcc.incidents import jobs as incident_jobs
@@ -31,7 +32,7 @@ log = logging.getLogger(__name__)
 # Every domain's periodic jobs, in the order `rtcc jobs` groups them; a domain adds its jobs in its own jobs.py.
 JOB_DECLARATIONS: tuple[JobDeclaration, ...] = (
     auth_jobs.declare_jobs, audit_jobs.declare_jobs, alpr_jobs.declare_jobs, incident_jobs.declare_jobs,
-    retention_jobs.declare_jobs, review_jobs.declare_jobs, sim_jobs.declare_jobs,
+    retention_jobs.declare_jobs, review_jobs.declare_jobs, release_jobs.declare_jobs, sim_jobs.declare_jobs,
 )
 
 

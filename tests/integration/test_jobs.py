@@ -13,7 +13,7 @@ import httpx
 from support import free_port, wait_until
 
 EXPECTED_JOBS = {"auth.account_sweep", "audit.checkpoints", "governance.retention", "alpr.read_partitions",
-                 "incidents.cad_folder_watch", "governance.audit_review"}
+                 "incidents.cad_folder_watch", "governance.audit_review", "governance.release_render_recovery"}
 # Listed too, never run by `rtcc serve` here: what switches each on.
 SWITCHED_OFF = {"alpr.hotlist_imports": "RTCC_HOTLIST_IMPORT_PATHS", "sim.demo_calls": "`rtcc demo`"}
 

@@ -3,8 +3,11 @@
 import hashlib
 import io
 import json
+import os
 import shutil
+import signal
 import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,7 +15,7 @@ import av
 import cv2
 import numpy as np
 import pytest
-from support import OTHER_AGENCY, TEST_AGENCY, alpr_dev_set
+from support import OTHER_AGENCY, TEST_AGENCY, alpr_dev_set, wait_until
 
 from rtcc.alpr.reader.reader import PlateReader
 from rtcc.audit import service as audit
@@ -228,6 +231,85 @@ def test_a_render_cut_off_by_a_restart_can_be_started_again(runtime, scene):
     assert rendered["status"] == "rendered" and rendered["release_sha256"]
     review = scene["approver"].get(f"/api/v1/releases/{release['id']}/review")
     assert hashlib.sha256(review.content).hexdigest() == rendered["release_sha256"]
+
+
+# The serving process of the test below, cut off mid-render: it starts a render as the route does and runs it.
+RENDERING_SERVER = """
+import sys
+from rtcc.auth.permissions import permissions_of
+from rtcc.core.actor import Actor
+from rtcc.core.runtime import build_runtime
+from rtcc.governance.releases import service
+from rtcc.settings import Settings
+
+data_dir, database_url, username, agency, release_id = sys.argv[1:]
+runtime = build_runtime(Settings(data_dir=data_dir, database_url=database_url, recording_enabled=False))
+actor = Actor(via="session", username=username, role="supervisor", agency_ori=agency,
+              permissions=permissions_of("supervisor"))
+with runtime.database.session() as db:
+    copy_name = service.start_render(db, runtime=runtime, actor=actor, release_id=int(release_id)).release_path
+service.render(runtime=runtime, actor=actor, release_id=int(release_id), copy_name=copy_name)
+"""
+
+
+def test_a_render_cut_off_by_a_crash_is_found_interrupted_by_the_next_start_and_renders_again(runtime, scene):
+    from fastapi.testclient import TestClient
+
+    from rtcc.app import create_app
+    from rtcc.core.runtime import build_runtime
+    from rtcc.governance.releases.models import ReleaseRequest
+
+    clerk = scene["clerk"]
+    release_id = clerk.post("/api/v1/releases", json=request_body(scene)).json()["id"]
+    with runtime.database.session() as db:
+        source = runtime.settings.data_dir / db.get(ReleaseRequest, release_id).source_path
+    source_before, segment_before = sha256_of(source), sha256_of(scene["segment"])
+
+    # A server renders it and dies mid-render (killed with its ffmpeg children, as a crash or a hard restart does).
+    copies = runtime.settings.data_dir / "releases" / "copies"
+    server = subprocess.Popen([sys.executable, "-c", RENDERING_SERVER, str(runtime.settings.data_dir),
+                               runtime.settings.database_url.get_secret_value(), scene["clerk_person"].username, TEST_AGENCY,
+                               str(release_id)], start_new_session=True, stderr=subprocess.PIPE)
+    try:
+        partial = wait_until(lambda: next((p for p in copies.glob("*.mp4") if p.stat().st_size), None), timeout=120, poll=0.01,
+                             what=lambda: f"a partial copy (server exit {server.poll()})")
+        busy = clerk.post(f"/api/v1/releases/{release_id}/render")  # its process lives: not started twice
+        os.killpg(server.pid, signal.SIGKILL)
+        assert busy.status_code == 409 and busy.json()["code"] == "release_rendering"
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+    stuck = clerk.get(f"/api/v1/releases/{release_id}").json()
+    assert stuck["status"] == "rendering", "the render ended before the server was killed: nothing to recover"
+    assert partial.is_file() and partial.with_suffix(".rendering").is_file()
+
+    # The next start, a new runtime and app over the same data dir and database, finds it before serving.
+    restarted = build_runtime(runtime.settings)
+    try:
+        with TestClient(create_app(runtime=restarted), base_url="http://testserver", cookies=clerk.cookies) as client:
+            client.headers.update(clerk.headers)
+            found = client.get(f"/api/v1/releases/{release_id}").json()
+            assert found["status"] == "interrupted"
+            assert "cut off" in found["render_error"] and found["release_sha256"] is None
+            assert not partial.exists() and not partial.with_suffix(".rendering").exists()
+            assert sha256_of(source) == source_before and sha256_of(scene["segment"]) == segment_before
+            listed = {row["id"]: row for row in client.get("/api/v1/releases").json()}
+            assert listed[release_id]["status"] == "interrupted"  # what the console's list and detail show
+
+            assert client.post(f"/api/v1/releases/{release_id}/render").status_code == 202  # offered again
+            rendered = client.get(f"/api/v1/releases/{release_id}").json()
+            assert rendered["status"] == "rendered" and rendered["render_error"] is None
+            review = scene["approver"].get(f"/api/v1/releases/{release_id}/review")
+            assert hashlib.sha256(review.content).hexdigest() == rendered["release_sha256"]
+            [kept] = copies.iterdir()  # the new copy alone: no partial file, no lock file left
+            assert sha256_of(kept) == rendered["release_sha256"]
+    finally:
+        restarted.close()
+    assert ("release.render_interrupted", "system", PURPOSE, "failure") in audited(runtime, release_id)
+    with runtime.database.session() as db:
+        [record] = audit.search(db, query=audit.AuditQuery(action="release.render_interrupted"))
+    assert json.loads(record.details)["partial_bytes_removed"] > 0
 
 
 def test_a_release_of_an_evidence_export_leaves_the_bag_exactly_as_it_was(runtime, scene):

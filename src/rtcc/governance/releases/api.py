@@ -65,8 +65,9 @@ def render_release(release_id: RecordId, request: Request, background: Backgroun
     """Start making the release copy (faces, plates and drawn boxes blurred); poll the release for its status."""
     runtime = get_runtime(request)
     with runtime.database.session() as db:
-        started = service.describe(service.start_render(db, runtime=runtime, actor=actor, release_id=release_id))
-    background.add_task(service.render, runtime=runtime, actor=actor, release_id=release_id)
+        release = service.start_render(db, runtime=runtime, actor=actor, release_id=release_id)
+        started, copy_name = service.describe(release), release.release_path
+    background.add_task(service.render, runtime=runtime, actor=actor, release_id=release_id, copy_name=copy_name)
     return started
 
 

@@ -38,6 +38,13 @@ class ReleaseRendered(ReleaseEvent):
     release_sha256: str | None = None
 
 
+class ReleaseRenderInterrupted(ReleaseEvent):
+    """A render was found cut off (its process ended before it did): status interrupted, to be rendered again."""
+
+    type = "release.render_interrupted"
+    audit_action = "release.render_interrupted"
+
+
 class ReleaseDecided(ReleaseEvent):
     """A supervisor approved or rejected the release copy (status says which)."""
 

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from rtcc.core.database import Base, UTCDateTime
 from rtcc.core.types import JSONDocument
 
-# requested -> rendering -> rendered -> approved | rejected; a failed render, or a box added, goes back to be rendered.
-RELEASE_STATUSES = ("requested", "rendering", "rendered", "failed", "approved", "rejected")
+# requested -> rendering -> rendered -> approved | rejected; a failed render, or a box added, goes back to be rendered,
+# as does one found interrupted (cut off by a restart or a crash: service.recover_interrupted_renders).
+RELEASE_STATUSES = ("requested", "rendering", "rendered", "failed", "interrupted", "approved", "rejected")
 
 
 class ReleaseRequest(Base):
@@ -49,7 +50,7 @@ class ReleaseRequest(Base):
     release_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     release_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     render_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
-    render_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    render_error: Mapped[str | None] = mapped_column(Text, nullable=True)  # why it failed or was interrupted
     requested_by: Mapped[str] = mapped_column(String(64))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     rendered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

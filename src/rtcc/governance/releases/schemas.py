@@ -68,7 +68,8 @@ class ReleaseOut(BaseModel):
     start: datetime | None
     end: datetime | None
     export_id: int | None
-    status: str = Field(description="requested | rendering | rendered | failed | approved | rejected")
+    status: str = Field(description="requested | rendering | rendered | failed | interrupted | approved | rejected "
+                                    "(interrupted: cut off by a restart or a crash; render_error says so)")
     width: int
     height: int
     fps: float
@@ -79,7 +80,7 @@ class ReleaseOut(BaseModel):
     release_sha256: str | None
     release_bytes: int | None
     render_seconds: float | None
-    render_error: str | None
+    render_error: str | None = Field(description="Why the last render failed or was interrupted.")
     requested_by: str
     requested_at: datetime
     rendered_at: datetime | None

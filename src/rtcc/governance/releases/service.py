@@ -4,15 +4,20 @@ Every step is a person's act, audited with the request's purpose. The clip the c
 a camera's window is first cut (stream copy) into the request's own folder, an export's clip is read where the
 bag keeps it, and its SHA-256, taken when the request is made, is checked again before every render. The
 rendering itself runs outside any transaction (it takes seconds to minutes) and writes its outcome after.
+While it runs, its process holds an advisory lock on a file beside the copy it writes; the operating system lets
+go of that lock when the process ends, however it ends, so a render whose lock can be taken was cut off (a restart,
+a crash) and `recover_interrupted_renders` marks it interrupted, to be rendered again.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import subprocess
 import uuid
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,7 +26,7 @@ from rtcc.audit import service as audit
 from rtcc.auth import scope
 from rtcc.cameras.service import cameras_by_ids, get_visible_camera
 from rtcc.core import clock
-from rtcc.core.actor import Actor
+from rtcc.core.actor import SYSTEM, Actor
 from rtcc.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from rtcc.core.runtime import Runtime
 from rtcc.governance.releases import redaction
@@ -29,6 +34,7 @@ from rtcc.governance.releases.events import (
     ReleaseBoxAdded,
     ReleaseDecided,
     ReleaseRendered,
+    ReleaseRenderInterrupted,
     ReleaseRenderStarted,
     ReleaseRequested,
 )
@@ -41,10 +47,12 @@ from rtcc.video.recording.storage import sha256_of
 
 log = logging.getLogger(__name__)
 LIST_LIMIT = 200
-EDITABLE = ("requested", "rendered", "failed")  # boxes may be added and a render started
-# A render may also be started again over one still "rendering": one cut off by a restart would otherwise stay so.
-# Each render writes to the copy name its start recorded and keeps its result only if that name is still current.
+EDITABLE = ("requested", "rendered", "failed", "interrupted")  # boxes may be added and a render started
+# A render may also be started again over one still "rendering" whose process is gone (before the recovery job saw
+# it). Each render writes to the copy name its start recorded and keeps its result only if that name is still current.
 RENDERABLE = (*EDITABLE, "rendering")
+INTERRUPTED_REASON = ("The render was cut off before it ended (the server stopped or crashed while it ran); "
+                      "its partial copy was removed. Render it again.")
 
 
 def releases_root(runtime: Runtime) -> Path:
@@ -197,6 +205,40 @@ def _editable(release: ReleaseRequest, allowed: tuple[str, ...] = EDITABLE) -> N
                        code=f"release_{release.status}")
 
 
+def _render_lock_file(runtime: Runtime, copy_name: str) -> Path:
+    return releases_root(runtime) / Path(copy_name).with_suffix(".rendering")
+
+
+def _take_render_lock(runtime: Runtime, copy_name: str) -> TextIO | None:
+    """The open lock file of the render writing `copy_name`, now held by this process; None while another holds it."""
+    path = _render_lock_file(runtime, copy_name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
+def _let_go_of_render_lock(runtime: Runtime, copy_name: str, handle: TextIO) -> None:
+    # Whoever takes the lock reads the release again before acting, so removing the file while held is safe.
+    _render_lock_file(runtime, copy_name).unlink(missing_ok=True)
+    handle.close()
+
+
+def _render_is_running(runtime: Runtime, release: ReleaseRequest) -> bool:
+    """Whether a living process (this one or another) is rendering this release's current copy."""
+    if release.status != "rendering" or not release.release_path:
+        return False
+    handle = _take_render_lock(runtime, release.release_path)
+    if handle is None:
+        return True
+    _let_go_of_render_lock(runtime, release.release_path, handle)
+    return False
+
+
 def _drop_copy(runtime: Runtime, release: ReleaseRequest) -> None:
     """A copy no longer matching the request (a box was added, a render is redone) is not kept."""
     if release.release_path:
@@ -224,6 +266,8 @@ def start_render(session: Session, *, runtime: Runtime, actor: Actor, release_id
     """Mark the request as rendering (the caller then runs `render`, outside this transaction)."""
     release = get_request(session, actor=actor, release_id=release_id)
     _editable(release, RENDERABLE)
+    if _render_is_running(runtime, release):
+        raise Conflict(f"Release {release.id} is being rendered now: wait for it to end.", code="release_rendering")
     _drop_copy(runtime, release)
     release.status, release.render_error = "rendering", None
     release.release_path = f"copies/{uuid.uuid4().hex}.mp4"  # where this render writes; its hash comes when done
@@ -233,17 +277,26 @@ def start_render(session: Session, *, runtime: Runtime, actor: Actor, release_id
     return release
 
 
-def render(*, runtime: Runtime, actor: Actor, release_id: int) -> None:
-    """Make the release copy of a request marked rendering, and record how it went (a failure says why)."""
+def render(*, runtime: Runtime, actor: Actor, release_id: int, copy_name: str) -> None:
+    """Make the release copy `copy_name` (the name start_render recorded) of a request marked rendering, and record
+    how it went (a failure says why). The render's lock is held throughout: while it is, no one calls it cut off."""
+    lock = _take_render_lock(runtime, copy_name)
+    if lock is None:  # being rendered, or found interrupted, this very moment
+        return
+    try:
+        _render_holding_lock(runtime=runtime, actor=actor, release_id=release_id, name=copy_name)
+    finally:
+        _let_go_of_render_lock(runtime, copy_name, lock)
+
+
+def _render_holding_lock(*, runtime: Runtime, actor: Actor, release_id: int, name: str) -> None:
     with runtime.database.read_session() as session:
         release = session.get(ReleaseRequest, release_id)
-        if release is None or release.status != "rendering":
-            return
-        source, expected, name = source_file(runtime, release), release.original_sha256, release.release_path
+        if release is None or release.status != "rendering" or release.release_path != name:
+            return  # changed, rendered again or found interrupted before this render began
+        source, expected = source_file(runtime, release), release.original_sha256
         boxes = [redaction.ManualBox(frame=b["frame"], box=tuple(b["box"]), last_frame=b.get("last_frame"))
                  for b in release.manual_boxes or []]
-    if not name:
-        return
     output = releases_root(runtime) / name
     output.parent.mkdir(parents=True, exist_ok=True)
     started = clock.utcnow()
@@ -279,6 +332,45 @@ def render(*, runtime: Runtime, actor: Actor, release_id: int) -> None:
                               "original_sha256": release.original_sha256,
                               "redactions": {k: v for k, v in (release.redactions or {}).items() if k != "manual"}
                               if result else None})
+
+
+def recover_interrupted_renders(runtime: Runtime) -> list[int]:
+    """Releases left "rendering" by a process that is gone become "interrupted", to be rendered again: the partial
+    copy is removed (the source clip is never touched) and the system's finding is audited. Returns their ids.
+
+    Not re-queued on its own: a render that takes a server down (out of memory) would do it again at every start."""
+    with runtime.database.read_session() as session:
+        found = session.execute(select(ReleaseRequest.id, ReleaseRequest.release_path)
+                                .where(ReleaseRequest.status == "rendering")).all()
+    recovered = []
+    for release_id, name in found:
+        lock = _take_render_lock(runtime, name) if name else None
+        if name and lock is None:
+            continue  # a living process is rendering it
+        try:
+            if _mark_interrupted(runtime, release_id, name):
+                recovered.append(release_id)
+        finally:
+            if lock is not None:
+                _let_go_of_render_lock(runtime, name, lock)
+    return recovered
+
+
+def _mark_interrupted(runtime: Runtime, release_id: int, name: str | None) -> bool:
+    with runtime.database.session() as session:
+        release = session.get(ReleaseRequest, release_id)
+        if release is None or release.status != "rendering" or release.release_path != name:
+            return False  # it ended, or was started again, since it was listed
+        partial = releases_root(runtime) / name if name else None
+        partial_bytes = partial.stat().st_size if partial is not None and partial.is_file() else 0
+        _drop_copy(runtime, release)
+        release.status, release.render_error = "interrupted", INTERRUPTED_REASON
+        log.warning("release %s: a render cut off before it ended is marked interrupted", release_id)
+        audit.record(session, keys=runtime.keys, actor=SYSTEM, event=_event(ReleaseRenderInterrupted, release),
+                     outcome="failure", object_type="release", object_id=release.id, purpose=release.purpose,
+                     details={"reason": INTERRUPTED_REASON, "partial_copy": name,
+                              "partial_bytes_removed": partial_bytes, "original_sha256": release.original_sha256})
+    return True
 
 
 # --- review, decision, hand-out ---------------------------------------------------------------------------------

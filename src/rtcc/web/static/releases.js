@@ -27,6 +27,7 @@ async function refresh() {
     const row = rows.insertRow();
     for (const value of [release.id, release.records_request_number, release.requester, release.status,
                          release.requested_by, release.manual_boxes.length]) row.insertCell().textContent = value;
+    if (release.render_error) row.cells[3].title = release.render_error;  // why it failed or was interrupted
     const open = document.createElement("button");
     open.textContent = "Open";
     open.addEventListener("click", () => show(release.id));
