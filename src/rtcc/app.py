@@ -29,6 +29,7 @@ from rtcc.governance.releases.api import router as releases_router
 from rtcc.governance.transparency.api import router as transparency_router
 from rtcc.governance.retention.api import router as retention_router
 from rtcc.incidents.api import router as incidents_router
+from rtcc.policy.api import document_body_limit
 from rtcc.policy.api import router as policy_router
 from rtcc.sharing.api import router as sharing_router
 from rtcc.video.api import router as video_router
@@ -105,7 +106,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     app.add_middleware(JsonBodyLimits, max_depth=runtime.settings.max_json_depth)  # inside BodySizeLimit
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_request_bytes,
-                       upload_bytes=runtime.settings.max_import_bytes)
+                       upload_bytes=runtime.settings.max_import_bytes,
+                       route_limits=[document_body_limit(runtime.settings, prefix=API_PREFIX)])  # signed PDFs
     app.add_middleware(SecurityHeaders)
     return app
 

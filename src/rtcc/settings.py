@@ -20,6 +20,7 @@ from rtcc.core.config import CoreSettings
 from rtcc.governance.review.settings import ReviewSettings
 from rtcc.governance.transparency.settings import TransparencySettings
 from rtcc.incidents.settings import IncidentSettings
+from rtcc.policy.settings import PolicySettings
 from rtcc.sharing.settings import SharingSettings
 from rtcc.video.settings import VideoSettings
 
@@ -55,7 +56,7 @@ class DemoSettings(CoreSettings):
 
 
 class Settings(AlprSettings, IncidentSettings, TransparencySettings, SharingSettings, ConsoleSettings, DemoSettings, AuthSettings,
-               AuditSettings, ReviewSettings):
+               AuditSettings, ReviewSettings, PolicySettings):
     """Every limit, retention and threshold of OpenRTCC, each with a description and bounds."""
 
     @property
@@ -66,7 +67,7 @@ class Settings(AlprSettings, IncidentSettings, TransparencySettings, SharingSett
 
 # In the order the settings reference lists them (the layering, bottom up).
 SETTINGS_GROUPS: tuple[type[BaseSettings], ...] = (
-    CoreSettings, AuthSettings, AuditSettings, CameraSettings, VideoSettings, AlprSettings, IncidentSettings,
+    CoreSettings, AuthSettings, AuditSettings, CameraSettings, PolicySettings, VideoSettings, AlprSettings, IncidentSettings,
     SharingSettings, ReviewSettings, TransparencySettings, ConsoleSettings, DemoSettings,
 )
 

@@ -3,6 +3,7 @@ leaves the agency; a refusal names its rule, and the refusal is in the audit tra
 
 import hashlib
 import json
+import random
 import re
 from datetime import timedelta
 
@@ -224,6 +225,46 @@ def test_agreement_documents_and_bad_input_lose_nothing(runtime, city):
     response = load(city, preset="no-such-preset")
     assert response.status_code == 404
     assert [p["name"] for p in admin.get("/api/v1/policy/policies").json()] == ["ca-sb34"]
+
+
+def scanned_pdf(size: int) -> bytes:
+    """A PDF of `size` bytes, as a scanned, signed agreement is: a page image, most of it incompressible."""
+    head, tail = SIGNED_PDF[:-6], b"%%EOF\n"
+    return head + random.Random(size).randbytes(size - len(head) - len(tail)) + tail
+
+
+def test_a_signed_agreement_of_several_megabytes_is_kept_and_one_over_its_limit_refused_at_the_door(runtime, city):
+    admin = city["admin"]
+    made = agreement(city, STATE_AGENCY)
+    url = f"/api/v1/policy/agreements/{made['id']}/document"
+    pdf = {"content-type": "application/pdf"}
+    scanned = scanned_pdf(3 * 1024 * 1024)
+    assert len(scanned) > runtime.settings.max_request_bytes  # past the general request limit
+    response = admin.put(url, content=scanned, headers=pdf)
+    assert response.status_code == 200, response.text
+    assert response.json()["document_sha256"] == hashlib.sha256(scanned).hexdigest()
+    assert response.json()["document_bytes"] == len(scanned)
+    assert admin.get(url).content == scanned
+    stored = sorted(path.name for path in (runtime.settings.data_dir / "policy" / "agreements").iterdir())
+
+    # One byte over the route's own limit (10 MiB by default), declared or streamed without a length: refused
+    # before the route reads it, saying what the limit is and what raises it; the agreement keeps its document.
+    limit = runtime.settings.policy_document_max_bytes
+    assert limit == 10 * 1024 * 1024
+    too_big = scanned_pdf(limit + 1)
+    for body in (too_big, (too_big[at:at + 65536] for at in range(0, len(too_big), 65536))):
+        response = admin.put(url, content=body, headers=pdf)
+        assert response.status_code == 413 and response.json()["code"] == "payload_too_large", response.text
+        assert f"at most {limit} bytes" in response.json()["message"]
+        assert "RTCC_POLICY_DOCUMENT_MAX_BYTES" in response.json()["message"]
+    assert admin.get(f"/api/v1/policy/agreements/{made['id']}").json()["document_sha256"] == \
+        hashlib.sha256(scanned).hexdigest()
+    assert admin.get(url).content == scanned
+    assert sorted(path.name for path in (runtime.settings.data_dir / "policy" / "agreements").iterdir()) == stored
+    # The other routes keep the general limit: a JSON body of the same 3 MiB is refused.
+    response = admin.patch(f"/api/v1/policy/agreements/{made['id']}", headers={"content-type": "application/json"},
+                           content=b'{"title": "' + b"x" * len(scanned) + b'"}')
+    assert response.status_code == 413 and f"{runtime.settings.max_request_bytes} bytes" in response.json()["message"]
 
 
 def test_purposes_are_a_managed_list(city, signed_in_as):

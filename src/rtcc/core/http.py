@@ -6,6 +6,8 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import numpy as np
@@ -16,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rtcc.core.errors import JsonTooDeep, NumberOutOfRange, RTCCError
@@ -220,24 +223,46 @@ def _retry_after(request: Request) -> dict[str, str]:
     return {"Retry-After": str(request.app.state.runtime.settings.busy_retry_after_seconds)}
 
 
+@dataclass(frozen=True)
+class RouteBodyLimit:
+    """One route whose request bodies have a limit of their own in place of the general one (a signed PDF)."""
+
+    method: str
+    path: str  # the route's whole path template, as FastAPI serves it: /api/v1/policy/agreements/{agreement_id}/document
+    max_bytes: int
+    what: str  # what the body is, for the 413: "A signed agreement document"
+    setting: str  # what raises the limit, for the 413: "RTCC_POLICY_DOCUMENT_MAX_BYTES"
+
+    def refusal(self) -> str:
+        return f"{self.what} may be at most {self.max_bytes} bytes ({self.setting})."
+
+
 class BodySizeLimit:
     """Refuse request bodies over the limit with 413, whether or not Content-Length is sent."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, upload_bytes: int | None = None, upload_suffix: str = "/import"):
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_bytes: int | None = None, upload_suffix: str = "/import",
+                 route_limits: Sequence[RouteBodyLimit] = ()):
         self.app = app
         self.default_max_bytes = max_bytes
         # Bulk uploads (paths ending in /import) may be larger than ordinary JSON requests.
         self.upload_bytes = upload_bytes or max_bytes
         self.upload_suffix = upload_suffix
+        self.route_limits = [(limit, compile_path(limit.path)[0]) for limit in route_limits]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        for route_limit, pattern in self.route_limits:
+            if scope["method"] == route_limit.method and pattern.match(scope["path"]):
+                await self._limited(scope, receive, send, route_limit.max_bytes, route_limit.refusal())
+                return
         limit = self.upload_bytes if scope["path"].endswith(self.upload_suffix) else self.default_max_bytes
         await self._limited(scope, receive, send, limit)
 
-    async def _limited(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
+    async def _limited(self, scope: Scope, receive: Receive, send: Send, max_bytes: int,
+                       refusal: str | None = None) -> None:
+        refusal = refusal or f"Request body exceeds {max_bytes} bytes."
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None:
@@ -247,7 +272,7 @@ class BodySizeLimit:
                 await self._reject(send, 400, "bad_request", "Content-Length is not a number.")
                 return
             if too_large:
-                await self._reject(send, 413, "payload_too_large", f"Request body exceeds {max_bytes} bytes.")
+                await self._reject(send, 413, "payload_too_large", refusal)
                 return
             await self.app(scope, receive, send)
             return
@@ -260,7 +285,7 @@ class BodySizeLimit:
             body = message.get("body", b"")
             size += len(body)
             if size > max_bytes:
-                await self._reject(send, 413, "payload_too_large", f"Request body exceeds {max_bytes} bytes.")
+                await self._reject(send, 413, "payload_too_large", refusal)
                 return
             chunks.append(body)
             if not message.get("more_body", False):

@@ -22,7 +22,8 @@ _ERROR_DESCRIPTIONS = {
     403: "Signed in but not allowed: permission_denied, csrf_failed, account_disabled.",
     404: "No such record, or one the caller may not see (not_found and more specific codes).",
     409: "Conflicts with the current state (conflict and more specific codes).",
-    413: "Request body over max_request_bytes, or an upload over max_import_bytes (payload_too_large).",
+    413: "Request body over max_request_bytes, an upload over max_import_bytes, or a body over its route's own limit "
+         "(a signed agreement document: policy_document_max_bytes) (payload_too_large).",
     415: "Content-Type not accepted here (unsupported_media_type).",
     422: "Invalid input: validation_error (with errors), json_too_deep, json_number_out_of_range, value_out_of_range, "
          "invalid_input and more specific codes.",

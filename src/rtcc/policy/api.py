@@ -10,7 +10,7 @@ from rtcc.audit import service as audit
 from rtcc.auth.guard import authorize, get_runtime, needs
 from rtcc.core.actor import Actor
 from rtcc.core.errors import InvalidInput
-from rtcc.core.http import RecordId
+from rtcc.core.http import RecordId, RouteBodyLimit
 from rtcc.core.openapi import error_responses
 from rtcc.policy import service
 from rtcc.policy.purposes import all_purposes
@@ -26,8 +26,18 @@ from rtcc.policy.schemas import (
     PurposeIn,
     PurposeOut,
 )
+from rtcc.policy.settings import PolicySettings
 
 router = APIRouter(prefix="/policy", tags=["policy"])
+DOCUMENT_PATH = "/agreements/{agreement_id}/document"
+
+
+def document_body_limit(settings: PolicySettings, *, prefix: str) -> RouteBodyLimit:
+    """The document upload's own body limit, for app.py's BodySizeLimit (`prefix`: where this router is mounted):
+    a signed agreement PDF is often 2-10 MB, past the general request limit meant for JSON."""
+    return RouteBodyLimit(method="PUT", path=f"{prefix}{router.prefix}{DOCUMENT_PATH}",
+                          max_bytes=settings.policy_document_max_bytes, what="A signed agreement document",
+                          setting="RTCC_POLICY_DOCUMENT_MAX_BYTES")
 
 
 def _agreement_out(db, agreement) -> AgreementOut:
@@ -95,10 +105,11 @@ def end_agreement(agreement_id: RecordId, request: Request, actor: Actor = Depen
         return _agreement_out(db, service.end_agreement(db, runtime=runtime, actor=actor, agreement_id=agreement_id))
 
 
-@router.put("/agreements/{agreement_id}/document", responses=error_responses(415), response_model=AgreementOut,
+@router.put(DOCUMENT_PATH, responses=error_responses(413, 415), response_model=AgreementOut,
             openapi_extra=needs("policy.manage"))
 async def upload_document(agreement_id: RecordId, request: Request, actor: Actor = Depends(authorize)):
-    """The signed agreement as the request body (application/pdf), stored and hashed (SHA-256) as it arrives."""
+    """The signed agreement as the request body (application/pdf), stored and hashed (SHA-256) as it arrives; at
+    most `RTCC_POLICY_DOCUMENT_MAX_BYTES` (10 MiB unless set), larger is refused (413) and the stored one stays."""
     runtime = get_runtime(request)
     data = await request.body()
     with runtime.database.session() as db:
@@ -107,7 +118,7 @@ async def upload_document(agreement_id: RecordId, request: Request, actor: Actor
         return _agreement_out(db, agreement)
 
 
-@router.get("/agreements/{agreement_id}/document", response_class=FileResponse, openapi_extra=needs("policy.read"))
+@router.get(DOCUMENT_PATH, response_class=FileResponse, openapi_extra=needs("policy.read"))
 def get_document(agreement_id: RecordId, request: Request, actor: Actor = Depends(authorize)):
     """The signed document as stored (its SHA-256 is in the agreement)."""
     runtime = get_runtime(request)

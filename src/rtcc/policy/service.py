@@ -28,7 +28,6 @@ from rtcc.policy.purposes import CODE_PATTERN, find_purpose, require_purpose, st
 
 # Signed agreements arrive as PDF; the bytes must say so too (a PDF begins with "%PDF-", ISO 32000-1 section 7.5.2).
 DOCUMENT_TYPES = {"application/pdf": b"%PDF-"}
-MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 DECISION_LIST_LIMIT = 500
 STATE_PATTERN = re.compile(r"^[A-Z]{2}$")
 
@@ -168,8 +167,11 @@ def attach_document(session: Session, *, runtime: Runtime, actor: Actor, agreeme
     if magic is None:
         raise InvalidInput(f"Send the signed agreement as {' or '.join(DOCUMENT_TYPES)}.",
                            code="unsupported_media_type", status_code=415)
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise PayloadTooLarge(f"A signed document may be at most {MAX_DOCUMENT_BYTES} bytes.")
+    # The upload route is held to this limit at the door (app.py's BodySizeLimit); this holds every other caller.
+    limit = runtime.settings.policy_document_max_bytes
+    if len(data) > limit:
+        raise PayloadTooLarge(f"A signed agreement document may be at most {limit} bytes "
+                              "(RTCC_POLICY_DOCUMENT_MAX_BYTES).")
     if not data.startswith(magic):
         raise InvalidInput(f"The document says it is {content_type} but its content is not.", code="document_mismatch")
     digest = hashlib.sha256(data).hexdigest()
