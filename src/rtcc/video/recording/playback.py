@@ -66,42 +66,59 @@ def gaps_between(spans: list[Span], start: datetime, end: datetime) -> list[Span
     return gaps
 
 
-def _concat_list(store: SegmentStore, segments: list[RecordingSegment]) -> Path:
-    handle = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False)
-    with handle:
-        handle.write("ffconcat version 1.0\n")
-        for segment in segments:
-            path = str(store.absolute(segment.path)).replace("'", "'\\''")
-            handle.write(f"file '{path}'\nduration {segment.duration_s:.3f}\n")
-    return Path(handle.name)
+# A segment's timestamps start after its first frame's reordering delay (B-frames: a frame or a few), so the
+# index's offset into it lands up to that much early in the file. The cut ends this much later: a clip may hold
+# a few frames after the window, never fewer than it.
+REORDER_ALLOWANCE_S = 0.5
 
 
-def clip_command(*, ffmpeg: str, concat_list: Path, offset_s: float, duration_s: float, output: str) -> list[str]:
-    """Stream-copy the segments into one fragmented MP4 (plays in <video> as it arrives)."""
-    return [
-        ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
-        "-f", "concat", "-safe", "0", "-ss", f"{max(offset_s, 0):.3f}", "-i", str(concat_list),
-        "-t", f"{duration_s:.3f}", "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy",
-        "-movflags", "frag_keyframe+empty_moov+default_base_moof", "-f", "mp4", output,
-    ]
+def _concat_list(store: SegmentStore, segments: list[RecordingSegment], start: datetime, end: datetime) -> Path:
+    """The segments to copy, the window as the first one's inpoint and the last one's outpoint (no -ss, no -t).
 
-
-def _clip_window(segments: list[RecordingSegment], start: datetime, end: datetime) -> tuple[float, float]:
+    ffmpeg (5.1) cannot seek a concat list whose segments start at a timestamp other than 0 (any recording with
+    B-frames): the seek fails, ffmpeg reads from the first segment and stream copy starts at the first keyframe
+    after the window's start, dropping up to a GOP (and the first keyframe of the list, flushed by the failed seek).
+    An inpoint seeks inside the one segment instead: stream copy starts at the keyframe at or before the window.
+    """
     if not segments:
         raise NotFound("Nothing was recorded in that time range.", code="no_recording")
     if end - start > MAX_CLIP:
         raise RTCCError("Ask for at most two hours at a time.", code="range_too_long", status_code=422)
-    first = segments[0].started_at
-    return (start - first).total_seconds(), (end - max(start, first)).total_seconds()
+    handle = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False)
+    with handle:
+        handle.write("ffconcat version 1.0\n")
+        for number, segment in enumerate(segments):
+            path = str(store.absolute(segment.path)).replace("'", "'\\''")
+            handle.write(f"file '{path}'\n")
+            inpoint = (start - segment.started_at).total_seconds() if number == 0 else 0.0
+            if inpoint > 0:
+                handle.write(f"inpoint {inpoint:.6f}\n")
+            handle.write(f"duration {segment.duration_s - max(inpoint, 0):.6f}\n")
+            if number == len(segments) - 1 and end < segment.ended_at:
+                handle.write(f"outpoint {(end - segment.started_at).total_seconds() + REORDER_ALLOWANCE_S:.6f}\n")
+    return Path(handle.name)
+
+
+def clip_command(*, ffmpeg: str, concat_list: Path, output: str) -> list[str]:
+    """Stream-copy the listed segments (cut by the list's in- and outpoints) into one fragmented MP4.
+
+    Fragmented so it plays in <video> as it arrives. The clip starts at the keyframe at or before the window's
+    start (stream copy cannot start between keyframes), so it may hold up to a GOP before the window.
+    """
+    return [
+        ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
+        "-f", "concat", "-safe", "0", "-i", str(concat_list),
+        "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy",
+        "-movflags", "frag_keyframe+empty_moov+default_base_moof", "-f", "mp4", output,
+    ]
 
 
 def stream_clip(store: SegmentStore, segments: list[RecordingSegment], start: datetime, end: datetime,
                 ffmpeg: str = "ffmpeg") -> Iterator[bytes]:
     """The clip as fragmented-MP4 chunks, produced while it is read (no temp file for the video)."""
-    offset, duration = _clip_window(segments, start, end)
-    concat_list = _concat_list(store, segments)
-    process = subprocess.Popen(clip_command(ffmpeg=ffmpeg, concat_list=concat_list, offset_s=offset, duration_s=duration,
-                                            output="pipe:1"), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    concat_list = _concat_list(store, segments, start, end)
+    process = subprocess.Popen(clip_command(ffmpeg=ffmpeg, concat_list=concat_list, output="pipe:1"),
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
         assert process.stdout is not None
         for chunk in iter(lambda: process.stdout.read(65536), b""):
@@ -115,11 +132,10 @@ def stream_clip(store: SegmentStore, segments: list[RecordingSegment], start: da
 def write_clip(store: SegmentStore, segments: list[RecordingSegment], start: datetime, end: datetime, output: Path,
                ffmpeg: str = "ffmpeg") -> None:
     """The clip into a file (for evidence exports)."""
-    offset, duration = _clip_window(segments, start, end)
-    concat_list = _concat_list(store, segments)
+    concat_list = _concat_list(store, segments, start, end)
     try:
-        result = subprocess.run(clip_command(ffmpeg=ffmpeg, concat_list=concat_list, offset_s=offset, duration_s=duration,
-                                             output=str(output)), capture_output=True, text=True, timeout=600)
+        result = subprocess.run(clip_command(ffmpeg=ffmpeg, concat_list=concat_list, output=str(output)),
+                                capture_output=True, text=True, timeout=600)
     finally:
         concat_list.unlink(missing_ok=True)
     if result.returncode != 0 or not output.exists() or output.stat().st_size == 0:
