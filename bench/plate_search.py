@@ -197,7 +197,7 @@ def query_sets(reads: int, count: int, start: datetime) -> dict[str, list[tuple[
 def search(runtime, query: PlateQuery, before_id: int | None = None) -> list:
     with runtime.database.session() as db:
         return search_reads(db, runtime=runtime, actor=ANALYST, query=query, purpose="benchmark of plate search",
-                            case_number="BENCH-1", limit=100, before_id=before_id)
+                            case_number="BENCH-1", purpose_category="2400", limit=100, before_id=before_id)
 
 
 def percentiles(spent: list[float]) -> dict:

@@ -145,6 +145,8 @@ def test_call_to_field_share(tmp_path):
         dialog.locator("input[name=recipient]").fill(officer.username)
         dialog.locator("input[name=case_number]").fill("HOM-2026-0117")
         dialog.locator("input[name=purpose]").fill("suspect description for units on scene")
+        wait_until(page, "document.querySelectorAll('[data-testid=share-category] option').length > 30")
+        dialog.locator("[data-testid=share-category]").select_option("0900")
         dialog.locator("input[name=message]").fill("Suspect fled east, dark hoodie")
         dialog.locator("[data-testid=share-send]").click()
         link = dialog.locator("[data-testid=share-link]")

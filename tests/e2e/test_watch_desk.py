@@ -35,6 +35,9 @@ def test_find_watch_scrub_export_and_verify(tmp_path):
         # Export as evidence and verify the bag.
         page.fill("#export-form input[name=case_number]", "HOM-2026-0117")
         page.fill("#export-form input[name=purpose]", "homicide on Sunset, suspect vehicle")
+        # The category menu holds the managed purpose list; an export names one.
+        wait_until(page, "document.querySelectorAll('[data-testid=export-category] option').length > 30")
+        page.locator("[data-testid=export-category]").select_option("0900")
         page.locator("#export-form button").click()
         wait_until(page, "document.getElementById('export-result').textContent.includes('verified')", timeout=60)
         result = page.locator("#export-result").inner_text()

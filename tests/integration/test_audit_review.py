@@ -37,7 +37,7 @@ def send_call(runtime, signed_in_as, call_id=LINKED_CASE):
 
 def search(client, plate, *, case_number=LINKED_CASE, mode="exact"):
     response = client.get("/api/v1/alpr/reads", params={"plate": plate, "mode": mode, "purpose": PURPOSE,
-                                                         "case_number": case_number})
+                                                         "case_number": case_number, "purpose_category": "2400"})
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -187,7 +187,8 @@ def test_an_export_under_no_case_on_record_is_flagged(runtime, signed_in_as, tmp
     store.camera_dir(camera_id).mkdir(parents=True)  # as the recorder leaves it
     segment = store.place(camera_id, make_test_clip(tmp_path / "recorded.mp4", seconds=4), started, 4.0)
     assert SegmentIndexer(runtime, store).index(segment)
-    span = {"start": started.isoformat(), "end": (started + timedelta(seconds=3)).isoformat(), "purpose": PURPOSE}
+    span = {"start": started.isoformat(), "end": (started + timedelta(seconds=3)).isoformat(), "purpose": PURPOSE,
+            "purpose_category": "2400"}
     exporter, exporter_person = signed_in_as("analyst")
     proper, _ = signed_in_as("analyst")
     made = exporter.post(f"/api/v1/cameras/{camera_id}/exports", json={**span, "case_number": "FAVOUR-FOR-A-FRIEND"})

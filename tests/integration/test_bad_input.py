@@ -104,7 +104,7 @@ def test_an_id_past_what_its_column_holds_gets_422_not_a_server_error(signed_in_
 def test_a_search_page_cursor_past_64_bits_gets_422(signed_in_as):
     supervisor, _ = signed_in_as("supervisor")
     auditor, _ = signed_in_as("auditor")
-    terms = {"plate": "7BAD*", "mode": "wildcard", "purpose": "probe", "case_number": "T-1"}
+    terms = {"plate": "7BAD*", "mode": "wildcard", "purpose": "probe", "case_number": "T-1", "purpose_category": "2400"}
     for extra in ({"before_id": HUGE_ID}, {"camera_id": HUGE_ID}):
         response = supervisor.get("/api/v1/alpr/reads", params={**terms, **extra})
         assert response.status_code == 422 and response.json()["code"] == "validation_error", (extra, response.text)
@@ -171,7 +171,7 @@ def test_an_external_id_already_taken_gets_409_on_create_and_on_change(signed_in
 def test_a_body_id_past_its_column_gets_a_4xx_naming_why_on_either_database(signed_in_as):
     supervisor, _ = signed_in_as("supervisor")
     share = {"kind": "snapshot", "camera_id": 2**40, "recipient": "officer@example.org", "purpose": "probe follow-up",
-             "case_number": "T-1"}
+             "case_number": "T-1", "purpose_category": "2400"}
     response = supervisor.post("/api/v1/shares", json=share)
     # SQLite looks the camera up (64-bit keys); PostgreSQL's INTEGER key cannot take it (was 500 there).
     assert (response.status_code, response.json()["code"]) in ((404, "camera_not_found"), (422, "value_out_of_range")), \

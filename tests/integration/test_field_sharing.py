@@ -61,7 +61,7 @@ def scene(runtime, signed_in_as, clip):
 
 def share_body(scene, **changes):
     body = {"kind": "snapshot", "camera_id": scene["camera_id"], "recipient": scene["officer"].username,
-            "purpose": "BOLO: suspect vehicle seen at the corner", "case_number": "2026-004411",
+            "purpose": "BOLO: suspect vehicle seen at the corner", "case_number": "2026-004411", "purpose_category": "2400",
             "message": "Grey sedan, partial plate 7KX. Is this the car you stopped?"}
     return {**body, **changes}
 
@@ -294,8 +294,12 @@ def test_what_may_not_be_shared_is_refused_with_a_reason(runtime, scene):
         return response.json()["message"]
 
     assert "not a field officer" in refused(422, "recipient_not_field_officer", recipient=operator.username)
-    # Another agency's officer: the policy engine decides, and leaving the agency needs a purpose category.
-    assert "rule 'purpose required'" in refused(403, "policy_refused", recipient=stranger.username)
+    # Another agency's officer: the policy engine decides (that agency's kind and state are not even on file).
+    assert "rule 'recipient on file'" in refused(403, "policy_refused", recipient=stranger.username)
+    # Every share names a category of the managed list, inside the agency too.
+    for blank in (None, ""):
+        assert "GET /api/v1/policy/purposes" in refused(422, "purpose_category_required", purpose_category=blank)
+    assert "GET /api/v1/policy/purposes" in refused(422, "unknown_purpose_category", purpose_category="NOPE")
     refused(422, "recipient_not_found", recipient="nobody-here")
     refused(404, "camera_not_found", camera_id=999999)
     refused(422, "no_recording", at=clock.iso(scene["started"] - timedelta(hours=1)))

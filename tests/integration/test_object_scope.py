@@ -2,6 +2,7 @@
 hotlist, incident, export, share or account answers as a missing one does (404), or 403 where the role may not call
 the route at all, and never with its content; the owner gets it. Real sign-ins, on SQLite and PostgreSQL."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,7 @@ from support import OTHER_AGENCY, TEST_AGENCY
 CROP_BYTES = b"\xff\xd8\xff\xe0 crop of a plate, not for outsiders \xff\xd9"
 HOTLIST_CSV = "NIC,LIC,LIS,OFF,VMA,VMO,VCO\nV1,7ABC123,CA,STOLEN VEHICLE,TOYT,CAMRY,BLK\n"
 MISSING = 999999
-BOUND = {"purpose": "stolen vehicle follow-up", "case_number": "GTA-2026-0042"}
+BOUND = {"purpose": "stolen vehicle follow-up", "case_number": "GTA-2026-0042", "purpose_category": "2400"}
 
 
 def _reads(camera_id, *plates):
@@ -203,6 +204,9 @@ def test_refused_crops_are_audited_and_seen_crops_carry_their_purpose(agency_a, 
     assert agency_a["analyst"].get(f"/api/v1/alpr/reads/{agency_a['plain_read']}/crop", params=BOUND).status_code == 200
     bad = agency_a["analyst"].get(f"/api/v1/alpr/reads/{agency_a['plain_read']}/crop", params={"purpose": "x"})
     assert bad.status_code == 422 and bad.json()["code"] == "purpose_required"
+    uncategorised = {key: value for key, value in BOUND.items() if key != "purpose_category"}
+    bad = agency_a["analyst"].get(f"/api/v1/alpr/reads/{agency_a['plain_read']}/crop", params=uncategorised)
+    assert bad.status_code == 422 and bad.json()["code"] == "purpose_category_required"
     with runtime.database.session() as db:
         records = audit.search(db, query=audit.AuditQuery(action="alpr.crop_view"))
     denied = [r for r in records if r.outcome == "denied"]
@@ -210,6 +214,7 @@ def test_refused_crops_are_audited_and_seen_crops_carry_their_purpose(agency_a, 
         (outsider_person.username, str(agency_a["plain_read"]), BOUND["case_number"])]
     seen = [r for r in records if r.outcome == "success"]
     assert [(r.purpose, r.case_number) for r in seen] == [(BOUND["purpose"], BOUND["case_number"])]
+    assert json.loads(seen[0].details)["purpose_category"] == "2400"
     # So is an attempt on another agency's alert or hotlist.
     assert outsider.post(f"/api/v1/alpr/alerts/{agency_a['alert']}/acknowledge").status_code == 404
     supervisor_b, supervisor_b_person = signed_in_as("supervisor", agency=OTHER_AGENCY)

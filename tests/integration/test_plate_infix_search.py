@@ -40,7 +40,7 @@ def stored(runtime, plates: list[str]) -> None:
 def found_plates(runtime, pattern: str) -> list[str]:
     with runtime.database.session() as db:
         reads = search_reads(db, runtime=runtime, actor=ANALYST, query=PlateQuery(plate=pattern, mode="wildcard"),
-                             purpose="infix search test", case_number="INFIX-1", limit=1000)
+                             purpose="infix search test", case_number="INFIX-1", purpose_category="2400", limit=1000)
     return [read.plate for read in reads]
 
 

@@ -185,11 +185,16 @@ def test_searches_need_a_purpose_and_case_and_find_earlier_passes(runtime, signe
         operator.post("/api/v1/alpr/reads", json=reads_of("7ABC123", camera_id=camera, seconds_ago=seconds, latitude=lat, longitude=lon))
     operator.post("/api/v1/alpr/reads", json=reads_of("7ABC128", camera_id=1, seconds_ago=10, latitude=34.09, longitude=-118.37))
     analyst, person = signed_in_as("analyst")
-    bound = {"purpose": "homicide investigation, suspect vehicle", "case_number": "HOM-2026-0117"}
+    bound = {"purpose": "homicide investigation, suspect vehicle", "case_number": "HOM-2026-0117", "purpose_category": "0900"}
     refused = analyst.get("/api/v1/alpr/reads", params={"plate": "7ABC123"})
     assert refused.status_code == 422 and refused.json()["code"] == "purpose_required"
     no_case = analyst.get("/api/v1/alpr/reads", params={"plate": "7ABC123", "purpose": bound["purpose"]})
     assert no_case.json()["code"] == "case_number_required"
+    for blank in ({}, {"purpose_category": ""}, {"purpose_category": "  "}):
+        no_category = analyst.get("/api/v1/alpr/reads", params={"plate": "7ABC123", "purpose": bound["purpose"],
+                                                                "case_number": bound["case_number"], **blank})
+        assert no_category.status_code == 422 and no_category.json()["code"] == "purpose_category_required", blank
+        assert "GET /api/v1/policy/purposes" in no_category.json()["message"]
     exact = analyst.get("/api/v1/alpr/reads", params={"plate": "7abc-123", **bound}).json()
     assert [read["camera_id"] for read in exact] == [3, 2, 1]  # newest first
     wildcard = analyst.get("/api/v1/alpr/reads", params={"plate": "7ABC12*", "mode": "wildcard", **bound}).json()
@@ -213,7 +218,9 @@ def test_searches_need_a_purpose_and_case_and_find_earlier_passes(runtime, signe
 
     with runtime.database.session() as db:
         searches = audit.search(db, query=audit.AuditQuery(action="alpr.search", username=person.username))
+    # Only the searches made are on record (the refused ones, before anything was looked up, are not), each with its category.
     assert len(searches) == 7 and all(s.case_number == "HOM-2026-0117" and s.purpose == bound["purpose"] for s in searches)
+    assert {json.loads(s.details)["purpose_category"] for s in searches} == {"0900"}
     assert json.loads(searches[-1].query_terms)["plate"] == "7abc-123"
 
 
@@ -236,7 +243,8 @@ def test_unmatched_reads_are_purged_after_the_retention_days_alert_reads_stay(ru
     assert left == ["2NEW222", "7ABC123"]  # the hotlisted read stays with its alert
     # The purged plate is gone from the list leading-wildcard searches scan, too; the kept ones stay findable.
     analyst, _ = signed_in_as("analyst")
-    bound = {"mode": "wildcard", "purpose": "retention check of purged plates", "case_number": "RET-1"}
+    bound = {"mode": "wildcard", "purpose": "retention check of purged plates", "case_number": "RET-1",
+             "purpose_category": "2400"}
     assert analyst.get("/api/v1/alpr/reads", params={"plate": "*OLD*", **bound}).json() == []
     assert [read["plate"] for read in analyst.get("/api/v1/alpr/reads", params={"plate": "*NEW*", **bound}).json()] == ["2NEW222"]
     with runtime.database.session() as db:
@@ -247,6 +255,8 @@ def test_the_console_alert_queue_takes_an_analyst_through_verification(runtime, 
     import re
 
     from support import create_person, sign_in
+
+    from rtcc.audit import service as audit
 
     supervisor, _ = signed_in_as("supervisor")
     setup_hotlist(supervisor)
@@ -265,8 +275,21 @@ def test_the_console_alert_queue_takes_an_analyst_through_verification(runtime, 
     assert "No open alerts" in closed.text
     unbound = client.get("/console/plates", params={"plate": "8XYZ777", "purpose": "", "case_number": ""})
     assert "Say why you search" in unbound.text and 'data-testid="reads"' not in unbound.text
-    found = client.get("/console/plates", params={"plate": "8XYZ777", "purpose": "amber alert follow-up", "case_number": "AMB-7"})
+    # The form offers the managed list; without a category nothing is searched, and what was typed stays.
+    bound = {"plate": "8XYZ777", "purpose": "amber alert follow-up", "case_number": "AMB-7"}
+    uncategorised = client.get("/console/plates", params=bound)
+    assert 'data-testid="reads"' not in uncategorised.text
+    assert "Choose a purpose category" in uncategorised.text and "GET /api/v1/policy/purposes" in uncategorised.text
+    assert 'value="amber alert follow-up"' in uncategorised.text and 'value="AMB-7"' in uncategorised.text
+    offered = re.findall(r'<option value="([^"]*)"\s*(selected)?>', uncategorised.text)
+    assert ("", "") in offered and {("MP", ""), ("0900", ""), ("1200", "")} <= set(offered)
+    found = client.get("/console/plates", params={**bound, "purpose_category": "MP"})
     assert "1 read(s)" in found.text and "8XYZ777" in found.text
+    assert [code for code, chosen in re.findall(r'<option value="([^"]*)"\s*(selected)?>', found.text)
+            if chosen] == ["MP"]  # the category chosen stays chosen
+    with runtime.database.session() as db:
+        [search] = audit.search(db, query=audit.AuditQuery(action="alpr.search", username=analyst.username))
+    assert json.loads(search.details)["purpose_category"] == "MP"
 
 
 def test_hotlists_refresh_from_a_file_whenever_the_extract_changes(runtime, tmp_path, caplog):

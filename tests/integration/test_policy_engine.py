@@ -83,14 +83,18 @@ def denied_decisions(runtime):
 def test_shares_leave_the_agency_only_under_an_agreement_and_the_policies(runtime, city, signed_in_as):
     for preset in ("ca-sb34", "no-federal-immigration"):
         assert load(city, preset=preset).status_code == 201
-    # Inside the agency: allowed by "same agency", with or without a category.
-    assert share(city, TEST_AGENCY).status_code == 201
+    # Without a purpose category, inside the agency or out, nothing is shared or decided: bad input naming the list.
+    for ori in (TEST_AGENCY, STATE_AGENCY):
+        response = share(city, ori)
+        assert response.status_code == 422 and response.json()["code"] == "purpose_category_required", response.text
+        assert "GET /api/v1/policy/purposes" in response.json()["message"]
+    assert city["admin"].get("/api/v1/policy/decisions").json() == []
+    # Inside the agency: allowed by "same agency".
+    assert share(city, TEST_AGENCY, "1200").status_code == 201
     # No agreement with the federal agency: default deny, and nothing was shared.
     response = share(city, FEDERAL_AGENCY, "1200")
     assert refused_by(response) == "default deny"
     assert "rule 'default deny'" in response.json()["message"] and FEDERAL_AGENCY in response.json()["message"]
-    # Leaving the agency without a purpose category.
-    assert refused_by(share(city, STATE_AGENCY)) == "purpose required"
     made = agreement(city, STATE_AGENCY)
     # The agreement allows robbery (1200), by its name; larceny (2300) it does not cover.
     allowed = share(city, STATE_AGENCY, "1200")
@@ -116,14 +120,12 @@ def test_shares_leave_the_agency_only_under_an_agreement_and_the_policies(runtim
 
     # Every refusal is in the audit trail with its rule; the decision list names allowed and refused alike.
     rules = [details["rule"] for details in denied_decisions(runtime)]
-    assert sorted(set(rules)) == sorted({"default deny", "purpose required", f"agreement {made['id']}",
-                                         "city-no-immigration-purposes"})
+    assert sorted(set(rules)) == sorted({"default deny", f"agreement {made['id']}", "city-no-immigration-purposes"})
     assert rules.count(f"agreement {made['id']}") == 2
     decisions = city["admin"].get("/api/v1/policy/decisions").json()
     assert [(d["recipient_agency_ori"], d["allowed"], d["rule"]) for d in reversed(decisions)] == [
         (TEST_AGENCY, True, "same agency"),
         (FEDERAL_AGENCY, False, "default deny"),
-        (STATE_AGENCY, False, "purpose required"),
         (STATE_AGENCY, True, f"agreement {made['id']}"),
         (STATE_AGENCY, False, f"agreement {made['id']}"),
         (TEST_AGENCY, False, "city-no-immigration-purposes"),
@@ -321,16 +323,27 @@ def test_searches_and_exports_take_a_category_and_prohibited_purposes_are_refuse
     response = analyst.get("/api/v1/alpr/reads", params={**search, "purpose_category": "BOGUS"})
     assert response.status_code == 422 and response.json()["code"] == "unknown_purpose_category"
     assert analyst.get("/api/v1/alpr/reads", params={**search, "purpose_category": "2400"}).status_code == 200
-    assert analyst.get("/api/v1/alpr/reads", params=search).status_code == 200  # the category stays optional
+    # Without a category (the way round the ordinance a blank once was) nothing is searched or recorded.
+    response = analyst.get("/api/v1/alpr/reads", params=search)
+    assert response.status_code == 422 and response.json()["code"] == "purpose_category_required"
+    assert "GET /api/v1/policy/purposes" in response.json()["message"]
     with runtime.database.session() as db:
         searches = audit.search(db, query=audit.AuditQuery(action="alpr.search"))
-    assert [json.loads(record.details)["purpose_category"] for record in searches] == [None, "2400"]
+    assert [json.loads(record.details)["purpose_category"] for record in searches] == ["2400"]
+    # The console's search form is held to the same rules, and its refusal is on record as the API's is.
+    page = analyst.get("/console/plates", params={**search, "purpose_category": "0300"})
+    assert page.status_code == 200 and 'data-testid="reads"' not in page.text
+    assert "refused by rule" in page.text and "city-no-immigration-purposes" in page.text
 
     now = clock.utcnow()
     export = {"start": clock.iso(now - timedelta(minutes=10)), "end": clock.iso(now - timedelta(minutes=9)),
               "case_number": "2026-000555", "purpose": "Evidence for the stolen vehicle case"}
     url = f"/api/v1/cameras/{city['camera_id']}/exports"
     assert refused_by(analyst.post(url, json={**export, "purpose_category": "0300"})) == "city-no-immigration-purposes"
+    response = analyst.post(url, json=export)
+    assert response.status_code == 422 and response.json()["code"] == "purpose_category_required"
+    assert "GET /api/v1/policy/purposes" in response.json()["message"]
+    assert analyst.get("/api/v1/exports").json() == []
     response = analyst.post(url, json={**export, "purpose_category": "2400", "recipient_agency": FEDERAL_AGENCY})
     assert refused_by(response) == "default deny" and "Exporting to DC0000001" in response.json()["message"]
     agreement(city, STATE_AGENCY, data_classes=["evidence_exports"], purposes=["2400"])
@@ -339,7 +352,7 @@ def test_searches_and_exports_take_a_category_and_prohibited_purposes_are_refuse
     assert response.status_code == 404 and response.json()["code"] != "policy_refused", response.text
     assert [(d["action"], d["data_class"], d["rule"]) for d in denied_decisions(runtime)] == [
         ("export", "evidence_exports", "default deny"), ("export", "evidence_exports", "city-no-immigration-purposes"),
-        ("search", "plate_reads", "city-no-immigration-purposes")]
+        ("search", "plate_reads", "city-no-immigration-purposes"), ("search", "plate_reads", "city-no-immigration-purposes")]
 
 
 def test_an_officer_of_a_partner_agency_opens_a_link_sent_under_the_agreement(runtime, city):

@@ -170,7 +170,7 @@ def test_an_exported_clip_is_an_evidence_bag_that_verifies(recording_runtime, si
     record_segments(runtime, camera_id, 3)
     analyst, person = signed_in_as("analyst")
     body = {"start": before.isoformat(), "end": clock.utcnow().isoformat(), "case_number": "HOM-2026-0117",
-            "purpose": "homicide investigation, suspect vehicle"}
+            "purpose": "homicide investigation, suspect vehicle", "purpose_category": "0900"}
     refused = analyst.post(f"/api/v1/cameras/{camera_id}/exports", json={**body, "case_number": ""})
     assert refused.status_code == 422
     created = analyst.post(f"/api/v1/cameras/{camera_id}/exports", json=body)

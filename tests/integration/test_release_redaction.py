@@ -316,7 +316,7 @@ def test_a_release_of_an_evidence_export_leaves_the_bag_exactly_as_it_was(runtim
     clerk = scene["clerk"]
     exported = clerk.post(f"/api/v1/cameras/{scene['camera_id']}/exports", json={
         "start": scene["started"].isoformat(), "end": scene["ended"].isoformat(), "case_number": "2026-000871",
-        "purpose": "Evidence for the collision on Main"})
+        "purpose": "Evidence for the collision on Main", "purpose_category": "5400"})
     assert exported.status_code == 201, exported.text
     export = exported.json()
     bag = runtime.settings.data_dir / "exports" / export["path"]

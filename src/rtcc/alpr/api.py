@@ -67,8 +67,8 @@ def search_reads(
     mode: str = Query("exact", description="exact, wildcard or fuzzy (one confusable character off)."),
     purpose: str = Query("", max_length=500, description="Why you search: required."),
     case_number: str = Query("", max_length=64, description="The case this search serves: required."),
-    purpose_category: str | None = Query(None, max_length=16, description="A code of the managed purpose list "
-                                         "(GET /api/v1/policy/purposes); a prohibited one is refused by policy."),
+    purpose_category: str | None = Query(None, max_length=16, description="Required: a code of the managed purpose "
+                                         "list (GET /api/v1/policy/purposes); a prohibited one is refused by policy."),
     start: datetime | None = None, end: datetime | None = None,
     camera_id: list[BoundedId] | None = Query(None), area: str | None = Query(None, description="lon,lat;lon,lat;... polygon"),
     limit: int = Query(100, ge=1, le=1000), before_id: int | None = Query(None, ge=1, le=MAX_BIGINT),
@@ -186,17 +186,20 @@ def false_hits(request: Request, actor: Actor = Depends(authorize)):
 def read_crop(read_id: ReadId, request: Request,
               purpose: str | None = Query(None, max_length=500, description="For a read behind no alert you see: why (alpr.search)."),
               case_number: str | None = Query(None, max_length=64, description="With purpose: the case it serves."),
+              purpose_category: str | None = Query(None, max_length=16, description="With purpose: a code of the "
+                                                   "managed purpose list (GET /api/v1/policy/purposes)."),
               actor: Actor = Depends(authorize)):
     """The plate crop of a read behind an alert the caller sees, or (alpr.search) of a read of a camera in their
-    scope given a purpose and case number as for a search; anything else answers 404, as for a missing read."""
+    scope given a purpose, case number and purpose category as for a search; anything else answers 404, as for a
+    missing read."""
     runtime = get_runtime(request)
     refused = None
     with runtime.database.session() as db:
         try:
             path = service.crop_of_read(db, runtime=runtime, actor=actor, read_id=read_id, purpose=purpose,
-                                        case_number=case_number)
-        except crops.CropRefused as refusal:
-            refused = refusal  # commit the refusal's audit record (nothing else was written) before answering
+                                        case_number=case_number, purpose_category=purpose_category)
+        except (crops.CropRefused, PolicyRefused) as refusal:
+            refused = refusal  # commit the refusal's record (nothing else was written) before answering
     if refused:
         raise refused
     return FileResponse(path, media_type="image/jpeg")

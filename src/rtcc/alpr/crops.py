@@ -13,6 +13,7 @@ from rtcc.audit import service as audit
 from rtcc.core.actor import Actor
 from rtcc.core.errors import NotFound
 from rtcc.core.runtime import Runtime
+from rtcc.policy import engine as policy
 
 
 class CropRefused(NotFound):
@@ -34,15 +35,19 @@ def _crop_file(runtime: Runtime, read: PlateRead | None) -> Path | None:
 
 
 def visible_crop(session: Session, *, runtime: Runtime, actor: Actor, read_id: int, purpose: str | None = None,
-                 case_number: str | None = None) -> Path:
+                 case_number: str | None = None, purpose_category: str | None = None) -> Path:
     """The crop file of a read the actor may see, audited; CropRefused otherwise.
 
     Through an alert: the read raised an alert the actor may see (alerts.view). Through search: the actor holds
-    alpr.search, gives a purpose and case number as a search does, and the read's camera is in their scope.
+    alpr.search, gives a purpose, case number and purpose category as a search does, and the read's camera is in
+    their scope.
     """
-    searching = bool(purpose or case_number)
+    searching = bool(purpose or case_number or purpose_category)
+    category = None
     if searching:  # checked before the read is looked up, so a bad purpose says nothing about the id
         check_purpose(purpose, case_number)
+        category = policy.check_use(session, keys=runtime.keys, actor=actor, data_class="plate_reads",
+                                    purpose=purpose_category, action="search", subject=f"crop of read {read_id}")
     read = session.get(PlateRead, read_id)
     if read is None:
         raise CropRefused(read_id, "no_such_read")
@@ -55,7 +60,7 @@ def visible_crop(session: Session, *, runtime: Runtime, actor: Actor, read_id: i
         raise CropRefused(read_id, "no_crop")
     audit.record(session, keys=runtime.keys, actor=actor, action="alpr.crop_view", object_type="plate_read", object_id=read_id,
                  purpose=None if alert else purpose.strip(), case_number=None if alert else case_number,
-                 details={"via": "alert", "alert_id": alert.id} if alert else {"via": "search"})
+                 details={"via": "alert", "alert_id": alert.id} if alert else {"via": "search", "purpose_category": category})
     return path
 
 

@@ -100,10 +100,10 @@ def check_purpose(purpose: str | None, case_number: str | None) -> None:
 
 def search_reads(session: Session, *, runtime: Runtime, actor: Actor, query: PlateQuery, purpose: str, case_number: str,
                  limit: int = 100, before_id: int | None = None, purpose_category: str | None = None) -> list[PlateRead]:
-    """Newest first, paged by id, only reads of cameras in the actor's scope; refused without a purpose and a case
-    number; audited with its terms."""
+    """Newest first, paged by id, only reads of cameras in the actor's scope; refused without a purpose, a case
+    number and a purpose category; audited with its terms."""
     check_purpose(purpose, case_number)
-    # A category of the managed list (optional): counted by purpose, and refused where a policy prohibits it.
+    # A category of the managed list, required: counted by purpose, and refused where a policy prohibits it.
     category = policy.check_use(session, keys=runtime.keys, actor=actor, data_class="plate_reads",
                                 purpose=purpose_category, action="search")
     statement = select(PlateRead).where(_plate_condition(session, query))

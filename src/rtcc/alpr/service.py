@@ -62,7 +62,8 @@ def search_reads(session: Session, *, runtime: Runtime, actor: Actor, plate: str
                  case_number: str, start: datetime | None = None, end: datetime | None = None,
                  camera_ids: list[int] | None = None, area: list[tuple[float, float]] | None = None,
                  limit: int = 100, before_id: int | None = None, purpose_category: str | None = None) -> list[PlateRead]:
-    """Reads of a plate in the actor's scope, newest first; refused without purpose and case number; audited."""
+    """Reads of a plate in the actor's scope, newest first; refused without purpose, case number and purpose
+    category; audited."""
     query = search.PlateQuery(plate=plate, mode=mode, start=start, end=end, camera_ids=camera_ids, area=area)
     return search.search_reads(session, runtime=runtime, actor=actor, query=query, purpose=purpose,
                                case_number=case_number, limit=limit, before_id=before_id,
@@ -70,13 +71,13 @@ def search_reads(session: Session, *, runtime: Runtime, actor: Actor, plate: str
 
 
 def crop_of_read(session: Session, *, runtime: Runtime, actor: Actor, read_id: int, purpose: str | None = None,
-                 case_number: str | None = None) -> Path:
+                 case_number: str | None = None, purpose_category: str | None = None) -> Path:
     """The crop file of a read the actor may see; a refusal is put on record in this session, then raised.
 
     The caller commits the session before answering the refusal (it wrote nothing else), as a failed sign-in does."""
     try:
         return crops.visible_crop(session, runtime=runtime, actor=actor, read_id=read_id, purpose=purpose,
-                                  case_number=case_number)
+                                  case_number=case_number, purpose_category=purpose_category)
     except crops.CropRefused as refusal:
         crops.record_refusal(session, runtime=runtime, actor=actor, read_id=read_id, refusal=refusal, purpose=purpose,
                              case_number=case_number)

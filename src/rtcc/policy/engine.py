@@ -32,7 +32,7 @@ from rtcc.core.keys import KeyRing
 from rtcc.policy.events import PolicyDecided
 from rtcc.policy.models import ACTIONS, DATA_CLASSES, AgencyProfile, Agreement, Policy, PolicyDecision
 from rtcc.policy.presets import RuleSpec
-from rtcc.policy.purposes import find_purpose, require_purpose
+from rtcc.policy.purposes import find_purpose, require_category
 
 SAME_AGENCY = "same agency"
 DEFAULT_DENY = "default deny"
@@ -164,14 +164,13 @@ def require(session: Session, *, keys: KeyRing, actor: Actor, recipient_agency: 
 
 
 def check_use(session: Session, *, keys: KeyRing, actor: Actor, data_class: str, purpose: str | None, action: str,
-              subject: str | None = None) -> str | None:
+              subject: str | None = None) -> str:
     """A use inside the agency (a search, an export) under a purpose category; returns the category's code.
 
-    An unknown category is bad input; a prohibited one is refused (recorded, then PolicyRefused naming the rule).
-    An allowed use is recorded by the caller's own audit record, which carries the category, not as a decision."""
-    if purpose is None:
-        return None
-    code = require_purpose(session, purpose).code
+    A missing or unknown category is bad input, refused before anything is recorded; a prohibited one is refused
+    (recorded, then PolicyRefused naming the rule). An allowed use is recorded by the caller's own audit record,
+    which carries the category, not as a decision."""
+    code = require_category(session, purpose).code
     decision = evaluate(session, actor_agency_ori=actor.agency_ori, recipient_agency_ori=actor.agency_ori,
                         data_class=data_class, purpose=code)
     if not decision.allowed:

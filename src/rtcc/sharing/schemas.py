@@ -19,7 +19,8 @@ class ShareIn(BaseModel):
     purpose: str = Field(min_length=5, max_length=500, description="Why this is shared (policy: required).")
     purpose_category: str | None = Field(
         default=None, max_length=16,
-        description="A code of the managed purpose list (GET /api/v1/policy/purposes); required to share outside the agency.")
+        description="Required: a code of the managed purpose list (GET /api/v1/policy/purposes); a prohibited one "
+                    "is refused by policy.")
     case_number: str = Field(min_length=2, max_length=64, description="The case it is shared for (policy: required).")
     incident_id: int | None = Field(default=None, description="The incident whose timeline records the share.")
     message: str | None = Field(default=None, max_length=1000, description="Shown to the officer with the item.")

@@ -32,7 +32,7 @@ from rtcc.core.events import emit
 from rtcc.core.runtime import Runtime
 from rtcc.incidents import service as incidents
 from rtcc.policy import engine as policy
-from rtcc.policy.purposes import require_purpose
+from rtcc.policy.purposes import require_category
 from rtcc.sharing.events import ShareCreated, ShareEvent, ShareRevoked
 from rtcc.sharing.models import FieldShare
 from rtcc.sharing.schemas import ShareIn, ShareOut
@@ -177,7 +177,7 @@ def create_share(session: Session, *, runtime: Runtime, actor: Actor, body: Shar
         raise InvalidInput("A case number is required (letters, digits, . _ / -).", code="case_number_required")
     camera, camera_ori = get_visible_camera(session, actor=actor, camera_id=body.camera_id)
     recipient = _recipient(session, actor=actor, username=body.recipient, camera=camera, camera_ori=camera_ori)
-    category = require_purpose(session, body.purpose_category).code if body.purpose_category else None
+    category = require_category(session, body.purpose_category).code
     # Every share is decided (same agency: "same agency"); a refusal is on record when PolicyRefused leaves.
     policy.require(session, keys=runtime.keys, actor=actor, recipient_agency=recipient.agency.ori, data_class="video",
                    purpose=category, action="share", subject=f"camera {camera.id}",

@@ -36,7 +36,8 @@ class ExportRequest(BaseModel):
     case_number: str = Field(min_length=2, max_length=64)
     purpose: str = Field(min_length=5, max_length=500, description="Why the clip is exported.")
     purpose_category: str | None = Field(default=None, max_length=16,
-                                         description="A code of the managed purpose list (GET /api/v1/policy/purposes).")
+                                         description="Required: a code of the managed purpose list "
+                                                     "(GET /api/v1/policy/purposes); a prohibited one is refused by policy.")
     recipient_agency: str | None = Field(default=None, min_length=9, max_length=9,
                                          description="ORI of the agency the export is for, when it leaves the agency.")
 

@@ -100,8 +100,8 @@ def snapshot(*, runtime: Runtime, actor: Actor, camera_id: int, at: datetime) ->
 def create_export(session: Session, *, runtime: Runtime, actor: Actor, camera_id: int, start: datetime,
                   end: datetime, case_number: str, purpose: str, purpose_category: str | None = None,
                   recipient_agency: str | None = None) -> EvidenceExport:
-    """Export a clip of a camera in the actor's scope for a case as an evidence bag (needs case number and purpose);
-    one for another agency (recipient_agency) is decided by the policy engine."""
+    """Export a clip of a camera in the actor's scope for a case as an evidence bag (needs case number, purpose and
+    purpose category); one for another agency (recipient_agency) is decided by the policy engine."""
     return exports.create_export(session, runtime=runtime, actor=actor, camera_id=camera_id, start=start, end=end,
                                  case_number=case_number, purpose=purpose, purpose_category=purpose_category,
                                  recipient_agency=recipient_agency)

@@ -16,6 +16,8 @@ from rtcc.auth.guard import get_runtime
 from rtcc.auth.permissions import ROLES
 from rtcc.core.errors import RTCCError
 from rtcc.core.http import RecordId
+from rtcc.policy.engine import PolicyRefused
+from rtcc.policy.purposes import all_purposes
 from rtcc.web.pages import check_form_csrf, render, signed_in
 
 router = APIRouter(include_in_schema=False)
@@ -145,18 +147,29 @@ def dispose_alert_submit(request: Request, alert_id: RecordId, disposition: str 
 
 
 @router.get("/console/plates")
-def plate_search_page(request: Request, plate: str = "", mode: str = "exact", purpose: str = "", case_number: str = ""):
-    """Plate search: the form asks for a purpose and a case number before it searches anything."""
+def plate_search_page(request: Request, plate: str = "", mode: str = "exact", purpose: str = "", case_number: str = "",
+                      purpose_category: str = ""):
+    """Plate search: the form asks for a purpose, a case number and a purpose category of the managed list before it
+    searches anything; a refused search shows the form again as it was filled in."""
     runtime = get_runtime(request)
     actor, user_session = signed_in(request, "alpr.search")
     reads, error = [], None
+    with runtime.database.session() as db:
+        categories = all_purposes(db)
     if plate:
         try:
             with runtime.database.session() as db:
-                reads = plate_search.search_reads(db, runtime=runtime, actor=actor,
-                                                  query=plate_search.PlateQuery(plate=plate, mode=mode),
-                                                  purpose=purpose, case_number=case_number, limit=200)
+                try:
+                    reads = plate_search.search_reads(db, runtime=runtime, actor=actor,
+                                                      query=plate_search.PlateQuery(plate=plate, mode=mode),
+                                                      purpose=purpose, case_number=case_number, limit=200,
+                                                      purpose_category=purpose_category or None)
+                except PolicyRefused:
+                    db.commit()  # the refusal stays on record (nothing else was written)
+                    raise
         except RTCCError as failure:
             error = failure.message
     return render(request, "plates.html", actor=actor, csrf_token=user_session.csrf_token, reads=reads, error=error,
-                  form={"plate": plate, "mode": mode, "purpose": purpose, "case_number": case_number}, searched=bool(plate))
+                  categories=categories, searched=bool(plate),
+                  form={"plate": plate, "mode": mode, "purpose": purpose, "case_number": case_number,
+                        "purpose_category": purpose_category})

@@ -2,22 +2,12 @@
 // The server makes a single-use, expiring link bound to that officer; every open is audited; it can be revoked.
 import { api, cameras, element, on } from "/static/console-state.js";
 import { currentIncidentId } from "/static/incidents.js";
+import { fillPurposes } from "/static/purposes.js";
 
 const dialog = document.getElementById("share-dialog");
 const form = document.getElementById("share-form");
 const result = document.getElementById("share-result");
 let cameraId = null;
-let purposesLoaded = false;
-
-// The managed purpose list (NCIC offense categories and the agency's own); a share leaving the agency needs one.
-async function loadPurposes() {
-  if (purposesLoaded) return;
-  const select = form.elements.purpose_category;
-  for (const purpose of await api("/api/v1/policy/purposes")) {
-    select.append(element("option", { value: purpose.code, text: `${purpose.code} ${purpose.title}` }));
-  }
-  purposesLoaded = true;
-}
 
 on("share", ({ cameraId: id }) => {
   cameraId = id;
@@ -25,7 +15,7 @@ on("share", ({ cameraId: id }) => {
   document.getElementById("share-camera").textContent = camera ? `#${camera.id} ${camera.name}` : `camera ${id}`;
   result.replaceChildren();
   dialog.showModal();
-  loadPurposes().catch((error) => { result.textContent = `Purpose categories could not be loaded: ${error.message}`; });
+  fillPurposes(form.elements.purpose_category).catch((error) => { result.textContent = `Purpose categories could not be loaded: ${error.message}`; });
 });
 
 document.getElementById("share-cancel").addEventListener("click", () => dialog.close());

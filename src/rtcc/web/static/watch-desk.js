@@ -1,6 +1,7 @@
 // The watch floor's map and camera panel: cameras (clustered when zoomed out) with view cones coloured by
 // health, incidents by priority, plate hits, drones and field units; pick a camera to watch, scrub, export.
 import { api, can, cameras, element, on, request, liveUrl, mapView, DRAG_TYPE } from "/static/console-state.js";
+import { fillPurposes } from "/static/purposes.js";
 
 const desk = document.getElementById("desk");
 const STATUS_COLOURS = { recording: "#2ea043", connecting: "#d4a72c", offline: "#d1242f", stale: "#d1242f" };
@@ -159,6 +160,11 @@ function select(cameraId, { pan = false } = {}) {
   document.getElementById("live-box").hidden = !(camera.streams && can("video.live"));
   document.getElementById("playback-box").hidden = !(camera.streams && can("video.playback"));
   document.getElementById("export-box").hidden = !(camera.streams && can("video.export"));
+  if (camera.streams && can("video.export")) {
+    fillPurposes(document.getElementById("export-form").elements.purpose_category).catch((error) => {
+      document.getElementById("export-result").textContent = `Purpose categories could not be loaded: ${error.message}`;
+    });
+  }
   if (camera.streams && can("video.playback")) {
     const form = document.getElementById("playback-form");
     const now = new Date();
@@ -225,7 +231,8 @@ document.getElementById("export-form").addEventListener("submit", async (event) 
   try {
     const body = await api(`/api/v1/cameras/${selected.id}/exports`, { method: "POST", body: {
       start: isoFromLocal(range.start.value), end: isoFromLocal(range.end.value),
-      case_number: event.target.case_number.value, purpose: event.target.purpose.value } });
+      case_number: event.target.case_number.value, purpose: event.target.purpose.value,
+      purpose_category: event.target.purpose_category.value || null } });
     const report = await api(`/api/v1/exports/${body.id}/verify`).catch(() => ({ ok: false, problems: ["could not verify"] }));
     result.textContent = `Export ${body.id} for case ${body.case_number}: ${body.path} — ` +
       (report.ok ? `verified intact (${report.files_checked} file(s), fingerprint ${body.fingerprint.slice(0, 16)}…)`
