@@ -180,6 +180,7 @@ def test_an_exported_clip_is_an_evidence_bag_that_verifies(recording_runtime, si
     assert (bag / "bagit.txt").exists() and export["source_segments"] >= 3
     info = (bag / "bag-info.txt").read_text()
     assert "Case-Number: HOM-2026-0117" in info and info.count("Source-Segment-SHA256") == export["source_segments"]
+    assert "Clip-Bounds: stream copy" in info  # a reader of the bag learns why the clip may start before the window
 
     verified = runner.invoke(cli, ["export", "verify", str(bag)])
     assert verified.exit_code == 0, verified.output

@@ -21,7 +21,7 @@ from rtcc.policy import engine as policy
 from rtcc.video.events import EvidenceExported
 from rtcc.video.evidence.bag import CustodyEvent, PayloadFile, write_bag
 from rtcc.video.models import EvidenceExport
-from rtcc.video.recording.playback import segments_between, write_clip
+from rtcc.video.recording.playback import REORDER_ALLOWANCE_S, segments_between, write_clip
 from rtcc.video.pipeline.recording_supervisor import media_store
 
 CASE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{1,63}$")
@@ -64,6 +64,9 @@ def create_export(session: Session, *, runtime: Runtime, actor: Actor, camera_id
                 "Export-Time": clock.iso(now),
                 "Source-Organization": ori,
                 "External-Description": f"Camera {camera_id} '{camera.name}' from {clock.iso(start)} to {clock.iso(end)}",
+                # Stream copy cuts at keyframes: the clip holds every frame of the window and a little around it.
+                "Clip-Bounds": "stream copy, never re-encoded: starts at the keyframe at or before the window's start "
+                               f"(up to one keyframe interval early) and runs up to {REORDER_ALLOWANCE_S} s past its end",
                 "Source-Segment-SHA256": [segment.sha256 for segment in segments],
             },
             custody_events=[CustodyEvent(actor=actor.username or "unknown", action="exported", details={
