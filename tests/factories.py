@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import factory
@@ -20,9 +24,13 @@ from rtcc.auth import service as accounts
 from rtcc.auth.service import get_agency
 from rtcc.cameras import service as cameras
 from rtcc.cameras.locator import CameraLocator
+from rtcc.core import clock
 from rtcc.core.actor import SYSTEM, Actor
 from rtcc.core.runtime import Runtime
 from rtcc.incidents import service as incidents
+from rtcc.video.models import RecordingSegment
+from rtcc.video.pipeline.recording_supervisor import media_store
+from rtcc.video.recording.storage import sha256_of
 
 # A street corner in West Hollywood, where the simulated city is.
 DEFAULT_LATITUDE, DEFAULT_LONGITUDE = 34.09, -118.36
@@ -83,6 +91,30 @@ def make_camera(runtime: Runtime, *, agency: str = TEST_AGENCY, actor: Actor = S
     with runtime.database.session() as db:
         return cameras.create_camera(db, runtime=runtime, actor=actor, agency_ori=agency,
                                      values=CameraValues.build(**fields)).id
+
+
+@dataclass(frozen=True)
+class RecordedCamera:
+    camera_id: int
+    started: datetime
+    ended: datetime
+    segment: Path  # the indexed segment file in the media store
+
+
+def make_recorded_camera(runtime: Runtime, clip: Path, *, seconds: float, ended_ago_s: float = 5,
+                         agency: str = TEST_AGENCY, **fields: Any) -> RecordedCamera:
+    """A camera whose stream is `clip`, with that clip recorded as one indexed segment ending `ended_ago_s` ago."""
+    camera_id = make_camera(runtime, agency=agency, **{"main_stream_url": f"file://{clip}", **fields})
+    ended = clock.utcnow() - timedelta(seconds=ended_ago_s)
+    started = ended - timedelta(seconds=seconds)
+    relative = f"cam{camera_id}/test/segment.mp4"
+    segment = media_store(runtime).absolute(relative)
+    segment.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(clip, segment)
+    with runtime.database.session() as db:
+        db.add(RecordingSegment(camera_id=camera_id, started_at=started, ended_at=ended, duration_s=seconds,
+                                bytes=clip.stat().st_size, sha256=sha256_of(clip), path=relative, created_at=ended))
+    return RecordedCamera(camera_id=camera_id, started=started, ended=ended, segment=segment)
 
 
 def make_hotlist(runtime: Runtime, *, name: str | None = None, plates: list[str] | tuple[str, ...] = (),

@@ -79,6 +79,22 @@ class City:
 
 
 @contextlib.contextmanager
+def seeded_city(tmp_path: Path):
+    """A data dir holding the simulated city (its agency, cameras, map); yields (settings, runtime, agency ORI) for
+    more seeding, and closes the runtime before the test serves the data dir."""
+    settings = Settings(data_dir=tmp_path / "data")
+    runtime = build_runtime(settings)
+    runtime.database.upgrade()
+    with runtime.database.session() as db:
+        agency, _ = seed_city(db, runtime=runtime)
+        agency_ori = agency.ori
+    try:
+        yield settings, runtime, agency_ori
+    finally:
+        runtime.close()
+
+
+@contextlib.contextmanager
 def recording_city(tmp_path: Path, *, min_segments: int = 3, read_plates: bool = False):
     """`rtcc serve` recording one simulated RTSP camera placed in the simulated city (2 s segments).
 

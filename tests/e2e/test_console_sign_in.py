@@ -3,10 +3,7 @@
 import pyotp
 import pytest
 
-from rtcc.settings import Settings
-from rtcc.core.runtime import build_runtime
-from rtcc.sim.city import seed_city
-from browser_support import chromium, serving, wait_until, watch_for_problems
+from browser_support import chromium, seeded_city, serving, wait_until, watch_for_problems
 from support import create_person
 
 pytestmark = pytest.mark.browser
@@ -15,13 +12,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def server(tmp_path):
     """`rtcc serve` on a seeded data dir, as an operator would run it."""
-    settings = Settings(data_dir=tmp_path / "data")
-    runtime = build_runtime(settings)
-    runtime.database.upgrade()
-    with runtime.database.session() as db:
-        seed_city(db, runtime=runtime)
-    person = create_person(runtime, "casey", "analyst")
-    runtime.close()
+    with seeded_city(tmp_path) as (settings, runtime, _):
+        person = create_person(runtime, "casey", "analyst")
     with serving(settings.data_dir, tmp_path / "server.log") as base:
         yield base, person
 

@@ -9,13 +9,10 @@ import pytest
 from rtcc.cameras import service as cameras
 from rtcc.core import clock
 from rtcc.core.actor import SYSTEM
-from rtcc.core.runtime import build_runtime
-from rtcc.settings import Settings
-from rtcc.sim.city import seed_city
 from rtcc.video.models import RecordingSegment
 from rtcc.video.pipeline.supervisor import media_store
 from rtcc.video.recording.storage import sha256_of
-from browser_support import artifacts_dir, chromium, serving, wait_until, watch_for_problems
+from browser_support import artifacts_dir, chromium, seeded_city, serving, wait_until, watch_for_problems
 from support import create_person
 from test_share_policy import sign_in
 
@@ -28,24 +25,21 @@ def server(tmp_path):
     clip = tmp_path / "camera.mp4"
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=10", "-t", "4",
                     "-c:v", "libx264", "-g", "10", "-pix_fmt", "yuv420p", str(clip)], check=True)
-    settings = Settings(data_dir=tmp_path / "data")
-    runtime = build_runtime(settings)
-    runtime.database.upgrade()
     ended = clock.utcnow().replace(microsecond=0) - timedelta(seconds=5)
     started = ended - timedelta(seconds=4)
-    with runtime.database.session() as db:
-        agency, _ = seed_city(db, runtime=runtime)  # the watch floor signing in lands on needs its map
-        camera = cameras.create_camera(db, runtime=runtime, actor=SYSTEM, agency_ori=agency.ori, values={
-            "name": "Release corner", "kind": "city_fixed", "latitude": 34.09, "longitude": -118.36,
-            "main_stream_url": "rtsp://10.20.0.5/stream1"})
-        relative = f"cam{camera.id}/test/segment.mp4"
-        media_store(runtime).absolute(relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(clip, media_store(runtime).absolute(relative))
-        db.add(RecordingSegment(camera_id=camera.id, started_at=started, ended_at=ended, duration_s=4,
-                                bytes=clip.stat().st_size, sha256=sha256_of(clip), path=relative, created_at=ended))
-        camera_id, agency_ori = camera.id, agency.ori
-    person = create_person(runtime, "rivera", "supervisor", agency=agency_ori)
-    runtime.close()
+    # The simulated city: the watch floor signing in lands on needs its map.
+    with seeded_city(tmp_path) as (settings, runtime, agency_ori):
+        with runtime.database.session() as db:
+            camera = cameras.create_camera(db, runtime=runtime, actor=SYSTEM, agency_ori=agency_ori, values={
+                "name": "Release corner", "kind": "city_fixed", "latitude": 34.09, "longitude": -118.36,
+                "main_stream_url": "rtsp://10.20.0.5/stream1"})
+            relative = f"cam{camera.id}/test/segment.mp4"
+            media_store(runtime).absolute(relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(clip, media_store(runtime).absolute(relative))
+            db.add(RecordingSegment(camera_id=camera.id, started_at=started, ended_at=ended, duration_s=4,
+                                    bytes=clip.stat().st_size, sha256=sha256_of(clip), path=relative, created_at=ended))
+            camera_id = camera.id
+        person = create_person(runtime, "rivera", "supervisor", agency=agency_ori)
     with serving(settings.data_dir, tmp_path / "server.log") as base:
         yield base, person, camera_id, started, ended
 

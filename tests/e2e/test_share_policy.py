@@ -5,11 +5,8 @@ import pytest
 
 from rtcc.cameras import service as cameras
 from rtcc.core.actor import SYSTEM
-from rtcc.core.runtime import build_runtime
-from rtcc.settings import Settings
-from rtcc.sim.city import seed_city
 from rtcc.sim.demo_policy import seed_partners
-from browser_support import artifacts_dir, chromium, serving, wait_until, watch_for_problems
+from browser_support import artifacts_dir, chromium, seeded_city, serving, wait_until, watch_for_problems
 from support import create_person
 
 pytestmark = pytest.mark.browser
@@ -18,17 +15,13 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def server(tmp_path):
     """The simulated city with the demo's sharing partners, agreement and presets, served."""
-    settings = Settings(data_dir=tmp_path / "data")
-    runtime = build_runtime(settings)
-    runtime.database.upgrade()
-    with runtime.database.session() as db:
-        agency, _ = seed_city(db, runtime=runtime)
-        seed_partners(db, runtime=runtime, home_ori=agency.ori)
-        cameras.create_camera(db, runtime=runtime, actor=SYSTEM, agency_ori=agency.ori, values={
-            "name": "Policy corner", "kind": "city_fixed", "latitude": 34.09, "longitude": -118.36,
-            "main_stream_url": "rtsp://10.20.0.5/stream1"})
-    person = create_person(runtime, "casey", "analyst", agency=agency.ori)
-    runtime.close()
+    with seeded_city(tmp_path) as (settings, runtime, agency_ori):
+        with runtime.database.session() as db:
+            seed_partners(db, runtime=runtime, home_ori=agency_ori)
+            cameras.create_camera(db, runtime=runtime, actor=SYSTEM, agency_ori=agency_ori, values={
+                "name": "Policy corner", "kind": "city_fixed", "latitude": 34.09, "longitude": -118.36,
+                "main_stream_url": "rtsp://10.20.0.5/stream1"})
+        person = create_person(runtime, "casey", "analyst", agency=agency_ori)
     with serving(settings.data_dir, tmp_path / "server.log") as base:
         yield base, person
 

@@ -7,8 +7,7 @@ from rtcc.cameras import service as cameras
 from rtcc.core.actor import SYSTEM
 from rtcc.core.runtime import build_runtime
 from rtcc.settings import Settings
-from rtcc.sim.city import seed_city
-from browser_support import chromium, serving, watch_for_problems
+from browser_support import chromium, seeded_city, serving, watch_for_problems
 
 pytestmark = pytest.mark.browser
 
@@ -16,12 +15,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def server(tmp_path):
     """`rtcc serve` on the seeded simulated city, counting the figures afresh for every request."""
-    settings = Settings(data_dir=tmp_path / "data")
-    runtime = build_runtime(settings)
-    runtime.database.upgrade()
-    with runtime.database.session() as db:
-        seed_city(db, runtime=runtime)
-    runtime.close()
+    with seeded_city(tmp_path) as (settings, _, _):
+        pass
     with serving(settings.data_dir, tmp_path / "server.log", env={"RTCC_TRANSPARENCY_CACHE_SECONDS": "0"}) as base:
         yield base, settings
 

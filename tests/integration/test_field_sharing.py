@@ -11,15 +11,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
-from support import OTHER_AGENCY, TEST_AGENCY, create_person, current_code
+from factories import make_recorded_camera
+from support import OTHER_AGENCY, create_person, current_code
 
 from rtcc.audit import service as audit
 from rtcc.auth.models import SignInAttempt
-from rtcc.cameras import service as cameras
 from rtcc.core import clock
-from rtcc.core.actor import SYSTEM
-from rtcc.video.models import RecordingSegment
-from rtcc.video.recording.storage import sha256_of
 from rtcc.video.pipeline.recording_supervisor import media_store
 
 CLIP_SECONDS = 4
@@ -40,19 +37,8 @@ def clip(tmp_path_factory) -> Path:
 @pytest.fixture
 def scene(runtime, signed_in_as, clip):
     """A camera with a few seconds recorded, an analyst who may share, and a field officer to receive."""
-    with runtime.database.session() as db:
-        camera_id = cameras.create_camera(db, runtime=runtime, actor=SYSTEM, agency_ori=TEST_AGENCY, values={
-            "name": "Vine & 5th", "kind": "city_fixed", "latitude": 34.1, "longitude": -118.3,
-            "main_stream_url": f"file://{clip}"}).id
-    store = media_store(runtime)
-    ended = clock.utcnow() - timedelta(seconds=5)
-    started = ended - timedelta(seconds=CLIP_SECONDS)
-    relative = f"cam{camera_id}/test/segment.mp4"
-    store.absolute(relative).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(clip, store.absolute(relative))
-    with runtime.database.session() as db:
-        db.add(RecordingSegment(camera_id=camera_id, started_at=started, ended_at=ended, duration_s=CLIP_SECONDS,
-                                bytes=clip.stat().st_size, sha256=sha256_of(clip), path=relative, created_at=ended))
+    recorded = make_recorded_camera(runtime, clip, seconds=CLIP_SECONDS, name="Vine & 5th", latitude=34.1, longitude=-118.3)
+    camera_id, started, ended = recorded.camera_id, recorded.started, recorded.ended
     analyst, analyst_person = signed_in_as("analyst")
     officer = create_person(runtime, "ofc.reyes", "field_officer")  # their authenticator holds the account's secret
     return {"camera_id": camera_id, "started": started, "ended": ended, "analyst": analyst,

@@ -4,7 +4,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,16 +14,14 @@ import av
 import cv2
 import numpy as np
 import pytest
+from factories import make_recorded_camera
 from support import OTHER_AGENCY, TEST_AGENCY, alpr_dev_set, wait_until
 
 from rtcc.alpr.reader.reader import PlateReader
 from rtcc.audit import service as audit
-from rtcc.cameras import service as cameras
 from rtcc.core import clock
-from rtcc.core.actor import SYSTEM
 from rtcc.governance.releases.service import release_counts
 from rtcc.video.models import RecordingSegment
-from rtcc.video.pipeline.supervisor import media_store
 from rtcc.video.recording.storage import sha256_of
 
 PLATE_IMAGE = "c9368c55-210d-456c-a5ef-c310e60039ec.jpg"  # 1280x720, plate UH1F0F at (788, 124, 60, 30)
@@ -48,22 +45,11 @@ def clip(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def scene(runtime, signed_in_as, clip):
-    with runtime.database.session() as db:
-        camera_id = cameras.create_camera(db, runtime=runtime, actor=SYSTEM, agency_ori=TEST_AGENCY, values={
-            "name": "Main & 3rd", "kind": "city_fixed", "latitude": 34.1, "longitude": -118.3,
-            "main_stream_url": f"file://{clip}"}).id
-    store = media_store(runtime)
-    ended = clock.utcnow() - timedelta(seconds=5)
-    started = ended - timedelta(seconds=SECONDS)
-    relative = f"cam{camera_id}/test/segment.mp4"
-    store.absolute(relative).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(clip, store.absolute(relative))
-    with runtime.database.session() as db:
-        db.add(RecordingSegment(camera_id=camera_id, started_at=started, ended_at=ended, duration_s=SECONDS,
-                                bytes=clip.stat().st_size, sha256=sha256_of(clip), path=relative, created_at=ended))
+    recorded = make_recorded_camera(runtime, clip, seconds=SECONDS, name="Main & 3rd", latitude=34.1, longitude=-118.3)
+    camera_id, started, ended = recorded.camera_id, recorded.started, recorded.ended
     clerk, clerk_person = signed_in_as("supervisor")
     approver, approver_person = signed_in_as("supervisor")
-    return {"camera_id": camera_id, "started": started, "ended": ended, "segment": store.absolute(relative),
+    return {"camera_id": camera_id, "started": started, "ended": ended, "segment": recorded.segment,
             "clerk": clerk, "clerk_person": clerk_person, "approver": approver, "approver_person": approver_person}
 
 
