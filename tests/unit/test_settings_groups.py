@@ -63,3 +63,18 @@ def test_plate_reading_frame_sizes_are_settings():
     settings = Settings(video_reads_sub_stream_width=800, video_reads_sub_stream_height=450)
     assert settings.plate_frame_size("sub") == (800, 450)
     assert settings.plate_frame_size("main") == (1280, 720)
+
+
+@pytest.mark.parametrize("name", ["cad_time_zone", "review_time_zone"])
+def test_every_time_zone_setting_refuses_an_unknown_zone(name):
+    # Each group's validator has its own name: two of the same name in the composed Settings, one hid the other.
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Olympus'"):
+        Settings(**{name: "Mars/Olympus"})
+
+
+def test_no_two_groups_name_a_validator_alike():
+    # A validator is a method: one of the same name in a later group overrides, and the earlier check never runs.
+    names = [name for group in SETTINGS_GROUPS for name in group.__pydantic_decorators__.field_validators
+             if name in vars(group)]  # the validators each group declares itself
+    assert "_known_review_time_zone" in names
+    assert len(names) == len(set(names)), sorted(name for name in names if names.count(name) > 1)

@@ -28,6 +28,17 @@ CONFIG_FILE_ENV = "RTCC_CONFIG_FILE"
 _config_file: Path | None = None
 
 
+def known_time_zone(value: str) -> str:
+    """An IANA time zone name as given (a settings validator's check), or a ValueError naming it."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"unknown time zone {value!r}") from error
+    return value
+
+
 def use_config_file(path: Path | None) -> None:
     """Read settings from this TOML file from now on (None: only RTCC_CONFIG_FILE, if set)."""
     global _config_file

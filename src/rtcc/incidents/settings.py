@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from rtcc.cameras.settings import CameraSettings
+from rtcc.core.config import known_time_zone
 
 
 class IncidentSettings(CameraSettings):
@@ -57,11 +58,5 @@ class IncidentSettings(CameraSettings):
 
     @field_validator("cad_time_zone")
     @classmethod
-    def _known_time_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f"unknown time zone {value!r}") from error
-        return value
+    def _known_cad_time_zone(cls, value: str) -> str:
+        return known_time_zone(value)

@@ -6,7 +6,7 @@ from datetime import time
 
 from pydantic import Field, field_validator
 
-from rtcc.core.config import CoreSettings
+from rtcc.core.config import CoreSettings, known_time_zone
 
 
 class ReviewSettings(CoreSettings):
@@ -57,11 +57,5 @@ class ReviewSettings(CoreSettings):
 
     @field_validator("review_time_zone")
     @classmethod
-    def _known_time_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f"unknown time zone {value!r}") from error
-        return value
+    def _known_review_time_zone(cls, value: str) -> str:
+        return known_time_zone(value)
