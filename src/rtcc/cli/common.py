@@ -1,5 +1,7 @@
 """What every `rtcc` command shares: the consoles, the --data-dir option, settings and a wired runtime."""
 
+import os
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
@@ -10,8 +12,11 @@ from rich.console import Console
 from rtcc.settings import Settings, load_settings
 from rtcc.core.errors import RTCCError
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# Piped or captured output (a script, a log, CI) has no terminal to measure: rich would squeeze tables into 80
+# columns and cut every cell short. Give it room unless COLUMNS says otherwise.
+_WIDTH = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 200
+out = Console(soft_wrap=True, width=_WIDTH)
+err = Console(stderr=True, soft_wrap=True, width=_WIDTH)
 
 DataDir = typer.Option(None, "--data-dir", envvar="RTCC_DATA_DIR", help="Data directory (SQLite file, media, keys).")
 
