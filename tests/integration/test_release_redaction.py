@@ -225,7 +225,7 @@ import sys
 from rtcc.auth.permissions import permissions_of
 from rtcc.core.actor import Actor
 from rtcc.core.runtime import build_runtime
-from rtcc.governance.releases import service
+from rtcc.governance.releases import rendering, service
 from rtcc.settings import Settings
 
 data_dir, database_url, username, agency, release_id = sys.argv[1:]
@@ -234,7 +234,7 @@ actor = Actor(via="session", username=username, role="supervisor", agency_ori=ag
               permissions=permissions_of("supervisor"))
 with runtime.database.session() as db:
     copy_name = service.start_render(db, runtime=runtime, actor=actor, release_id=int(release_id)).release_path
-service.render(runtime=runtime, actor=actor, release_id=int(release_id), copy_name=copy_name)
+rendering.render(runtime=runtime, actor=actor, release_id=int(release_id), copy_name=copy_name)
 """
 
 

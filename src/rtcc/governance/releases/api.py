@@ -7,7 +7,7 @@ from rtcc.auth.guard import authorize, get_runtime, needs
 from rtcc.core.actor import Actor
 from rtcc.core.http import RecordId
 from rtcc.core.openapi import error_responses
-from rtcc.governance.releases import service
+from rtcc.governance.releases import rendering, service
 from rtcc.governance.releases.schemas import BoxIn, DecisionIn, ReleaseIn, ReleaseOut
 
 router = APIRouter(tags=["public-records releases"])
@@ -67,7 +67,7 @@ def render_release(release_id: RecordId, request: Request, background: Backgroun
     with runtime.database.session() as db:
         release = service.start_render(db, runtime=runtime, actor=actor, release_id=release_id)
         started, copy_name = service.describe(release), release.release_path
-    background.add_task(service.render, runtime=runtime, actor=actor, release_id=release_id, copy_name=copy_name)
+    background.add_task(rendering.render, runtime=runtime, actor=actor, release_id=release_id, copy_name=copy_name)
     return started
 
 

@@ -13,9 +13,9 @@ def declare_jobs(context: JobContext) -> list[Job]:
     runtime = context.runtime
 
     def recover() -> str:
-        from rtcc.governance.releases import service
+        from rtcc.governance.releases import rendering
 
-        recovered = service.recover_interrupted_renders(runtime)
+        recovered = rendering.recover_interrupted_renders(runtime)
         if not recovered:
             return "no render cut off"
         return f"{len(recovered)} render(s) cut off, now interrupted: release {', '.join(map(str, recovered))}"

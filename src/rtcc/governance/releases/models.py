@@ -11,7 +11,7 @@ from rtcc.core.database import Base, UTCDateTime
 from rtcc.core.types import JSONDocument
 
 # requested -> rendering -> rendered -> approved | rejected; a failed render, or a box added, goes back to be rendered,
-# as does one found interrupted (cut off by a restart or a crash: service.recover_interrupted_renders).
+# as does one found interrupted (cut off by a restart or a crash: rendering.recover_interrupted_renders).
 RELEASE_STATUSES = ("requested", "rendering", "rendered", "failed", "interrupted", "approved", "rejected")
 
 
