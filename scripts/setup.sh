@@ -24,6 +24,12 @@ fi
 mapfile -t missing < <(missing_packages libpango-1.0-0 libpangoft2-1.0-0)
 if [ ${#missing[@]} -gt 0 ]; then echo "installing ${missing[*]}"; apt_install "${missing[@]}"; fi
 
+# Synthetic training plates (rtcc.alpr.training.synthetic) draw with these fonts: narrow, bold
+# and DIN-like faces for the plate text, serif and script faces for state names and slogans.
+mapfile -t missing < <(missing_packages fonts-dejavu-core fonts-dejavu-extra fonts-liberation fonts-urw-base35 \
+  fonts-roboto-unhinted fonts-freefont-ttf fonts-cabin)
+if [ ${#missing[@]} -gt 0 ]; then echo "installing ${missing[*]}"; apt_install "${missing[@]}"; fi
+
 if [ -e .venv ] && ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
   echo "rebuilding .venv: it has no working pip (an earlier run was interrupted?)"
   rm -rf .venv

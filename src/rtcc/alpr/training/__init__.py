@@ -1,0 +1,1 @@
+"""Training data and recipes for the plate recogniser (issue 13)."""

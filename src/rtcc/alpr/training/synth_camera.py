@@ -1,0 +1,127 @@
+"""Camera degradations for synthetic scenes: exposure, shadow, glare, night IR, blur, low resolution, noise, JPEG.
+
+Every draw comes from the caller's numpy Generator, so a seed fixes the image.
+``strength`` scales how often (and how hard) each degradation is applied: 0 leaves
+a clean image apart from the exposure and white balance a camera always has.
+"""
+
+from __future__ import annotations
+
+from statistics import NormalDist
+
+import cv2
+import numpy as np
+
+# 256 quantiles of the standard normal: Gaussian noise from random bytes (much cheaper per pixel).
+_NORMAL_QUANTILES = np.array([NormalDist().inv_cdf((k + 0.5) / 256) for k in range(256)], np.float32)
+
+
+def _roi(box: tuple[int, int, int, int], grow: float, shape) -> tuple[slice, slice]:
+    x, y, w, h = box
+    gx, gy = w * grow, h * grow
+    x0, y0 = max(0, int(x - gx)), max(0, int(y - gy))
+    x1, y1 = min(shape[1], int(x + w + gx)), min(shape[0], int(y + h + gy))
+    return slice(y0, max(y0 + 1, y1)), slice(x0, max(x0 + 1, x1))
+
+
+def exposure(rng: np.random.Generator, img: np.ndarray, strength: float) -> np.ndarray:
+    """Gain, gamma and white balance."""
+    gain = rng.uniform(1 - 0.35 * strength, 1 + 0.25 * strength)
+    gamma = rng.uniform(1 - 0.3 * strength, 1 + 0.4 * strength)
+    balance = 1 + rng.uniform(-0.08, 0.08, 3) * (0.5 + strength)
+    lut = np.arange(256, dtype=np.float32)[:, None] / 255.0
+    lut = np.clip(255.0 * (lut ** gamma) * gain * balance[None, :], 0, 255).astype(np.uint8)
+    return cv2.merge([cv2.LUT(img[..., c], lut[:, c]) for c in range(3)])
+
+
+def shadow(rng: np.random.Generator, img: np.ndarray, box) -> None:
+    """A hard shadow edge across the plate (a trunk lid, a pole)."""
+    sy, sx = _roi(box, 1.0, img.shape)
+    part = img[sy, sx]
+    h, w = part.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    a = rng.uniform(0, np.pi)
+    cx, cy = rng.uniform(0.3, 0.7) * w, rng.uniform(0.3, 0.7) * h
+    dark = (np.cos(a) * (xx - cx) + np.sin(a) * (yy - cy)) > 0
+    factor = rng.uniform(0.35, 0.7)
+    part[dark] = (part[dark] * factor).astype(np.uint8)
+
+
+def glare(rng: np.random.Generator, img: np.ndarray, box) -> None:
+    """A bright specular spot on the plate (sun, headlights)."""
+    sy, sx = _roi(box, 0.3, img.shape)
+    part = img[sy, sx].astype(np.float32)
+    h, w = part.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    cx, cy, r = rng.uniform(0.1, 0.9) * w, rng.uniform(0.2, 0.8) * h, rng.uniform(0.15, 0.5) * w
+    spot = np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * r * r)) * rng.uniform(80, 220)
+    img[sy, sx] = np.clip(part + spot[..., None], 0, 255).astype(np.uint8)
+
+
+def night_ir(rng: np.random.Generator, img: np.ndarray, box) -> np.ndarray:
+    """Infrared at night: grey, the retroreflective plate bright and contrasty, the rest dark, bloom."""
+    grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    out = grey * rng.uniform(0.15, 0.45)
+    sy, sx = _roi(box, 0.02, img.shape)
+    plate = grey[sy, sx]
+    contrast = rng.uniform(1.3, 2.2)
+    out[sy, sx] = np.clip((plate - plate.mean()) * contrast + rng.uniform(150, 210), 0, 255)
+    bright = np.where(out > 200, out, 0).astype(np.float32)
+    bloom = cv2.GaussianBlur(bright, (0, 0), rng.uniform(2, 6))
+    out = np.clip(out + bloom * rng.uniform(0.2, 0.6), 0, 255).astype(np.uint8)
+    return cv2.cvtColor(out, cv2.COLOR_GRAY2BGR)
+
+
+def motion_blur(rng: np.random.Generator, img: np.ndarray, strength: float) -> np.ndarray:
+    length = int(rng.integers(2, 3 + int(4 * strength)))
+    k = np.zeros((length, length), np.float32)
+    k[length // 2, :] = 1.0
+    angle = rng.normal(0, 20) if rng.random() < 0.7 else rng.uniform(0, 180)
+    rot = cv2.getRotationMatrix2D(((length - 1) / 2, (length - 1) / 2), angle, 1.0)
+    k = cv2.warpAffine(k, rot, (length, length))
+    return cv2.filter2D(img, -1, k / max(k.sum(), 1e-6))
+
+
+def low_resolution(rng: np.random.Generator, img: np.ndarray, strength: float) -> np.ndarray:
+    f = rng.uniform(1.2, 1.3 + 0.9 * strength)
+    h, w = img.shape[:2]
+    small = cv2.resize(img, (max(8, int(w / f)), max(8, int(h / f))), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def noise(rng: np.random.Generator, img: np.ndarray, sigma: float) -> np.ndarray:
+    """Sensor noise, mostly in brightness (one draw per pixel shared by the channels, as after demosaicing)."""
+    lut = np.round(_NORMAL_QUANTILES * sigma).astype(np.int16)
+    n = lut[np.frombuffer(rng.bytes(img.shape[0] * img.shape[1]), np.uint8)].reshape(img.shape[:2])
+    out = img.astype(np.int16)
+    out += n[:, :, None]
+    return np.clip(out, 0, 255, out=out).astype(np.uint8)
+
+
+def jpeg(img: np.ndarray, quality: int) -> np.ndarray:
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else img
+
+
+def degrade(rng: np.random.Generator, img: np.ndarray, box, strength: float = 1.0) -> tuple[np.ndarray, bool]:
+    """Apply a random camera's defects; returns the image and whether it is a night IR frame."""
+    s = max(0.0, strength)
+    img = exposure(rng, img, s)
+    if rng.random() < 0.2 * s:
+        shadow(rng, img, box)
+    if rng.random() < 0.12 * s:
+        glare(rng, img, box)
+    ir = rng.random() < 0.12 * s
+    if ir:
+        img = night_ir(rng, img, box)
+    if rng.random() < 0.15 * s:
+        img = motion_blur(rng, img, s)
+    if rng.random() < 0.2 * s:
+        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 0.5 + 0.6 * s))
+    if rng.random() < 0.2 * s:
+        img = low_resolution(rng, img, s)
+    if rng.random() < 0.5 * s:
+        img = noise(rng, img, rng.uniform(2, 3 + 8 * s))
+    if rng.random() < 0.6 * s:
+        img = jpeg(img, int(rng.integers(max(15, int(90 - 65 * s)), 92)))
+    return img, ir
