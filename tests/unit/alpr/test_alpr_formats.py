@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rtcc.alpr.reader.formats import RegionFormats
+from rtcc.alpr.reader.formats import RegionFormats, available_regions, common_jurisdiction
 from rtcc.alpr.reader.recognise import ALPHABET, CharRead
 
 
@@ -81,3 +81,83 @@ def test_spurious_emblem_glyph_can_be_dropped(us):
 
 def test_confident_read_fitting_a_format_is_not_changed(us):
     assert us.resolve(read_of("ABC1234"))[0].text == "ABC1234"
+
+
+# -- regions: us (default), eu, br -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def eu():
+    return RegionFormats.load("eu")
+
+
+@pytest.fixture(scope="module")
+def br():
+    return RegionFormats.load("br")
+
+
+def test_each_region_is_a_formats_file_and_an_unknown_one_is_a_clear_error():
+    assert {"us", "eu", "br"} <= set(available_regions())
+    with pytest.raises(ValueError, match="unknown plate region 'xx'.*br, eu, us"):
+        RegionFormats.load("xx")
+
+
+def test_eu_formats_name_their_country_and_cover_the_member_states(eu):
+    countries = {r for f in eu.formats for r in f.regions}
+    assert {"de", "fr", "it", "es", "nl", "be", "pl", "pt", "at", "cz", "se", "dk", "fi", "ie", "hu", "ro", "gr"} <= countries
+    for f in eu.formats:
+        assert f.regions and all(len(r) == 2 for r in f.regions), f
+        assert 0 < f.prior <= 1 and set(f.pattern) <= set("LD")
+        assert f.display is None or "".join(ch for ch in f.display if ch.isalnum()) == f.pattern
+
+
+def test_eu_and_br_keep_o_and_zero_apart(eu, br, us):
+    assert eu.same_glyph == {} and br.same_glyph == {}
+    assert eu.canonical("ab-o0") == "ABO0" and br.canonical("abo-0") == "ABO0"
+    assert us.canonical("abo-0") == "AB00"  # unchanged: US plates print O and 0 alike
+
+
+def test_french_read_resolves_with_the_french_format(eu):
+    best = eu.resolve(read_of("AB123CD"))[0]
+    assert (best.text, best.pattern) == ("AB123CD", "LLDDDLL")
+    assert "fr" in best.jurisdictions
+    # Italy (and Austria, Slovakia) issue the same shape: the string alone cannot say which country.
+    assert "it" in best.jurisdictions and best.jurisdiction is None
+
+
+def test_a_country_is_named_where_only_its_format_fits(eu):
+    assert eu.resolve(read_of("1234BCD"))[0].jurisdiction == "es"
+    assert eu.resolve(read_of("1ABC234"))[0].jurisdiction == "be"
+    assert eu.resolve(read_of("CJ12ABC"))[0].jurisdiction == "ro"
+
+
+def test_letters_a_country_never_issues_are_positional_information(eu):
+    # Spanish plates use no vowels: a round glyph in the letter block is not O.
+    best = eu.resolve(read_of("1234BC0"))[0]
+    assert best.text == "1234BCD" and best.jurisdiction == "es"
+
+
+def test_mercosur_and_old_brazilian_plates(br):
+    mercosur = br.resolve(read_of("ABC1D23"))[0]
+    assert (mercosur.text, mercosur.pattern, mercosur.jurisdiction) == ("ABC1D23", "LLLDLDD", "br")
+    old = br.resolve(read_of("ABC1234"))[0]
+    assert (old.text, old.pattern, old.jurisdiction) == ("ABC1234", "LLLDDDD", "br")
+
+
+def test_position_decides_o_or_zero_under_br_and_us_keeps_merging(br, us):
+    assert br.resolve(read_of("0BC1D23"))[0].text == "OBC1D23"  # a letter goes first
+    assert br.resolve(read_of("ABCOD23"))[0].text == "ABC0D23"  # a digit goes fourth
+    assert us.resolve(read_of("0BC1234"))[0].text == "0BC1234"  # US: O and 0 are one character
+
+
+def test_a_plate_fitting_no_format_is_kept_at_lower_confidence(eu, br):
+    for region, text in ((eu, "NEILDMND"), (br, "VANITY")):
+        interps = region.resolve(read_of(text))
+        assert interps[0].text == text and interps[0].pattern is None and interps[0].jurisdiction is None
+        assert interps[0].factor < 0.5  # a format fit scores 1.0
+
+
+def test_a_us_series_several_states_issue_reports_the_country(us):
+    best = us.resolve(read_of("ABC1234"))[0]
+    assert best.jurisdiction == "us" and best.pattern == "LLLDDDD"
+    assert common_jurisdiction({"us-ca", "us-ny"}) == "us" and common_jurisdiction({"fr", "it"}) is None

@@ -3,19 +3,25 @@
 A recognised line is a sequence of characters, each with a probability
 distribution over ``0-9A-Z``.  For every format of the right length we pick,
 position by position, the most probable character of the class the format
-requires (letter or digit).  Swapping a character the recogniser preferred for
-another one costs the ratio of their probabilities, softened for pairs that
-are known OCR confusions (O/0, I/1, B/8, S/5, Z/2, G/6...), so a plate like
-``UHIFOF`` resolves to the Missouri ``UH1F0F`` while a confident vanity plate
-that fits no format is still returned as read.  Nothing is discarded: every
-interpretation becomes a scored candidate.
+requires (a letter, possibly from a restricted set, or a digit).  Swapping a
+character the recogniser preferred for another one costs the ratio of their
+probabilities, softened for pairs that are known OCR confusions (O/0, I/1,
+B/8, S/5, Z/2, G/6...), so a plate like ``UHIFOF`` resolves to the Missouri
+``UH1F0F`` while a confident vanity plate that fits no format is still
+returned as read.  Nothing is discarded: every interpretation becomes a scored
+candidate.
+
+A *region* is one formats file (``us``, ``eu``, ``br``: ``<code>_plate_formats.toml``
+beside this module); each format lists the *jurisdictions* (state or country
+codes such as ``us-ca``, ``fr``, ``br``) that issue it.
 """
 
 from __future__ import annotations
 
+import string
 import tomllib
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +29,10 @@ import numpy as np
 from .recognise import ALPHABET, CharRead
 
 _DATA_DIR = Path(__file__).resolve().parent
+_FILE_SUFFIX = "_plate_formats.toml"
 _LETTERS = np.array([c.isalpha() for c in ALPHABET])
 _DIGITS = ~_LETTERS
+_ANY = np.ones(len(ALPHABET), dtype=bool)
 _IDX = {c: i for i, c in enumerate(ALPHABET)}
 
 # Scoring policy (relative weights, not tuned per image).
@@ -37,26 +45,70 @@ DELETION = 0.5  # dropping one spurious character (emblem, sticker) to fit a for
 CONFUSABLE_FLOOR = 0.5  # minimum factor for swapping a known confusable pair
 
 
+def available_regions() -> list[str]:
+    """Region codes that have a formats file (``us``, ``eu``, ``br``...), sorted."""
+    return sorted(p.name[: -len(_FILE_SUFFIX)] for p in _DATA_DIR.glob(f"*{_FILE_SUFFIX}"))
+
+
 @dataclass(frozen=True)
 class PlateFormat:
+    """One plate series: ``L`` letter, ``D`` digit, ``A`` either, per character.
+
+    ``letters`` are the letters the series issues (e.g. French plates never use
+    I, O or U); they apply to every ``L`` after the first ``district_chars``
+    characters, which are an area code that may use any letter.
+    """
+
     pattern: str
-    regions: tuple[str, ...]
+    regions: tuple[str, ...]  # jurisdictions issuing this series
     prior: float = 1.0
+    letters: str = string.ascii_uppercase
+    district_chars: int = 0
+    display: str | None = None  # the pattern as printed, separators included ("LL-DDD-LL")
 
     @property
     def region(self) -> str | None:
+        """The one jurisdiction issuing this series, or None when several do."""
         return self.regions[0] if len(self.regions) == 1 else None
+
+    @cached_property
+    def masks(self) -> tuple[np.ndarray, ...]:
+        """Per position, which of ``ALPHABET`` the series allows there."""
+        series_letters = np.array([c in self.letters for c in ALPHABET])
+        out = []
+        for i, cls in enumerate(self.pattern):
+            if cls == "A":
+                out.append(_ANY)
+            elif cls == "D":
+                out.append(_DIGITS)
+            else:
+                out.append(_LETTERS if i < self.district_chars else series_letters)
+        return tuple(out)
 
 
 @dataclass
 class Interpretation:
-    """One reading of a text line: canonical plate string and its score factor."""
+    """One reading of a text line: canonical plate string, its score factor and the format it fits."""
 
     text: str
     factor: float
-    region: str | None
-    pattern: str | None = None
+    jurisdiction: str | None  # state or country, where the formats the text fits tell
+    pattern: str | None = None  # the best format the text fits (None: it fits none)
     notes: list[str] = field(default_factory=list)
+    jurisdictions: tuple[str, ...] = ()  # every jurisdiction with a format the text fits
+
+    @property
+    def region(self) -> str | None:
+        """Former name of ``jurisdiction``."""
+        return self.jurisdiction
+
+
+def common_jurisdiction(codes: set[str]) -> str | None:
+    """One jurisdiction for a set: itself when alone, the shared country ("us" for us-ca and us-ny), else None."""
+    if len(codes) == 1:
+        return next(iter(codes))
+    countries = {c.split("-")[0] for c in codes}
+    return countries.pop() if len(countries) == 1 else None
 
 
 @dataclass
@@ -68,6 +120,8 @@ class RegionFormats:
     min_chars: int = 5
     max_chars: int = 8
     absolute_min_chars: int = 2
+    # Order of the confusable pairs in the file: where two swaps cost the same, the earlier pair wins.
+    confusable_rank: dict[frozenset[str], int] = field(default_factory=dict)
 
     # -- loading ------------------------------------------------------------
     @classmethod
@@ -80,26 +134,35 @@ class RegionFormats:
             if len(pair) != 2:
                 raise ValueError(f"same_glyph entries are 2 characters, got {pair!r}")
             same[pair[0]] = pair[1]
-        conf = {frozenset(p) for p in reg.get("confusable", []) if len(p) == 2}
-        fmts = []
-        for f in data.get("format", []):
-            pat = str(f["pattern"]).upper()
-            if not pat or set(pat) - set("LDA"):
-                raise ValueError(f"bad plate pattern {pat!r} in {path}")
-            fmts.append(PlateFormat(pat, tuple(f.get("regions", [])), float(f.get("prior", 1.0))))
+        pairs = [frozenset(p) for p in reg.get("confusable", []) if len(p) == 2]
+        rank: dict[frozenset[str], int] = {}
+        for i, pair in enumerate(pairs):
+            rank.setdefault(pair, i)
         return cls(
-            code=str(reg.get("code", path.stem.split("_")[0])),
-            formats=fmts,
+            code=str(reg.get("code", path.name.split("_")[0])),
+            formats=[_format_from_toml(f, path) for f in data.get("format", [])],
             same_glyph=same,
-            confusable=conf,
+            confusable=set(pairs),
             min_chars=int(reg.get("min_chars", 5)),
             max_chars=int(reg.get("max_chars", 8)),
             absolute_min_chars=int(reg.get("absolute_min_chars", 2)),
+            confusable_rank=rank,
         )
 
     @classmethod
     def load(cls, region: str = "us") -> "RegionFormats":
-        return _load_cached(region.lower().split("-")[0])
+        """The formats of a region (``"us"``, ``"eu"``, ``"br"``; ``"us-ca"`` means ``"us"``); ValueError if unknown."""
+        return _load_cached(region.strip().lower().split("-")[0])
+
+    @cached_property
+    def _by_length(self) -> dict[int, list[PlateFormat]]:
+        out: dict[int, list[PlateFormat]] = {}
+        for f in self.formats:
+            out.setdefault(len(f.pattern), []).append(f)
+        return out
+
+    def formats_of_length(self, n: int) -> list[PlateFormat]:
+        return self._by_length.get(n, [])
 
     # -- helpers --------------------------------------------------------------
     def canonical(self, text: str) -> str:
@@ -110,18 +173,33 @@ class RegionFormats:
     def matches(self, text: str) -> list[PlateFormat]:
         """Formats the (canonical) text fits exactly."""
         text = self.canonical(text)
-        out = []
-        for f in self.formats:
-            if len(f.pattern) == len(text) and all(self._fits(ch, cls) for ch, cls in zip(text, f.pattern)):
-                out.append(f)
-        return out
+        return [
+            f
+            for f in self.formats_of_length(len(text))
+            if all(self._fits(ch, mask) for ch, mask in zip(text, f.masks))
+        ]
 
-    def _fits(self, ch: str, cls: str) -> bool:
-        if cls == "A":
-            return True
+    def jurisdictions_of(self, text: str) -> tuple[str, ...]:
+        """Every jurisdiction (sorted) with a format the plate string fits."""
+        return tuple(sorted({r for f in self.matches(text) for r in f.regions}))
+
+    def jurisdiction_of(self, text: str) -> str | None:
+        """The state or country a plate string belongs to, where the formats it fits tell (None otherwise).
+
+        Of the formats the string fits, those with the highest prior decide: an Illinois ``R820503`` is not
+        made doubtful by the all-digit series (prior 0.3) that an O read as 0 would also fit, but a French
+        ``AB123CD`` is Italian just as well, so it has no country.
+        """
+        fits = self.matches(text)
+        if not fits:
+            return None
+        top = max(min(f.prior, 1.0) for f in fits)
+        return common_jurisdiction({r for f in fits if min(f.prior, 1.0) >= top - 1e-9 for r in f.regions})
+
+    def _fits(self, ch: str, mask: np.ndarray) -> bool:
+        # A character the region writes with the same glyph as an allowed one fits too (US: O is 0).
         variants = {ch} | {a for a, b in self.same_glyph.items() if b == ch} | {self.same_glyph.get(ch, ch)}
-        want_letter = cls == "L"
-        return any(v.isalpha() == want_letter for v in variants)
+        return any(v in _IDX and mask[_IDX[v]] for v in variants)
 
     def length_factor(self, n: int) -> float:
         if self.min_chars <= n <= min(self.max_chars, 7):
@@ -149,56 +227,82 @@ class RegionFormats:
 
         lf = self.length_factor(len(chars))
         add(Interpretation(self.canonical(raw), lf, None, None, ["as read"]))
-        for f in self.formats:
-            if len(f.pattern) == len(chars):
-                it = self._fit(chars, f, 1.0)
-                if it:
-                    add(it)
+        for f in self.formats_of_length(len(chars)):
+            it = self._fit(chars, f, 1.0)
+            if it:
+                add(it)
         # One spurious character (an emblem or sticker read as a glyph) may be dropped.
         if len(chars) > self.min_chars:
             for i in range(len(chars)):
                 sub = chars[:i] + chars[i + 1 :]
-                for f in self.formats:
-                    if len(f.pattern) == len(sub):
-                        it = self._fit(sub, f, DELETION)
-                        if it:
-                            it.notes.append(f"dropped {chars[i].char!r} at {i}")
-                            add(it)
+                for f in self.formats_of_length(len(sub)):
+                    it = self._fit(sub, f, DELETION)
+                    if it:
+                        it.notes.append(f"dropped {chars[i].char!r} at {i}")
+                        add(it)
+        for it in out.values():
+            if it.pattern is not None:
+                # Where it can tell: a string several jurisdictions' formats fit alike belongs to none of them alone.
+                it.jurisdictions = self.jurisdictions_of(it.text)
+                it.jurisdiction = self.jurisdiction_of(it.text)
         return sorted(out.values(), key=lambda it: -it.factor)
 
     def _fit(self, chars: list[CharRead], fmt: PlateFormat, base: float) -> Interpretation | None:
         factor = base * FORMAT_MATCH * min(fmt.prior, 1.0)
         text = []
-        for c, cls in zip(chars, fmt.pattern):
-            if cls == "A" or self._fits(c.char, cls):
+        for c, allowed in zip(chars, fmt.masks):
+            if self._fits(c.char, allowed):
                 text.append(c.char)
                 continue
-            allowed = _LETTERS if cls == "L" else _DIGITS
             d = np.where(allowed, c.dist, 0.0)
             # Known confusions get a floor so a confident-but-wrong class can still be fixed.
             cur = float(c.dist[_IDX[c.char]]) or 1e-6
-            best_ch, best_f = None, 0.0
+            best_ch, best_key = None, (0.0, 0.0, -999)
             options = {ALPHABET[int(k)] for k in np.argsort(-d)[:4]}
             options |= {a for pair in self.confusable if c.char in pair for a in pair if a != c.char}
-            for alt in options:
+            for alt in sorted(options):
                 k = _IDX.get(alt)
                 if k is None or not allowed[k]:
                     continue
                 f = float(d[k]) / cur
                 if frozenset((c.char, alt)) in self.confusable:
                     f = max(f, CONFUSABLE_FLOOR)
-                if f > best_f:
-                    best_ch, best_f = alt, min(f, 1.0)
+                # Two floored confusions tie: the recogniser's own probability decides, then the pairs' order.
+                key = (min(f, 1.0), float(d[k]), -self.confusable_rank.get(frozenset((c.char, alt)), 999))
+                if key > best_key:
+                    best_ch, best_key = alt, key
+            best_f = best_key[0]
             if best_ch is None or best_f < 1e-3:
                 return None
             factor *= best_f
             text.append(best_ch)
-        return Interpretation(self.canonical("".join(text)), factor, fmt.region or self.code, fmt.pattern, [])
+        return Interpretation(self.canonical("".join(text)), factor, fmt.region, fmt.pattern, [])
+
+
+def _format_from_toml(entry: dict, path: Path) -> PlateFormat:
+    pat = str(entry["pattern"]).upper()
+    if not pat or set(pat) - set("LDA"):
+        raise ValueError(f"bad plate pattern {pat!r} in {path}")
+    letters = str(entry.get("letters", string.ascii_uppercase)).upper()
+    if not letters or set(letters) - set(string.ascii_uppercase):
+        raise ValueError(f"bad letters {letters!r} for pattern {pat!r} in {path}")
+    display = entry.get("display")
+    if display is not None and "".join(ch for ch in str(display).upper() if ch.isalnum()) != pat:
+        raise ValueError(f"display {display!r} does not spell pattern {pat!r} in {path}")
+    return PlateFormat(
+        pat,
+        tuple(entry.get("regions", [])),
+        float(entry.get("prior", 1.0)),
+        letters,
+        int(entry.get("district_chars", 0)),
+        None if display is None else str(display),
+    )
 
 
 @lru_cache(maxsize=8)
 def _load_cached(region: str) -> RegionFormats:
-    path = _DATA_DIR / f"{region}_plate_formats.toml"
-    if not path.exists():
-        raise ValueError(f"no plate formats for region {region!r} (expected {path.name})")
+    path = _DATA_DIR / f"{region}{_FILE_SUFFIX}"
+    if not region.isalnum() or not path.exists():
+        known = ", ".join(available_regions())
+        raise ValueError(f"unknown plate region {region!r}: known regions are {known}")
     return RegionFormats.from_toml(path)
