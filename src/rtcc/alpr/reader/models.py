@@ -5,6 +5,11 @@ Nothing is ever downloaded: we find the ``rapidocr`` package directory on disk
 text-detection and text-recognition ONNX files it ships under ``models/``, and
 open them with onnxruntime ourselves.  The recognition model carries its own
 character list in the ONNX metadata (key ``character``).
+
+Our plate head (``weights/plate_head.onnx``, trained by ``rtcc alpr train``; docs/alpr-training.md)
+replaces PP-OCR's sequence stage and 18 710-symbol classifier: at load time the PP-OCR recogniser is cut
+at its backbone's output and the head is joined on in memory, so the package ships only the head's
+weights (a few MB) and the backbone comes from the rapidocr wheel as before.
 """
 
 from __future__ import annotations
@@ -15,17 +20,32 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import onnx
 import onnxruntime as ort
+from onnx.compose import merge_models
+from onnx.utils import Extractor
 
 
 class ModelNotFoundError(RuntimeError):
     """The PP-OCR models could not be found in the installed rapidocr wheel."""
 
 
+# Where the plate head joins the PP-OCR recogniser: the backbone's pooled output, (N, 384, 1, W/8), before
+# PP-OCR's SVTR neck. The head's input must have this name's shape; `backbone_model` cuts here.
+BACKBONE_INPUT = "x"
+BACKBONE_OUTPUT = "p2o.pd_op.pool2d.1.0"
+HEAD_INPUT = "features"
+HEAD_OUTPUT = "probs"
+PLATE_HEAD = Path(__file__).resolve().parent / "weights" / "plate_head.onnx"
+# The head's classes: index 0 is the CTC blank, then the plate alphabet (recognise.ALPHABET).
+PLATE_HEAD_CLASSES = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
 @dataclass(frozen=True)
 class ModelFiles:
     det: Path
     rec: Path
+    head: Path | None = None  # the plate head joined onto rec's backbone (None: PP-OCR's own classifier)
 
 
 def _version_key(path: Path) -> tuple[int, ...]:
@@ -69,10 +89,51 @@ def find_model_files(models_dir: Path | None = None) -> ModelFiles:
         )
     det = Path(env_det) if env_det else max(dets, key=_version_key)
     rec = Path(env_rec) if env_rec else max(recs, key=_version_key)
-    return ModelFiles(det, rec)
+    return ModelFiles(det, rec, plate_head_file())
 
 
-def make_session(path: Path, threads: int = 1) -> ort.InferenceSession:
+def plate_head_file() -> Path | None:
+    """The plate head to read with: ``RTCC_ALPR_PLATE_HEAD`` (a file, or ``none`` for PP-OCR's own
+    classifier), else the one shipped in the package when present."""
+    chosen = os.environ.get("RTCC_ALPR_PLATE_HEAD")
+    if chosen:
+        if chosen.lower() == "none":
+            return None
+        if not Path(chosen).is_file():
+            raise ModelNotFoundError(f"RTCC_ALPR_PLATE_HEAD={chosen} is not a file")
+        return Path(chosen)
+    return PLATE_HEAD if PLATE_HEAD.is_file() else None
+
+
+def backbone_model(rec: Path) -> onnx.ModelProto:
+    """The PP-OCR recogniser up to its backbone's output: crops (N, 3, 48, W) in, features (N, 384, 1, W/8) out."""
+    return Extractor(onnx.load(str(rec))).extract_model([BACKBONE_INPUT], [BACKBONE_OUTPUT])
+
+
+def plate_recogniser_model(rec: Path, head: Path) -> bytes:
+    """The PP-OCR backbone with the plate head joined on, serialised for onnxruntime."""
+    backbone, plate_head = backbone_model(rec), onnx.load(str(head))
+    if opset_of(plate_head) != opset_of(backbone):
+        raise ModelNotFoundError(f"the plate head {head} was built for ONNX opset {opset_of(plate_head)}, the recogniser "
+                                 f"{rec} is opset {opset_of(backbone)}: retrain it (rtcc alpr train)")
+    plate_head.ir_version = backbone.ir_version
+    joined = merge_models(backbone, plate_head, io_map=[(BACKBONE_OUTPUT, HEAD_INPUT)])
+    return joined.SerializeToString()
+
+
+def opset_of(model: onnx.ModelProto) -> int:
+    return next(entry.version for entry in model.opset_import if entry.domain in ("", "ai.onnx"))
+
+
+def make_rec_session(files: ModelFiles, threads: int = 1) -> tuple[ort.InferenceSession, list[str]]:
+    """The recogniser to read with and its classes (index 0 the CTC blank): with the plate head when there is one."""
+    if files.head is None:
+        session = make_session(files.rec, threads)
+        return session, rec_charset(session)
+    return make_session(plate_recogniser_model(files.rec, files.head), threads), ["<blank>", *PLATE_HEAD_CLASSES]
+
+
+def make_session(path: Path | bytes, threads: int = 1) -> ort.InferenceSession:
     so = ort.SessionOptions()
     so.intra_op_num_threads = max(1, int(threads))
     so.inter_op_num_threads = 1
@@ -82,7 +143,8 @@ def make_session(path: Path, threads: int = 1) -> ort.InferenceSession:
     so.add_session_config_entry("session.inter_op.allow_spinning", "0")
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     so.log_severity_level = 3
-    return ort.InferenceSession(str(path), sess_options=so, providers=["CPUExecutionProvider"])
+    model = path if isinstance(path, bytes) else str(path)
+    return ort.InferenceSession(model, sess_options=so, providers=["CPUExecutionProvider"])
 
 
 def rec_charset(session: ort.InferenceSession) -> list[str]:

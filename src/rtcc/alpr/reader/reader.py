@@ -29,7 +29,7 @@ import numpy as np
 
 from .formats import RegionFormats
 from .localise import Band, TextBox, TextDetector, find_char_rows, location_prior
-from .models import find_model_files, make_session, rec_charset
+from .models import find_model_files, make_rec_session, make_session
 from .recognise import STRETCH, Recogniser
 from .vote import Scored, vote
 
@@ -131,8 +131,8 @@ class PlateReader:
         max_candidates: int = 10,
     ):
         files = find_model_files()
-        rec_session = make_session(files.rec, threads)
-        self.recogniser = Recogniser(rec_session, rec_charset(rec_session))
+        # PP-OCR's backbone with our plate head joined on (PP-OCR's own classifier when there is no head).
+        self.recogniser = Recogniser(*make_rec_session(files, threads))
         self.detector = TextDetector(make_session(files.det, threads))
         self.formats = RegionFormats.load(region)
         self.max_rows = max_rows

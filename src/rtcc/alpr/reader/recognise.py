@@ -99,14 +99,19 @@ class Recogniser:
         ``stretch`` widens the crop by that factor before reading (see ``STRETCH``)."""
         results: list[LineRead] = []
         for crop in crops:
-            if crop.ndim == 2:
-                crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR)
-            h, w = crop.shape[:2]
-            width = max(32, min(640, int(math.ceil(REC_HEIGHT * w * stretch / max(h, 1) / 8.0)) * 8))
-            x = self._prepare(crop, width, stretch)[None]
+            x = self.input_tensor(crop, stretch)[None]
             probs = self.session.run(None, {self.input_name: x})[0][0]
             results.append(self.decode(probs))
         return results
+
+    @classmethod
+    def input_tensor(cls, crop: np.ndarray, stretch: float = STRETCH) -> np.ndarray:
+        """The recogniser's input for one rectified crop: (3, 48, W), W a multiple of 8 (what training feeds too)."""
+        if crop.ndim == 2:
+            crop = cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR)
+        h, w = crop.shape[:2]
+        width = max(32, min(640, int(math.ceil(REC_HEIGHT * w * stretch / max(h, 1) / 8.0)) * 8))
+        return cls._prepare(crop, width, stretch)
 
     def decode(self, probs: np.ndarray) -> LineRead:
         """Greedy CTC decoding restricted to ``0-9A-Z`` with per-character distributions."""
