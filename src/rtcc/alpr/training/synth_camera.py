@@ -31,7 +31,7 @@ def exposure(rng: np.random.Generator, img: np.ndarray, strength: float) -> np.n
     balance = 1 + rng.uniform(-0.08, 0.08, 3) * (0.5 + strength)
     lut = np.arange(256, dtype=np.float32)[:, None] / 255.0
     lut = np.clip(255.0 * (lut ** gamma) * gain * balance[None, :], 0, 255).astype(np.uint8)
-    return cv2.merge([cv2.LUT(img[..., c], lut[:, c]) for c in range(3)])
+    return cv2.LUT(img, lut.reshape(256, 1, 3))
 
 
 def shadow(rng: np.random.Generator, img: np.ndarray, box) -> None:
@@ -39,12 +39,16 @@ def shadow(rng: np.random.Generator, img: np.ndarray, box) -> None:
     sy, sx = _roi(box, 1.0, img.shape)
     part = img[sy, sx]
     h, w = part.shape[:2]
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    a = rng.uniform(0, np.pi)
+    a = rng.uniform(0, 2 * np.pi)
     cx, cy = rng.uniform(0.3, 0.7) * w, rng.uniform(0.3, 0.7) * h
-    dark = (np.cos(a) * (xx - cx) + np.sin(a) * (yy - cy)) > 0
-    factor = rng.uniform(0.35, 0.7)
-    part[dark] = (part[dark] * factor).astype(np.uint8)
+    along, normal = np.array([-np.sin(a), np.cos(a)]), np.array([np.cos(a), np.sin(a)])
+    far = 4.0 * (w + h)
+    centre = np.array([cx, cy])
+    half_plane = np.array([centre + along * far, centre + along * far + normal * far,
+                           centre - along * far + normal * far, centre - along * far], np.int32)
+    mask = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(mask, half_plane, 255)
+    cv2.copyTo(cv2.convertScaleAbs(part, alpha=rng.uniform(0.35, 0.7)), mask, part)
 
 
 def glare(rng: np.random.Generator, img: np.ndarray, box) -> None:
@@ -92,10 +96,12 @@ def low_resolution(rng: np.random.Generator, img: np.ndarray, strength: float) -
 def noise(rng: np.random.Generator, img: np.ndarray, sigma: float) -> np.ndarray:
     """Sensor noise, mostly in brightness (one draw per pixel shared by the channels, as after demosaicing)."""
     lut = np.round(_NORMAL_QUANTILES * sigma).astype(np.int16)
-    n = lut[np.frombuffer(rng.bytes(img.shape[0] * img.shape[1]), np.uint8)].reshape(img.shape[:2])
-    out = img.astype(np.int16)
-    out += n[:, :, None]
-    return np.clip(out, 0, 255, out=out).astype(np.uint8)
+    draw = np.frombuffer(rng.bytes(img.shape[0] * img.shape[1]), np.uint8).reshape(img.shape[:2])
+    # Saturating uint8 add of the positive part and subtract of the negative part: a pixel has
+    # only one of them, so this is exactly a clipped add, at a fraction of the int16 round trip.
+    up = np.clip(lut, 0, 255).astype(np.uint8)[draw]
+    down = np.clip(-lut, 0, 255).astype(np.uint8)[draw]
+    return cv2.subtract(cv2.add(img, cv2.merge([up, up, up])), cv2.merge([down, down, down]))
 
 
 def jpeg(img: np.ndarray, quality: int) -> np.ndarray:

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .synth_fonts import CAP, GlyphSet, label_font_names, text_mask, truetype
+from .synth_fonts import CAP, ROWS, GlyphSet, label_font_names, text_mask, truetype
 from .synth_strings import plain
 
 US_STATES = (
@@ -193,14 +193,15 @@ def render_face(
 
     # Main text, condensed to fit the space left between the marks.
     mask = text_mask(glyphs, groups, rng.uniform(0.06, 0.14), rng.uniform(0.25, 0.45), rng.uniform(0.85, 1.05),
-                     int(rng.choice([-2, 0, 0, 0, 2, 3])))
+                     int(rng.choice([-2, 0, 0, 0, 2])))
     avail_w, avail_h = right - left, bottom - top
     scale_x = min(1.0, avail_w / mask.shape[1])
-    scale_y = min(1.0, avail_h * 0.98 / mask.shape[0])
+    scale_y = min(1.0, avail_h * 0.98 / CAP)
     tw, th = max(4, int(mask.shape[1] * min(scale_x, 1.0))), max(4, int(mask.shape[0] * scale_y))
     mask = cv2.resize(mask, (tw, th), interpolation=cv2.INTER_AREA)
+    cap_h = th * CAP / ROWS  # the mask's last rows are the descent (the tail of Q)
     tx = int(left + (avail_w - tw) / 2 + rng.uniform(-0.03, 0.03) * avail_w * (scale_x < 1))
-    ty = int(top + (avail_h - th) / 2)
+    ty = int(top + (avail_h - cap_h) / 2)
     img.paste(ink + (255,), (tx, ty), Image.fromarray(mask, "L"))
     if style == "us" and rng.random() < 0.55 or rng.random() < 0.2:
         _bolts(draw, rng, x0, y0, pw, ph)
@@ -213,7 +214,7 @@ def render_face(
     out = np.asarray(img).copy()
     _round_corners(out, int(ph * 0.06))
     corners = np.float32([[x0, y0], [x0 + pw, y0], [x0 + pw, y0 + ph], [x0, y0 + ph]])
-    return Face(out, corners, float(th), stacked)
+    return Face(out, corners, float(cap_h), stacked)
 
 
 def _round_corners(pixels: np.ndarray, r: int) -> None:

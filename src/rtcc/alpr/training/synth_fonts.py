@@ -21,6 +21,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 CAP = 48  # cap height of cached glyph masks, pixels
+DESCENT = CAP // 8  # rows kept below the baseline: the tail of Q (without it Q is an O)
+ROWS = CAP + 1 + DESCENT
 _FONT_DIRS = ("/usr/share/fonts",)
 
 # (file name, regions it suits). Narrow and bold faces; DIN-like grotesques for EU and Brazil.
@@ -64,7 +66,7 @@ def truetype(name: str, size: int) -> ImageFont.FreeTypeFont:
 
 @dataclass
 class GlyphSet:
-    """One font's characters as masks of cap height CAP (uint8, 255 = ink)."""
+    """One font's characters as masks of cap height CAP plus DESCENT rows (uint8, 255 = ink)."""
 
     name: str
     glyphs: dict[str, np.ndarray]
@@ -76,7 +78,7 @@ def _render(font: ImageFont.FreeTypeFont, ch: str, baseline: int) -> np.ndarray:
     size = font.size
     img = Image.new("L", (size * 2, size * 2), 0)
     ImageDraw.Draw(img).text((size // 2, baseline), ch, font=font, fill=255, anchor="ls")
-    a = np.asarray(img)[baseline - CAP:baseline + 1]
+    a = np.asarray(img)[baseline - CAP:baseline + 1 + DESCENT]
     cols = np.flatnonzero(a.max(axis=0) > 40)
     if cols.size == 0:
         return np.zeros((a.shape[0], 2), np.uint8)
@@ -90,7 +92,7 @@ def _ink_width(row: np.ndarray) -> int:
 
 def is_plain_bar(mask: np.ndarray) -> bool:
     """An I with no serifs: its top and bottom rows are no wider than its middle."""
-    h = mask.shape[0]
+    h = min(mask.shape[0], CAP + 1)
     mid = _ink_width(mask[h // 2])
     ends = max(_ink_width(mask[min(2, h - 1)]), _ink_width(mask[max(h - 3, 0)]))
     return ends <= mid * 1.3 + 1
@@ -98,7 +100,7 @@ def is_plain_bar(mask: np.ndarray) -> bool:
 
 def has_flag(mask: np.ndarray) -> bool:
     """A 1 whose upper third reaches well left of its stem (a flag), so it differs from a bar."""
-    h = mask.shape[0]
+    h = min(mask.shape[0], CAP + 1)
     stem = np.flatnonzero(mask[int(h * 0.6)] > 127)
     if not stem.size:
         return False
@@ -111,9 +113,9 @@ def has_flag(mask: np.ndarray) -> bool:
 
 
 def _barred_i(stem: np.ndarray, stroke: float) -> np.ndarray:
-    h = stem.shape[0]
-    bar_w = max(stem.shape[1] + 4, int(round(h * 0.42)))
-    out = np.zeros((h, bar_w), np.uint8)
+    h = CAP + 1  # bars at the cap line and on the baseline, not in the descent rows
+    bar_w = max(stem.shape[1] + 4, int(round(h * 0.5)))
+    out = np.zeros(stem.shape[:1] + (bar_w,), np.uint8)
     x0 = (bar_w - stem.shape[1]) // 2
     out[:, x0:x0 + stem.shape[1]] = stem
     t = max(2, int(round(stroke * 0.8)))
@@ -167,7 +169,7 @@ def text_mask(
     gap_px, group_px = max(1, int(round(gap * CAP))), int(round(group_gap * CAP))
     for gi, group in enumerate(groups):
         if gi:
-            space = np.zeros((CAP + 1, group_px), np.uint8)
+            space = np.zeros((ROWS, group_px), np.uint8)
             if group.startswith("-"):  # a printed dash between the groups
                 t = max(2, int(glyphs.stroke * 0.8))
                 space[CAP // 2 - t // 2:CAP // 2 - t // 2 + t, group_px // 5:group_px - group_px // 5] = 255
@@ -176,8 +178,8 @@ def text_mask(
             g = glyphs.glyphs[ch]
             w = max(2, int(round(g.shape[1] * condense)))
             if ci:
-                parts.append(np.zeros((CAP + 1, gap_px), np.uint8))
-            parts.append(cv2.resize(g, (w, CAP + 1), interpolation=cv2.INTER_AREA) if w != g.shape[1] else g)
+                parts.append(np.zeros((ROWS, gap_px), np.uint8))
+            parts.append(cv2.resize(g, (w, ROWS), interpolation=cv2.INTER_AREA) if w != g.shape[1] else g)
     mask = np.concatenate(parts, axis=1)
     if weight:
         k = np.ones((1 + 2 * abs(weight) // 2, 1 + abs(weight)), np.uint8)

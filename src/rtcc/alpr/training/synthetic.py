@@ -28,8 +28,10 @@ from .synth_fonts import fonts_for
 from .synth_strings import fill_pattern, group_text, sample_format, sample_text, vanity_text
 
 SCENE_SIZES = ((640, 360), (800, 450), (960, 540), (1280, 720))
+# Car paints, neutral ones (white, silver, grey, black) as common as they are on the road.
 BODY_COLOURS = ((240, 240, 240), (190, 190, 195), (30, 30, 30), (70, 70, 75), (30, 30, 160), (120, 60, 20),
-                (40, 80, 40), (200, 200, 210), (20, 20, 90), (150, 130, 110))
+                (40, 80, 40), (200, 200, 210), (20, 20, 90), (150, 130, 110), (225, 225, 225), (160, 160, 165),
+                (25, 25, 28), (110, 110, 115), (215, 215, 220))
 BADGES = ("HYBRID", "CAMRY", "4MATIC", "AWD", "LIMITED", "ACCORD", "F-150", "XLE", "SPORT", "V6", "CIVIC", "TDI")
 
 
@@ -62,25 +64,26 @@ def _plate_text(rng: np.random.Generator, region: str) -> tuple[str, str, str, s
 
 def _background(rng: np.random.Generator, w: int, h: int, plate_xy, plate_size) -> np.ndarray:
     """A car's rear around the plate: sky or wall, road, body, window, tail lights, bumper, badges."""
-    top = np.float32(_jitter(rng, (rng.integers(80, 230),) * 3, 40))
-    road = np.float32(_jitter(rng, (90, 90, 95), 30))
+    top = np.float32(_jitter(rng, (rng.integers(80, 230),) * 3, 15))
+    road = np.float32(_jitter(rng, (90, 90, 95), 12))
     t = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
     img = cv2.resize((top * (1 - t) + road * t).astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST)
     for _ in range(int(rng.integers(2, 7))):  # buildings, other cars, poles
         x0, y0 = int(rng.integers(0, w)), int(rng.integers(0, h))
         cv2.rectangle(img, (x0, y0), (x0 + int(rng.integers(10, w // 3)), y0 + int(rng.integers(10, h // 3))),
-                      _jitter(rng, (rng.integers(0, 256),) * 3, 60), -1)
+                      _jitter(rng, (rng.integers(0, 256),) * 3, 25), -1)
     px, py = plate_xy
     pw, ph = plate_size
-    body = _jitter(rng, BODY_COLOURS[int(rng.integers(len(BODY_COLOURS)))], 20)
+    body = _jitter(rng, BODY_COLOURS[int(rng.integers(len(BODY_COLOURS)))], 10)
     bw, bh = pw * rng.uniform(3.5, 7), ph * rng.uniform(4, 9)
     bx0, by0 = int(px - bw * rng.uniform(0.4, 0.6)), int(py - bh * rng.uniform(0.55, 0.8))
     bx1, by1 = int(bx0 + bw), int(by0 + bh)
     shade = np.float32(rng.uniform(0.55, 0.85))
-    ys = np.linspace(1.0, shade, max(1, min(by1, h) - max(by0, 0)), dtype=np.float32)[:, None, None]
-    x_lo, x_hi = max(bx0, 0), min(bx1, w)
-    if x_hi > x_lo and ys.shape[0] > 0:
-        img[max(by0, 0):min(by1, h), x_lo:x_hi] = (np.float32(body) * ys).astype(np.uint8)
+    y_lo, y_hi, x_lo, x_hi = max(by0, 0), min(by1, h), max(bx0, 0), min(bx1, w)
+    if x_hi > x_lo and y_hi > y_lo:  # the body, lit from above
+        ys = np.linspace(1.0, shade, y_hi - y_lo, dtype=np.float32)[:, None, None]
+        column = (np.float32(body) * ys).astype(np.uint8)
+        img[y_lo:y_hi, x_lo:x_hi] = cv2.resize(column, (x_hi - x_lo, y_hi - y_lo), interpolation=cv2.INTER_NEAREST)
     win_y = int(py - ph * rng.uniform(2.2, 4))
     cv2.rectangle(img, (bx0 + int(bw * 0.15), by0), (bx1 - int(bw * 0.15), win_y), _jitter(rng, (40, 40, 45), 20), -1)
     cv2.line(img, (bx0, win_y + 2), (bx1, win_y + 2), _jitter(rng, (230, 230, 230), 20), 1)
@@ -96,7 +99,7 @@ def _background(rng: np.random.Generator, w: int, h: int, plate_xy, plate_size) 
         rw, rh = pw * rng.uniform(1.15, 1.45), ph * rng.uniform(1.2, 1.6)
         cv2.rectangle(img, (int(px - rw / 2), int(py - rh / 2)), (int(px + rw / 2), int(py + rh / 2)), recess, -1)
     for _ in range(int(rng.integers(0, 3))):  # badges: text rows that are not plates
-        scale = ph / 40 * rng.uniform(0.5, 1.2)
+        scale = ph / 40 * rng.uniform(0.4, 1.0)
         org = (int(px + rng.uniform(-2.5, 1.5) * pw), int(py - rng.uniform(0.9, 2.5) * ph))
         cv2.putText(img, BADGES[int(rng.integers(len(BADGES)))], org, cv2.FONT_HERSHEY_SIMPLEX, scale,
                     _jitter(rng, (210, 210, 215), 30), max(1, int(scale * 2)), cv2.LINE_AA)
