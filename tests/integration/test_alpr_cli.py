@@ -3,6 +3,9 @@
 import json
 import subprocess
 import sys
+
+import cv2
+import numpy as np
 from support import alpr_dev_set
 
 DEV_SET = alpr_dev_set()
@@ -23,8 +26,48 @@ def test_alpr_read_prints_one_json_object_per_image_in_order(tmp_path):
     for line in (lines[0], lines[2]):
         assert isinstance(line["plates"], list)
         for plate in line["plates"]:
-            assert set(plate) == {"plate", "confidence", "box", "region", "candidates"}
+            assert set(plate) == {"plate", "confidence", "box", "region", "jurisdiction", "format", "candidates"}
+            assert plate["region"] == "us"  # the formats read with; the state (e.g. "us-ca") is the jurisdiction
+            assert plate["format"] is None or set(plate["format"]) <= set("LDA")
             assert len(plate["box"]) == 4 and 0 <= plate["confidence"] <= 1
             assert plate["candidates"][0]["plate"] == plate["plate"]
         confidences = [plate["confidence"] for plate in line["plates"]]
         assert confidences == sorted(confidences, reverse=True)  # best first
+
+
+def rendered_plate(path, text: str):
+    image = np.full((360, 640, 3), 90, np.uint8)
+    cv2.rectangle(image, (200, 150), (440, 260), (255, 255, 255), -1)
+    cv2.rectangle(image, (200, 150), (440, 260), (30, 30, 30), 3)
+    cv2.putText(image, text, (215, 228), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (20, 20, 20), 4, cv2.LINE_AA)
+    cv2.imwrite(str(path), image)
+    return str(path)
+
+
+def read_json(*args, env=None):
+    result = subprocess.run([sys.executable, "-m", "rtcc.cli", "alpr", "read", *args, "--json"],
+                            capture_output=True, text=True, timeout=120, env=env)
+    return result, [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_region_option_reads_with_that_region_s_formats(tmp_path):
+    french = rendered_plate(tmp_path / "fr.png", "AB123CD")
+    mercosur = rendered_plate(tmp_path / "br.png", "OBC1D23")  # letter O first: a digit there would not fit
+    best = {}
+    for region in ("eu", "br", "us"):
+        result, lines = read_json(french, mercosur, "--region", region)
+        assert result.returncode == 0, result.stderr
+        best[region] = [line["plates"][0] for line in lines]
+        assert all(plate["region"] == region for plate in best[region])
+    assert (best["eu"][0]["plate"], best["eu"][0]["format"]) == ("AB123CD", "LLDDDLL")
+    assert best["eu"][0]["jurisdiction"] is None  # France and Italy both issue it
+    assert (best["br"][1]["plate"], best["br"][1]["format"], best["br"][1]["jurisdiction"]) == ("OBC1D23", "LLLDLDD", "br")
+    # US plates print O and 0 alike, so the US formats never report an O, and no US series is LLLDLDD.
+    assert "O" not in best["us"][1]["plate"] and best["us"][1]["format"] != "LLLDLDD"
+
+
+def test_unknown_region_is_a_clear_error_before_anything_is_read(tmp_path):
+    image = rendered_plate(tmp_path / "plate.png", "KRT4815")
+    result, lines = read_json(image, "--region", "mars")
+    assert result.returncode == 2 and lines == []
+    assert "mars" in result.stderr and "br, eu, us" in result.stderr

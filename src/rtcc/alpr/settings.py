@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from rtcc.video.settings import VideoSettings
 
@@ -63,6 +63,11 @@ class AlprSettings(VideoSettings):
         description="Plate reading from video: how well a box's grey pixels must match a followed plate's "
                     "(normalised correlation) to continue it into the next frame, besides its predicted position.",
     )
+    alpr_region: str = Field(
+        default="us", max_length=16,
+        description="Plate formats the server's plate reading decodes with: us (US states), eu (EU countries) or "
+                    "br (Brazil); position in the region's formats decides O/0, I/1, B/8, S/5, Z/2.",
+    )
     hotlist_import_paths: list[str] = Field(
         default_factory=list, max_length=100,
         description="Hotlists refreshed from files, as NAME=PATH (CSV or .json); each file is a full extract. "
@@ -86,6 +91,17 @@ class AlprSettings(VideoSettings):
     mqtt_frigate_topic: str = Field(
         default="frigate/events", max_length=200, description="Frigate's events topic, read for plate events (empty: off)."
     )
+
+    @field_validator("alpr_region")
+    @classmethod
+    def _alpr_region_has_formats(cls, value: str) -> str:
+        # Refuse at start, not at the first plate: each region is a formats file beside the reader.
+        from rtcc.alpr.reader.formats import available_regions  # the reader (numpy, cv2) only when it is set
+
+        region = value.strip().lower()
+        if region not in available_regions():
+            raise ValueError(f"unknown plate region {value!r}: known regions are {', '.join(available_regions())}")
+        return region
 
     def plate_frame_size(self, stream: str) -> tuple[int, int]:
         """Width and height plate reading scales a camera's "sub" or "main" stream to."""

@@ -15,14 +15,22 @@ alpr_app = typer.Typer(help="Licence-plate reading.", no_args_is_help=True)
 def alpr_read(
     images: list[Path] = typer.Argument(..., help="Image files to read."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per image per line, in input order."),
+    region: str = typer.Option(
+        "us", "--region", envvar="RTCC_ALPR_REGION",
+        help="Plate formats to read with: us (US states), eu (EU countries), br (Brazil).",
+    ),
 ) -> None:
     """Read licence plates from still images; a bad file is reported and the others still read."""
     import json
 
-    from rtcc.alpr.reader import read_images_as_json
+    from rtcc.alpr.reader import PlateReader, read_images_as_json
+    from rtcc.alpr.reader.formats import available_regions
 
+    if region.strip().lower() not in available_regions():
+        err.print(f"[red]Unknown plate region {region!r}[/red]: known regions are {', '.join(available_regions())}.")
+        raise typer.Exit(2)
     failed = 0
-    for result in read_images_as_json([str(path) for path in images]):
+    for result in read_images_as_json([str(path) for path in images], PlateReader(region=region)):
         failed += "error" in result
         if as_json:
             print(json.dumps(result), flush=True)

@@ -161,3 +161,33 @@ def test_a_us_series_several_states_issue_reports_the_country(us):
     best = us.resolve(read_of("ABC1234"))[0]
     assert best.jurisdiction == "us" and best.pattern == "LLLDDDD"
     assert common_jurisdiction({"us-ca", "us-ny"}) == "us" and common_jurisdiction({"fr", "it"}) is None
+
+
+def test_the_server_reads_plates_with_the_rtcc_alpr_region_setting(monkeypatch):
+    from pydantic import ValidationError
+
+    from rtcc.alpr.video.frame_reading import VideoFramePlateReader
+    from rtcc.settings import Settings
+
+    made = []
+    monkeypatch.setattr("rtcc.alpr.video.frame_reading.PlateReader", lambda **kwargs: made.append(kwargs))
+    VideoFramePlateReader.from_settings(Settings())
+    monkeypatch.setenv("RTCC_ALPR_REGION", "BR")
+    VideoFramePlateReader.from_settings(Settings())
+    assert [kwargs["region"] for kwargs in made] == ["us", "br"]
+    monkeypatch.setenv("RTCC_ALPR_REGION", "mars")
+    with pytest.raises(ValidationError, match="unknown plate region 'mars'"):
+        Settings()
+
+
+def test_the_hotlist_matcher_still_forgives_one_confusion_on_top_of_a_region_s_read(br):
+    from datetime import datetime, timezone
+
+    from rtcc.alpr.matcher import ActiveEntry, HotlistIndex
+
+    # The Brazilian formats read a letter O first; a hotlist entry keyed in with a zero still matches (fuzzily).
+    plate = br.resolve(read_of("0BC1D23"))[0].text
+    index = HotlistIndex([ActiveEntry(1, 1, "0BC1D23", 1, None), ActiveEntry(2, 1, "OBC1D23", 1, None)])
+    now = datetime.now(timezone.utc)
+    assert [(m.entry.entry_id, m.method) for m in index.match(plate, now)] == [(2, "exact")]
+    assert [(m.entry.entry_id, m.method) for m in HotlistIndex([ActiveEntry(1, 1, "0BC1D23", 1, None)]).match(plate, now)] == [(1, "fuzzy")]

@@ -93,7 +93,8 @@ def test_json_lines_keep_order_and_report_errors(reader, tmp_path):
     assert "error" in out[0] and "plates" not in out[0]
     plate = out[1]["plates"][0]
     assert plate["plate"] == "KRT4815"
-    assert set(plate) == {"plate", "confidence", "box", "region", "candidates"}
+    assert set(plate) == {"plate", "confidence", "box", "region", "jurisdiction", "format", "candidates"}
+    assert (plate["region"], plate["jurisdiction"], plate["format"]) == ("us", "us", "LLLDDDD")
     assert len(plate["box"]) == 4
     json.dumps(out)  # serialisable
     assert read_result_as_json("x.jpg", ImageReadError("boom")) == {"image": "x.jpg", "error": "boom"}

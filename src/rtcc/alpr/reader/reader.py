@@ -8,9 +8,10 @@ Pipeline (all on CPU, models from the rapidocr wheel, nothing downloaded):
 2. *Recognise*: the PP-OCR recogniser reads candidate rows, best first, from
    the full-resolution pixels (stretched horizontally), keeping per-character
    probability distributions; a confident format read ends the search.
-3. *Resolve*: regional formats (data, ``us_plate_formats.toml``) turn each raw
-   read into scored interpretations (confusable characters fixed, spurious
-   emblem glyphs dropped); non-format reads stay as lower-scored candidates.
+3. *Resolve*: the region's formats (data, ``us_plate_formats.toml``,
+   ``eu_...``, ``br_...``) turn each raw read into scored interpretations
+   (confusable characters fixed by position, spurious emblem glyphs dropped);
+   non-format reads stay as lower-scored candidates.
 4. *Re-read and vote*: the most promising rows are re-read from a differently
    padded crop and candidates are averaged over the passes.
 5. *Fallback*: when no row reads like a plate, the PP-OCR text detector runs
@@ -46,11 +47,17 @@ class PlateCandidate:
 
 @dataclass
 class PlateRead:
+    """One plate: ``region`` is the formats it was read with ("us", "eu", "br"); ``jurisdiction`` the state or
+    country (``"us-ca"``, ``"fr"``, ``"br"``; ``"us"`` when only the country is known) where the format tells,
+    and ``format`` the pattern it fits (``"DLLLDDD"``); both None for a plate fitting no format."""
+
     plate: str
     confidence: float
     box: tuple[int, int, int, int]
     region: str | None
     candidates: list[PlateCandidate] = field(default_factory=list)
+    jurisdiction: str | None = None
+    format: str | None = None
 
     def as_dict(self) -> dict:
         return {
@@ -58,6 +65,8 @@ class PlateRead:
             "confidence": round(float(self.confidence), 4),
             "box": [int(v) for v in self.box],
             "region": self.region,
+            "jurisdiction": self.jurisdiction,
+            "format": self.format,
             "candidates": [{"plate": c.plate, "confidence": round(float(c.confidence), 4)} for c in self.candidates],
         }
 
@@ -111,7 +120,8 @@ def load_image(source) -> np.ndarray:
 class PlateReader:
     """Reads licence plates from still images.
 
-    ``region``: formats file to use (``"us"``). ``threads``: onnxruntime threads.
+    ``region``: plate formats to read with (``"us"``, ``"eu"``, ``"br"``: ``formats.available_regions()``;
+    ValueError for another). ``threads``: onnxruntime threads.
     ``max_rows``: candidate rows read per image before the fallback.
     ``accept_at``: rows are read best first and the search stops at the first
     read scoring this much (a confident, format-fitting plate).
@@ -130,11 +140,12 @@ class PlateReader:
         min_confidence: float = 0.05,
         max_candidates: int = 10,
     ):
+        self.formats = RegionFormats.load(region)  # first: an unknown region fails before models load
+        self.region = self.formats.code
         files = find_model_files()
         # PP-OCR's backbone with our plate head joined on (PP-OCR's own classifier when there is no head).
         self.recogniser = Recogniser(*make_rec_session(files, threads))
         self.detector = TextDetector(make_session(files.det, threads))
-        self.formats = RegionFormats.load(region)
         self.max_rows = max_rows
         self.reread_rows = reread_rows
         self.fallback_below = fallback_below
@@ -152,7 +163,7 @@ class PlateReader:
             return []
         line = self.recogniser.read([crop], stretch)[0]
         conf = line.confidence * prior
-        return [Scored(it.text, conf * it.factor, it.region) for it in self.formats.resolve(line.chars)]
+        return [Scored(it.text, conf * it.factor, it.jurisdiction, it.pattern) for it in self.formats.resolve(line.chars)]
 
     def _regions_from_rows(self, img: np.ndarray) -> list[_Region]:
         h, w = img.shape[:2]
@@ -234,8 +245,10 @@ class PlateReader:
                     plate=best.text,
                     confidence=float(best.score),
                     box=box,
-                    region=best.region,
+                    region=self.region,
                     candidates=[PlateCandidate(c.text, float(c.score)) for c in cands[: self.max_candidates]],
+                    jurisdiction=best.region,
+                    format=best.format,
                 )
             )
         reads.sort(key=lambda p: -p.confidence)

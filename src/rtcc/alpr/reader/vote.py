@@ -17,7 +17,8 @@ from dataclasses import dataclass
 class Scored:
     text: str
     score: float
-    region: str | None
+    region: str | None  # the jurisdiction (state or country) the formats tell, if any
+    format: str | None = None  # the format pattern the text fits, if any
 
 
 def vote(passes: list[list[Scored]]) -> list[Scored]:
@@ -25,7 +26,7 @@ def vote(passes: list[list[Scored]]) -> list[Scored]:
     if not passes:
         return []
     total: dict[str, float] = defaultdict(float)
-    best_region: dict[str, tuple[float, str | None]] = {}
+    best_region: dict[str, tuple[float, str | None, str | None]] = {}
     for cands in passes:
         seen: dict[str, Scored] = {}
         for c in cands:
@@ -34,8 +35,8 @@ def vote(passes: list[list[Scored]]) -> list[Scored]:
         for text, c in seen.items():
             total[text] += c.score
             if text not in best_region or c.score > best_region[text][0]:
-                best_region[text] = (c.score, c.region)
+                best_region[text] = (c.score, c.region, c.format)
     n = len(passes)
-    merged = [Scored(t, min(1.0, s / n), best_region[t][1]) for t, s in total.items()]
+    merged = [Scored(t, min(1.0, s / n), *best_region[t][1:]) for t, s in total.items()]
     merged.sort(key=lambda c: (-c.score, c.text))
     return merged

@@ -63,7 +63,7 @@ class CameraPlateReader:
     def __init__(self, *, runtime: Runtime, hotlists: HotlistCache, camera_id: int, url: str | None = None,
                  source: str = "sub",
                  fps: float | None = None, width: int | None = None, height: int | None = None, privacy_masks=(),
-                 tracker: PlateTracker | None = None, gate: MotionGate | None = None, reader=None, region: str = "us",
+                 tracker: PlateTracker | None = None, gate: MotionGate | None = None, reader=None, region: str | None = None,
                  queue_frames: int = 4, io_timeout_s: int = 10, stale_after_s: float = 10.0, max_backoff_s: float = 60.0,
                  sharpen_from_recording: bool = False):
         if source not in PLATE_STREAMS:
@@ -76,7 +76,7 @@ class CameraPlateReader:
         self.privacy_masks = list(privacy_masks or [])  # painted out before the reader sees a frame
         self.tracker = tracker or PlateTracker()
         self.gate = gate or MotionGate(**runtime.settings.motion_gate_thresholds())
-        self.region = region
+        self.region = region  # plate formats; None: the RTCC_ALPR_REGION setting
         self._reader = reader  # made in the worker thread on first use: loading models takes a second
         self._reader_lock = threading.Lock()  # frames and crop sharpening read from two threads
         # Read from the sub-stream and recorded from the main one: each stored pass's crop is cut again from

@@ -71,9 +71,9 @@ class VideoFramePlateReader:
         self._followed: list[_FollowedBox] = []
 
     @classmethod
-    def from_settings(cls, settings, *, region: str = "us") -> VideoFramePlateReader:
-        """The reader the server uses for a camera, tuned by the video plate-reading settings."""
-        return cls(PlateReader(region=region, threads=1), detector_side=settings.video_read_detector_side,
+    def from_settings(cls, settings, *, region: str | None = None) -> VideoFramePlateReader:
+        """The reader the server uses for a camera, tuned by the video plate-reading settings (region: RTCC_ALPR_REGION)."""
+        return cls(PlateReader(region=region or settings.alpr_region, threads=1), detector_side=settings.video_read_detector_side,
                    settle_reads=settings.video_read_settle_reads, settle_confidence=settings.video_read_settle_confidence,
                    recheck_frames=settings.video_read_recheck_frames,
                    match_similarity=settings.video_read_match_similarity)

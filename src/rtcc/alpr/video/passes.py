@@ -157,7 +157,8 @@ class PlateTracker:
         for read in reads:
             if read.confidence < self.min_read_confidence:
                 continue
-            sighting = Sighting(at, read.plate, read.confidence, tuple(read.box), read.region,
+            # A pass keeps the state or country (stored as the read's region, e.g. "us-ca"), not the formats' region.
+            sighting = Sighting(at, read.plate, read.confidence, tuple(read.box), read.jurisdiction,
                                 [(candidate.plate, candidate.confidence) for candidate in read.candidates])
             open_pass = next((p for p in self._open if any(same_vehicle(read.plate, plate) for plate in p.plates())), None)
             if open_pass is not None and came_back(open_pass.sightings, sighting):
