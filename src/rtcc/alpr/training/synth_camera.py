@@ -120,11 +120,11 @@ def degrade(rng: np.random.Generator, img: np.ndarray, box, strength: float = 1.
     ir = rng.random() < 0.12 * s
     if ir:
         img = night_ir(rng, img, box)
-    if rng.random() < 0.15 * s:
+    if rng.random() < 0.12 * s:
         img = motion_blur(rng, img, s)
-    if rng.random() < 0.2 * s:
+    if rng.random() < 0.15 * s:
         img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.4, 0.5 + 0.6 * s))
-    if rng.random() < 0.2 * s:
+    if rng.random() < 0.15 * s:
         img = low_resolution(rng, img, s)
     if rng.random() < 0.5 * s:
         img = noise(rng, img, rng.uniform(2, 3 + 8 * s))

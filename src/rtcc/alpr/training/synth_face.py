@@ -121,8 +121,14 @@ def render_face(
     else:
         ph = int(CAP / rng.uniform(0.46, 0.52))
         pw = int(ph * 3.08)
-    frame = rng.random() < (0.35 if style == "us" else 0.12)
-    mt, mb, ms = (int(ph * 0.14), int(ph * 0.2), int(ph * 0.06)) if frame else (2, 2, 2)
+    frame = rng.random() < (0.5 if style == "us" else 0.15)
+    dealer_frame = frame and rng.random() < 0.6  # else a plain plastic or chrome holder
+    if dealer_frame:
+        mt, mb, ms = int(ph * 0.14), int(ph * 0.2), int(ph * 0.06)
+    elif frame:
+        mt = mb = ms = max(3, int(ph * rng.uniform(0.03, 0.07)))
+    else:
+        mt = mb = ms = 2
     H, W = ph + mt + mb, pw + 2 * ms
     x0, y0 = ms, mt
     old_br = style == "br" and len(groups) == 2 and plain(groups[1]).isdigit()
@@ -140,7 +146,7 @@ def render_face(
         ink = _jitter(rng, (20, 20, 20), 8)
     canvas = np.zeros((H, W, 4), np.uint8)
     if frame:
-        canvas[..., :3] = _jitter(rng, (rng.integers(10, 200),) * 3, 15)
+        canvas[..., :3] = _jitter(rng, (rng.choice([20, 35, 50, 190, 215]),) * 3, 15)
         canvas[..., 3] = 255
     canvas[y0:y0 + ph, x0:x0 + pw, :3] = bg
     canvas[y0:y0 + ph, x0:x0 + pw, 3] = 255
@@ -205,7 +211,7 @@ def render_face(
     img.paste(ink + (255,), (tx, ty), Image.fromarray(mask, "L"))
     if style == "us" and rng.random() < 0.55 or rng.random() < 0.2:
         _bolts(draw, rng, x0, y0, pw, ph)
-    if frame:
+    if dealer_frame:
         dealer = DEALERS[int(rng.integers(len(DEALERS)))]
         fink = (235, 235, 235) if canvas[0, 0, 0] < 120 else (25, 25, 25)
         _label(draw, rng, dealer, W / 2, H - mb / 2, int(mb * 0.7), fink, pw * 0.8)

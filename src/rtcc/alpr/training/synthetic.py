@@ -98,6 +98,19 @@ def _background(rng: np.random.Generator, w: int, h: int, plate_xy, plate_size) 
         recess = _jitter(rng, tuple(int(c * rng.uniform(0.6, 0.9)) for c in body), 10)
         rw, rh = pw * rng.uniform(1.15, 1.45), ph * rng.uniform(1.2, 1.6)
         cv2.rectangle(img, (int(px - rw / 2), int(py - rh / 2)), (int(px + rw / 2), int(py + rh / 2)), recess, -1)
+    chrome = _jitter(rng, (rng.integers(150, 225),) * 3, 10)
+    if rng.random() < 0.25:  # a chrome trunk strip above the plate
+        sw, sh, sy = pw * rng.uniform(1.0, 1.6), max(2.0, ph * rng.uniform(0.06, 0.14)), py - ph * rng.uniform(0.75, 1.1)
+        cv2.rectangle(img, (int(px - sw / 2), int(sy)), (int(px + sw / 2), int(sy + sh)), chrome, -1)
+        cv2.line(img, (int(px - sw / 2), int(sy + sh)), (int(px + sw / 2), int(sy + sh)), (30, 30, 30), 1)
+    if rng.random() < 0.4:  # the maker's emblem
+        centre = (int(px + rng.normal(0, 0.1) * pw), int(py - ph * rng.uniform(1.2, 2.0)))
+        axes = (max(2, int(ph * rng.uniform(0.3, 0.6))), max(2, int(ph * rng.uniform(0.2, 0.4))))
+        cv2.ellipse(img, centre, axes, 0, 0, 360, chrome, max(1, int(ph * 0.06)), cv2.LINE_AA)
+    if rng.random() < 0.3:  # parking sensors in the bumper
+        for k in range(4):
+            cx = int(bx0 + bw * (0.2 + 0.2 * k))
+            cv2.circle(img, (cx, int(bump_y + ph * 0.5)), max(1, int(ph * 0.08)), _jitter(rng, bumper, 20), -1)
     for _ in range(int(rng.integers(0, 3))):  # badges: text rows that are not plates
         scale = ph / 40 * rng.uniform(0.4, 1.0)
         org = (int(px + rng.uniform(-2.5, 1.5) * pw), int(py - rng.uniform(0.9, 2.5) * ph))
@@ -129,22 +142,25 @@ def render_scene(
     crop: float | None = None,
     strength: float = 1.0,
     glyph_px: tuple[float, float] = (10.0, 40.0),
+    stacked: float = 0.05,
 ) -> SyntheticPlate:
     """One synthetic scene with a plate.
 
     ``size``: scene width and height (default drawn from 640x360 .. 1280x720).  ``crop``:
     when set, the scene is cut down to about ``crop`` plate widths around the plate.
     ``strength``: how hard the camera degrades it (0 clean, 1 typical, more for harder).
-    ``glyph_px``: the range of main character heights in the scene, pixels."""
+    ``glyph_px``: the range of main character heights in the scene, pixels.  ``stacked``: the
+    chance that a short US series gets two small stacked letters in front (part of ``text``;
+    0 for none: the reader's row finder does not see them as part of the row)."""
     region = region.lower()
     text, pattern, fmt, jurisdiction, display = _plate_text(rng, region)
-    stacked = ""
+    small = ""
     groups = group_text(rng, text, pattern, region, display)
-    if region == "us" and fmt != "vanity" and len(text) <= 6 and rng.random() < 0.05:
-        stacked = fill_pattern(rng, "LL")
-        text, fmt = stacked + text, "LL" + fmt  # stacked small letters are part of the plate string
+    if region == "us" and fmt != "vanity" and len(text) <= 6 and rng.random() < stacked:
+        small = fill_pattern(rng, "LL")
+        text, fmt = small + text, "LL" + fmt  # stacked small letters are part of the plate string
     fonts = fonts_for(region)
-    face = render_face(rng, region, groups, fonts[int(rng.integers(len(fonts)))], jurisdiction, stacked)
+    face = render_face(rng, region, groups, fonts[int(rng.integers(len(fonts)))], jurisdiction, small)
     w, h = size or SCENE_SIZES[int(rng.integers(len(SCENE_SIZES)))]
     lo, hi = glyph_px
     glyph = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
