@@ -32,7 +32,6 @@ _DATA_DIR = Path(__file__).resolve().parent
 _FILE_SUFFIX = "_plate_formats.toml"
 _LETTERS = np.array([c.isalpha() for c in ALPHABET])
 _DIGITS = ~_LETTERS
-_ANY = np.ones(len(ALPHABET), dtype=bool)
 _IDX = {c: i for i, c in enumerate(ALPHABET)}
 
 # Scoring policy (relative weights, not tuned per image).
@@ -72,18 +71,25 @@ class PlateFormat:
         return self.regions[0] if len(self.regions) == 1 else None
 
     @cached_property
+    def classes(self) -> tuple[str, ...]:
+        """Per position, the characters the series allows there (``ALPHABET``, the digits, or its letters)."""
+        return tuple(
+            ALPHABET if cls == "A"
+            else string.digits if cls == "D"
+            else string.ascii_uppercase if i < self.district_chars
+            else self.letters
+            for i, cls in enumerate(self.pattern)
+        )
+
+    @property
     def masks(self) -> tuple[np.ndarray, ...]:
         """Per position, which of ``ALPHABET`` the series allows there."""
-        series_letters = np.array([c in self.letters for c in ALPHABET])
-        out = []
-        for i, cls in enumerate(self.pattern):
-            if cls == "A":
-                out.append(_ANY)
-            elif cls == "D":
-                out.append(_DIGITS)
-            else:
-                out.append(_LETTERS if i < self.district_chars else series_letters)
-        return tuple(out)
+        return tuple(_mask(allowed) for allowed in self.classes)
+
+
+@lru_cache(maxsize=256)
+def _mask(allowed: str) -> np.ndarray:
+    return np.array([c in allowed for c in ALPHABET])
 
 
 @dataclass
@@ -109,6 +115,14 @@ def common_jurisdiction(codes: set[str]) -> str | None:
         return next(iter(codes))
     countries = {c.split("-")[0] for c in codes}
     return countries.pop() if len(countries) == 1 else None
+
+
+def _telling_jurisdiction(fits: list[PlateFormat]) -> str | None:
+    # Of the formats a string fits, those of the highest prior decide (see RegionFormats.jurisdiction_of).
+    if not fits:
+        return None
+    top = max(min(f.prior, 1.0) for f in fits)
+    return common_jurisdiction({r for f in fits if min(f.prior, 1.0) >= top - 1e-9 for r in f.regions})
 
 
 @dataclass
@@ -170,14 +184,22 @@ class RegionFormats:
         t = "".join(ch for ch in text.upper() if ch.isalnum())
         return "".join(self.same_glyph.get(ch, ch) for ch in t)
 
+    @cached_property
+    def _fit_tables(self) -> dict[int, np.ndarray]:
+        # Per length: formats x positions x ALPHABET, whether that character fits there (one lookup per string).
+        return {
+            n: np.array([[[self._fits(ch, allowed) for ch in ALPHABET] for allowed in f.classes] for f in fmts])
+            for n, fmts in self._by_length.items()
+        }
+
     def matches(self, text: str) -> list[PlateFormat]:
         """Formats the (canonical) text fits exactly."""
         text = self.canonical(text)
-        return [
-            f
-            for f in self.formats_of_length(len(text))
-            if all(self._fits(ch, mask) for ch, mask in zip(text, f.masks))
-        ]
+        fmts = self.formats_of_length(len(text))
+        if not fmts or any(ch not in _IDX for ch in text):
+            return []
+        fits = self._fit_tables[len(text)][:, np.arange(len(text)), [_IDX[ch] for ch in text]].all(axis=1)
+        return [f for f, ok in zip(fmts, fits) if ok]
 
     def jurisdictions_of(self, text: str) -> tuple[str, ...]:
         """Every jurisdiction (sorted) with a format the plate string fits."""
@@ -190,16 +212,35 @@ class RegionFormats:
         made doubtful by the all-digit series (prior 0.3) that an O read as 0 would also fit, but a French
         ``AB123CD`` is Italian just as well, so it has no country.
         """
-        fits = self.matches(text)
-        if not fits:
-            return None
-        top = max(min(f.prior, 1.0) for f in fits)
-        return common_jurisdiction({r for f in fits if min(f.prior, 1.0) >= top - 1e-9 for r in f.regions})
+        return _telling_jurisdiction(self.matches(text))
 
-    def _fits(self, ch: str, mask: np.ndarray) -> bool:
-        # A character the region writes with the same glyph as an allowed one fits too (US: O is 0).
-        variants = {ch} | {a for a, b in self.same_glyph.items() if b == ch} | {self.same_glyph.get(ch, ch)}
-        return any(v in _IDX and mask[_IDX[v]] for v in variants)
+    @cached_property
+    def _fits_cache(self) -> dict[tuple[str, str], bool]:
+        return {}
+
+    @cached_property
+    def _where_cache(self) -> dict[str, tuple[tuple[str, ...], str | None]]:
+        return {}
+
+    def _where(self, text: str) -> tuple[tuple[str, ...], str | None]:
+        """``jurisdictions_of`` and ``jurisdiction_of`` a canonical text, remembered (a line has dozens of them)."""
+        hit = self._where_cache.get(text)
+        if hit is None:
+            if len(self._where_cache) > 20_000:  # plenty for a camera's recent plates; bounded all the same
+                self._where_cache.clear()
+            fits = self.matches(text)
+            hit = self._where_cache[text] = (tuple(sorted({r for f in fits for r in f.regions})), _telling_jurisdiction(fits))
+        return hit
+
+    def _fits(self, ch: str, allowed: str) -> bool:
+        """Whether a character may stand where ``allowed`` characters may (a class of ``PlateFormat.classes``)."""
+        key = (ch, allowed)
+        hit = self._fits_cache.get(key)
+        if hit is None:
+            # A character the region writes with the same glyph as an allowed one fits too (US: O is 0).
+            variants = {ch} | {a for a, b in self.same_glyph.items() if b == ch} | {self.same_glyph.get(ch, ch)}
+            hit = self._fits_cache[key] = any(v in allowed for v in variants)
+        return hit
 
     def length_factor(self, n: int) -> float:
         if self.min_chars <= n <= min(self.max_chars, 7):
@@ -227,8 +268,9 @@ class RegionFormats:
 
         lf = self.length_factor(len(chars))
         add(Interpretation(self.canonical(raw), lf, None, None, ["as read"]))
+        swaps: dict[tuple[int, str], tuple[str | None, float]] = {}  # (character, class) -> best fit, this line
         for f in self.formats_of_length(len(chars)):
-            it = self._fit(chars, f, 1.0)
+            it = self._fit(chars, f, 1.0, swaps)
             if it:
                 add(it)
         # One spurious character (an emblem or sticker read as a glyph) may be dropped.
@@ -236,47 +278,58 @@ class RegionFormats:
             for i in range(len(chars)):
                 sub = chars[:i] + chars[i + 1 :]
                 for f in self.formats_of_length(len(sub)):
-                    it = self._fit(sub, f, DELETION)
+                    it = self._fit(sub, f, DELETION, swaps)
                     if it:
                         it.notes.append(f"dropped {chars[i].char!r} at {i}")
                         add(it)
         for it in out.values():
             if it.pattern is not None:
                 # Where it can tell: a string several jurisdictions' formats fit alike belongs to none of them alone.
-                it.jurisdictions = self.jurisdictions_of(it.text)
-                it.jurisdiction = self.jurisdiction_of(it.text)
+                it.jurisdictions, it.jurisdiction = self._where(it.text)
         return sorted(out.values(), key=lambda it: -it.factor)
 
-    def _fit(self, chars: list[CharRead], fmt: PlateFormat, base: float) -> Interpretation | None:
+    def _fit(
+        self, chars: list[CharRead], fmt: PlateFormat, base: float, swaps: dict[tuple[int, str], tuple[str | None, float]]
+    ) -> Interpretation | None:
         factor = base * FORMAT_MATCH * min(fmt.prior, 1.0)
         text = []
-        for c, allowed in zip(chars, fmt.masks):
-            if self._fits(c.char, allowed):
-                text.append(c.char)
-                continue
-            d = np.where(allowed, c.dist, 0.0)
-            # Known confusions get a floor so a confident-but-wrong class can still be fixed.
-            cur = float(c.dist[_IDX[c.char]]) or 1e-6
-            best_ch, best_key = None, (0.0, 0.0, -999)
-            options = {ALPHABET[int(k)] for k in np.argsort(-d)[:4]}
-            options |= {a for pair in self.confusable if c.char in pair for a in pair if a != c.char}
-            for alt in sorted(options):
-                k = _IDX.get(alt)
-                if k is None or not allowed[k]:
-                    continue
-                f = float(d[k]) / cur
-                if frozenset((c.char, alt)) in self.confusable:
-                    f = max(f, CONFUSABLE_FLOOR)
-                # Two floored confusions tie: the recogniser's own probability decides, then the pairs' order.
-                key = (min(f, 1.0), float(d[k]), -self.confusable_rank.get(frozenset((c.char, alt)), 999))
-                if key > best_key:
-                    best_ch, best_key = alt, key
-            best_f = best_key[0]
-            if best_ch is None or best_f < 1e-3:
+        for c, allowed in zip(chars, fmt.classes):
+            key = (id(c), allowed)  # the line's characters live as long as `swaps`, so their ids stay theirs
+            best = swaps.get(key)
+            if best is None:
+                best = swaps[key] = self._best_fit(c, allowed)
+            ch, f = best
+            if ch is None:
                 return None
-            factor *= best_f
-            text.append(best_ch)
+            factor *= f
+            text.append(ch)
         return Interpretation(self.canonical("".join(text)), factor, fmt.region, fmt.pattern, [])
+
+    def _best_fit(self, c: CharRead, allowed: str) -> tuple[str | None, float]:
+        """The character standing for ``c`` where only ``allowed`` may stand, and the factor it costs."""
+        if self._fits(c.char, allowed):
+            return c.char, 1.0
+        mask = _mask(allowed)
+        d = np.where(mask, c.dist, 0.0)
+        # Known confusions get a floor so a confident-but-wrong class can still be fixed.
+        cur = float(c.dist[_IDX[c.char]]) or 1e-6
+        best_ch, best_key = None, (0.0, 0.0, -999)
+        options = {ALPHABET[int(k)] for k in np.argsort(-d)[:4]}
+        options |= {a for pair in self.confusable if c.char in pair for a in pair if a != c.char}
+        for alt in sorted(options):
+            k = _IDX.get(alt)
+            if k is None or not mask[k]:
+                continue
+            f = float(d[k]) / cur
+            if frozenset((c.char, alt)) in self.confusable:
+                f = max(f, CONFUSABLE_FLOOR)
+            # Two floored confusions tie: the recogniser's own probability decides, then the pairs' order.
+            key = (min(f, 1.0), float(d[k]), -self.confusable_rank.get(frozenset((c.char, alt)), 999))
+            if key > best_key:
+                best_ch, best_key = alt, key
+        if best_ch is None or best_key[0] < 1e-3:
+            return None, 0.0
+        return best_ch, best_key[0]
 
 
 def _format_from_toml(entry: dict, path: Path) -> PlateFormat:
