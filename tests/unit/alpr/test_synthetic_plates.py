@@ -93,3 +93,21 @@ def test_plates_rendered_with_mild_degradation_are_read_by_the_plate_reader(read
         reads = reader.read_image(s.image)
         exact += bool(reads) and us.canonical(reads[0].plate) == us.canonical(s.text)
     assert exact > 10, f"{exact} of 20 read exactly"
+
+
+def test_grid_command_writes_samples_beside_real_crops(tmp_path):
+    import cv2
+
+    from rtcc.alpr.training.synth_grid import CELL_H, CELL_W, main
+
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    scene = render_scene(np.random.default_rng(1), "us", size=(640, 360))
+    cv2.imwrite(str(dev / "car.jpg"), scene.image)
+    (dev / "groundtruth.tsv").write_text("car.jpg\t" + "\t".join(map(str, scene.box)) + f"\t{scene.text}\n")
+    out = tmp_path / "grid.png"
+    main(["--grid", str(out), "--count", "8", "--seed", "2", "--real", str(dev)])
+    grid = cv2.imread(str(out))
+    assert grid.shape[:2] == (2 * CELL_H, 8 * CELL_W)  # a row of real crops over a row of synthetic ones
+    assert grid[:CELL_H, CELL_W:].max() == 0  # one real crop, the rest of its row empty
+    assert grid[CELL_H:].std() > 10  # synthetic samples drawn

@@ -65,6 +65,12 @@ def grid(cells: list[np.ndarray], columns: int) -> np.ndarray:
     return np.concatenate(rows, axis=0)
 
 
+def _inside_checkout(path: Path) -> bool:
+    """True when ``path`` lies in the source checkout this package runs from (dev images stay out of it)."""
+    root = Path(__file__).resolve().parents[4]
+    return (root / ".git").exists() and path.resolve().is_relative_to(root)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m rtcc.alpr.training.synthetic", description=__doc__.splitlines()[0])
     p.add_argument("--grid", type=Path, help="write a PNG grid of samples here")
@@ -76,6 +82,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--scenes", action="store_true", help="whole scenes (640x360) instead of plate crops")
     p.add_argument("--bench", type=int, default=0, help="render this many 640x360 scenes and print scenes/s")
     a = p.parse_args(argv)
+    if a.real and a.grid and _inside_checkout(a.grid):
+        p.error(f"{a.grid} is inside the repository: a grid with --real holds dev images, write it elsewhere (/tmp)")
     rng = np.random.default_rng(a.seed)
     if a.bench:
         cv2.setNumThreads(1)  # one core, as the training loop's workers use it
