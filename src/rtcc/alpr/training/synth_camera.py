@@ -109,15 +109,19 @@ def jpeg(img: np.ndarray, quality: int) -> np.ndarray:
     return cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else img
 
 
-def degrade(rng: np.random.Generator, img: np.ndarray, box, strength: float = 1.0) -> tuple[np.ndarray, bool]:
-    """Apply a random camera's defects; returns the image and whether it is a night IR frame."""
+def infrared_draw(rng: np.random.Generator, strength: float = 1.0) -> bool:
+    """Whether a scene is a night IR frame (drawn before the plate, whose inks depend on it)."""
+    return bool(rng.random() < 0.12 * max(0.0, strength))
+
+
+def degrade(rng: np.random.Generator, img: np.ndarray, box, strength: float = 1.0, ir: bool = False) -> np.ndarray:
+    """Apply a random camera's defects (``ir``: as a night infrared frame)."""
     s = max(0.0, strength)
     img = exposure(rng, img, s)
     if rng.random() < 0.2 * s:
         shadow(rng, img, box)
     if rng.random() < 0.12 * s:
         glare(rng, img, box)
-    ir = rng.random() < 0.12 * s
     if ir:
         img = night_ir(rng, img, box)
     if rng.random() < 0.12 * s:
@@ -130,4 +134,4 @@ def degrade(rng: np.random.Generator, img: np.ndarray, box, strength: float = 1.
         img = noise(rng, img, rng.uniform(2, 3 + 8 * s))
     if rng.random() < 0.6 * s:
         img = jpeg(img, int(rng.integers(max(15, int(90 - 65 * s)), 92)))
-    return img, ir
+    return img

@@ -108,9 +108,13 @@ def _bolts(draw: ImageDraw.ImageDraw, rng, x0: float, y0: float, w: float, h: fl
 
 
 def render_face(
-    rng: np.random.Generator, region: str, groups: list[str], glyphs: GlyphSet, jurisdiction: str, stacked: str = ""
+    rng: np.random.Generator, region: str, groups: list[str], glyphs: GlyphSet, jurisdiction: str, stacked: str = "",
+    infrared: bool = False,
 ) -> Face:
-    """Draw one plate for ``groups`` (the main text in printed groups) in the region's style."""
+    """Draw one plate for ``groups`` (the main text in printed groups) in the region's style.
+
+    ``infrared``: the frame will be a night IR one, where coloured inks of state names and
+    slogans often reflect like the background and vanish (the plate number's ink does not)."""
     style = region if region in ("eu", "br") else "us"
     if style == "us":
         ph, pw = int(CAP / rng.uniform(0.42, 0.5)), 0
@@ -179,6 +183,8 @@ def render_face(
     else:
         state = US_STATES[int(rng.integers(len(US_STATES)))]
         state_ink = _jitter(rng, US_INKS[int(rng.integers(len(US_INKS)))], 20)
+        if infrared and rng.random() < 0.6:
+            state_ink = tuple(int(c) for c in np.clip(np.float32(bg[ph // 5, pw // 2]) * 0.85, 0, 255))
         _label(draw, rng, state, x0 + pw / 2, y0 + ph * 0.14, int(ph * rng.uniform(0.14, 0.2)), state_ink, pw * 0.7)
         if rng.random() < 0.7:
             slogan = SLOGANS[int(rng.integers(len(SLOGANS)))]

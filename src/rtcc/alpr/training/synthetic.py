@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .synth_camera import degrade
+from .synth_camera import degrade, infrared_draw
 from .synth_face import render_face
 from .synth_fonts import fonts_for
 from .synth_strings import fill_pattern, group_text, sample_format, sample_text, vanity_text
@@ -160,7 +160,8 @@ def render_scene(
         small = fill_pattern(rng, "LL")
         text, fmt = small + text, "LL" + fmt  # stacked small letters are part of the plate string
     fonts = fonts_for(region)
-    face = render_face(rng, region, groups, fonts[int(rng.integers(len(fonts)))], jurisdiction, small)
+    ir = infrared_draw(rng, strength)
+    face = render_face(rng, region, groups, fonts[int(rng.integers(len(fonts)))], jurisdiction, small, ir)
     w, h = size or SCENE_SIZES[int(rng.integers(len(SCENE_SIZES)))]
     lo, hi = glyph_px
     glyph = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
@@ -178,7 +179,7 @@ def render_scene(
     box = (int(x0), int(y0), max(1, int(round(x1 - x0))), max(1, int(round(y1 - y0))))
     if crop:
         img, box = _crop_around(rng, img, box, crop)
-    img, ir = degrade(rng, img, box, strength)
+    img = degrade(rng, img, box, strength, ir)
     return SyntheticPlate(img, text, box, fmt, jurisdiction, glyph, ir)
 
 
