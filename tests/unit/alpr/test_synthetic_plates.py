@@ -111,3 +111,18 @@ def test_grid_command_writes_samples_beside_real_crops(tmp_path):
     assert grid.shape[:2] == (2 * CELL_H, 8 * CELL_W)  # a row of real crops over a row of synthetic ones
     assert grid[:CELL_H, CELL_W:].max() == 0  # one real crop, the rest of its row empty
     assert grid[CELL_H:].std() > 10  # synthetic samples drawn
+
+
+def test_one_jurisdiction_gets_its_own_series_without_the_letters_it_never_issues():
+    if not (synth_strings.FORMATS_DIR / "eu_plate_formats.toml").exists():
+        pytest.skip("no EU format file")
+    rng = np.random.default_rng(4)
+    french = [render_scene(rng, "eu-fr", size=(640, 360)) for _ in range(25)]
+    spanish = [synth_strings.sample_format(rng, "eu-es") for _ in range(50)]
+    assert {s.jurisdiction for s in french} == {"fr"}
+    current = [s.text for s in french if s.format == "LLDDDLL"]  # the SIV series "AB-123-CD"
+    assert current and not set("".join(current)) & set("IOU")
+    assert {j for _, j in spanish} == {"es"}
+    letters = "".join(ch for spec, _ in spanish if spec.pattern == "DDDDLLL"
+                      for ch in synth_strings.sample_text(rng, spec)[4:])
+    assert letters and not set(letters) & set("AEIOU")

@@ -74,7 +74,7 @@ def _inside_checkout(path: Path) -> bool:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m rtcc.alpr.training.synthetic", description=__doc__.splitlines()[0])
     p.add_argument("--grid", type=Path, help="write a PNG grid of samples here")
-    p.add_argument("--region", default="us", choices=["us", "eu", "br"])
+    p.add_argument("--region", default="us", help="us, eu, br, or one jurisdiction such as eu-fr or us-ca")
     p.add_argument("--count", type=int, default=48)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--strength", type=float, default=1.0, help="degradation strength (0 clean)")

@@ -85,9 +85,16 @@ def plain(group: str) -> str:
 
 
 def sample_format(rng: np.random.Generator, region: str) -> tuple[FormatSpec, str]:
-    """A jurisdiction (each equally likely) and one of its formats, weighted by prior: (format, jurisdiction)."""
-    specs = region_formats(region)
+    """A jurisdiction (each equally likely) and one of its formats, weighted by prior: (format, jurisdiction).
+
+    ``region`` is a region ("eu") or one jurisdiction of it ("eu-fr", "us-ca")."""
+    code, _, only = region.lower().partition("-")
+    specs = region_formats(code)
     jurisdictions = sorted({j for s in specs for j in s.jurisdictions})
+    if only:
+        jurisdictions = [j for j in jurisdictions if j in (only, f"{code}-{only}")]
+        if not jurisdictions:
+            raise ValueError(f"no plate formats for {region!r}")
     jurisdiction = jurisdictions[int(rng.integers(len(jurisdictions)))]
     mine = [s for s in specs if jurisdiction in s.jurisdictions]
     weights = np.array([max(s.prior, 0.05) for s in mine])

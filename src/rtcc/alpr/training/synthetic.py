@@ -56,7 +56,7 @@ def _jitter(rng: np.random.Generator, colour, spread: int = 25) -> tuple[int, in
 def _plate_text(rng: np.random.Generator, region: str) -> tuple[str, str, str, str, str]:
     """(text, pattern, format label, jurisdiction, printed layout)."""
     spec, jurisdiction = sample_format(rng, region)
-    if region == "us" and rng.random() < 0.08:
+    if region.startswith("us") and rng.random() < 0.08:
         text = vanity_text(rng)
         return text, "A" * len(text), "vanity", jurisdiction, ""
     return sample_text(rng, spec), spec.pattern, spec.pattern, jurisdiction, spec.display
@@ -144,7 +144,7 @@ def render_scene(
     glyph_px: tuple[float, float] = (10.0, 40.0),
     stacked: float = 0.05,
 ) -> SyntheticPlate:
-    """One synthetic scene with a plate.
+    """One synthetic scene with a plate of ``region`` ("us", "eu", "br"; or one jurisdiction, "eu-fr").
 
     ``size``: scene width and height (default drawn from 640x360 .. 1280x720).  ``crop``:
     when set, the scene is cut down to about ``crop`` plate widths around the plate.
@@ -152,8 +152,9 @@ def render_scene(
     ``glyph_px``: the range of main character heights in the scene, pixels.  ``stacked``: the
     chance that a short US series gets two small stacked letters in front (part of ``text``;
     0 for none: the reader's row finder does not see them as part of the row)."""
-    region = region.lower()
-    text, pattern, fmt, jurisdiction, display = _plate_text(rng, region)
+    jurisdiction_wanted = region.lower()
+    region = jurisdiction_wanted.split("-")[0]  # "eu-fr": French plates in the EU style
+    text, pattern, fmt, jurisdiction, display = _plate_text(rng, jurisdiction_wanted)
     small = ""
     groups = group_text(rng, text, pattern, region, display)
     if region == "us" and fmt != "vanity" and len(text) <= 6 and rng.random() < stacked:
