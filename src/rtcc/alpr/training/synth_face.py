@@ -98,6 +98,25 @@ def _sticker(draw: ImageDraw.ImageDraw, rng, x: float, y: float, s: float) -> No
     draw.text((x + s * 0.65, y + s * 0.5), f"{int(rng.integers(18, 30))}", font=font, fill=(20, 20, 20), anchor="mm")
 
 
+def _emblem(draw: ImageDraw.ImageDraw, rng, cx: float, cy: float, cap_h: float, gap_w: float, seals: bool) -> None:
+    r = min(gap_w * 0.4, cap_h * 0.3)
+    if seals:  # German plates: the registration sticker over the district seal
+        for dy, colour in ((-r * 1.1, _jitter(rng, (40, 120, 200), 60)), (r * 1.1, (150, 150, 150))):
+            draw.ellipse((cx - r, cy + dy - r, cx + r, cy + dy + r), fill=colour, outline=(60, 60, 60))
+        return
+    colour = _jitter(rng, ((40, 40, 200), (150, 60, 20), (40, 120, 40), (30, 30, 30))[int(rng.integers(4))], 30)
+    shape = int(rng.integers(3))
+    if shape == 0:
+        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=colour)
+    elif shape == 1:
+        draw.polygon([(cx, cy - r * 1.3), (cx + r, cy), (cx, cy + r * 1.3), (cx - r, cy)], fill=colour)
+    else:  # a state outline, roughly: an irregular polygon
+        k = 7
+        pts = [(cx + r * rng.uniform(0.6, 1.1) * np.cos(2 * np.pi * i / k),
+                cy + r * 1.2 * rng.uniform(0.6, 1.1) * np.sin(2 * np.pi * i / k)) for i in range(k)]
+        draw.polygon(pts, fill=colour)
+
+
 def _bolts(draw: ImageDraw.ImageDraw, rng, x0: float, y0: float, w: float, h: float) -> None:
     r = h * rng.uniform(0.04, 0.07)
     ys = [y0 + h * 0.12] + ([y0 + h * 0.88] if rng.random() < 0.4 else [])
@@ -204,8 +223,13 @@ def render_face(
         left += sh * 1.1
 
     # Main text, condensed to fit the space left between the marks.
-    mask = text_mask(glyphs, groups, rng.uniform(0.06, 0.14), rng.uniform(0.25, 0.45), rng.uniform(0.85, 1.05),
-                     int(rng.choice([-2, 0, 0, 0, 2])))
+    # An emblem between groups (a state shape, a heart; Germany's seal stickers): the issue's
+    # "emblem read as an extra character".
+    emblem = len(groups) >= 2 and not groups[1].startswith("-") and (
+        (style == "us" and rng.random() < 0.35) or (jurisdiction == "de" and rng.random() < 0.8))
+    group_gap = rng.uniform(0.6, 0.8) if emblem else rng.uniform(0.25, 0.45)
+    mask, gaps = text_mask(glyphs, groups, rng.uniform(0.06, 0.14), group_gap, rng.uniform(0.85, 1.05),
+                           int(rng.choice([-2, 0, 0, 0, 2])))
     avail_w, avail_h = right - left, bottom - top
     scale_x = min(1.0, avail_w / mask.shape[1])
     scale_y = min(1.0, avail_h * 0.98 / CAP)
@@ -215,6 +239,9 @@ def render_face(
     tx = int(left + (avail_w - tw) / 2 + rng.uniform(-0.03, 0.03) * avail_w * (scale_x < 1))
     ty = int(top + (avail_h - cap_h) / 2)
     img.paste(ink + (255,), (tx, ty), Image.fromarray(mask, "L"))
+    if emblem and gaps:
+        _emblem(draw, rng, tx + gaps[0] * scale_x, ty + cap_h / 2, cap_h, group_gap * CAP * scale_x,
+                seals=jurisdiction == "de")
     if style == "us" and rng.random() < 0.55 or rng.random() < 0.2:
         _bolts(draw, rng, x0, y0, pw, ph)
     if dealer_frame:

@@ -160,12 +160,14 @@ def label_font_names() -> tuple[str, ...]:
 
 def text_mask(
     glyphs: GlyphSet, groups: list[str], gap: float, group_gap: float, condense: float, weight: int
-) -> np.ndarray:
+) -> tuple[np.ndarray, list[float]]:
     """The plate's main text as one mask at cap height CAP (groups separated by group_gap x CAP;
     a group starting with "-" is printed after a dash).
 
-    ``condense`` scales glyph widths; ``weight`` > 0 thickens strokes, < 0 thins them."""
+    ``condense`` scales glyph widths; ``weight`` > 0 thickens strokes, < 0 thins them.
+    Returns the mask and the x centres of the gaps between groups (where an emblem may go)."""
     parts: list[np.ndarray] = []
+    gaps: list[float] = []
     gap_px, group_px = max(1, int(round(gap * CAP))), int(round(group_gap * CAP))
     for gi, group in enumerate(groups):
         if gi:
@@ -173,6 +175,7 @@ def text_mask(
             if group.startswith("-"):  # a printed dash between the groups
                 t = max(2, int(glyphs.stroke * 0.8))
                 space[CAP // 2 - t // 2:CAP // 2 - t // 2 + t, group_px // 5:group_px - group_px // 5] = 255
+            gaps.append(sum(p.shape[1] for p in parts) + group_px / 2)
             parts.append(space)
         for ci, ch in enumerate(group.lstrip("-")):
             g = glyphs.glyphs[ch]
@@ -184,4 +187,4 @@ def text_mask(
     if weight:
         k = np.ones((1 + 2 * abs(weight) // 2, 1 + abs(weight)), np.uint8)
         mask = cv2.dilate(mask, k) if weight > 0 else cv2.erode(mask, k)
-    return mask
+    return mask, gaps
