@@ -191,3 +191,20 @@ def test_the_hotlist_matcher_still_forgives_one_confusion_on_top_of_a_region_s_r
     now = datetime.now(timezone.utc)
     assert [(m.entry.entry_id, m.method) for m in index.match(plate, now)] == [(2, "exact")]
     assert [(m.entry.entry_id, m.method) for m in HotlistIndex([ActiveEntry(1, 1, "0BC1D23", 1, None)]).match(plate, now)] == [(1, "fuzzy")]
+
+
+def test_a_vehicle_pass_keeps_the_state_not_the_formats_region():
+    from datetime import UTC, datetime, timedelta
+
+    import numpy as np
+
+    from rtcc.alpr.reader import PlateRead
+    from rtcc.alpr.video.passes import PlateTracker
+
+    # The plate_reads region column has always held the state ("us-ca"); the formats' region ("us") is not it.
+    tracker = PlateTracker(gap_seconds=1)
+    start, frame = datetime(2026, 1, 1, tzinfo=UTC), np.zeros((360, 640, 3), np.uint8)
+    seen = PlateRead("7ABC123", 0.95, (100, 200, 100, 30), "us", [], jurisdiction="us-ca", format="DLLLDDD")
+    tracker.feed(start, [seen], frame)
+    passes = tracker.feed(start + timedelta(seconds=5), [], frame)
+    assert [(p.plate, p.region) for p in passes] == [("7ABC123", "us-ca")]
