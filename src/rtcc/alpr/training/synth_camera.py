@@ -29,9 +29,10 @@ def exposure(rng: np.random.Generator, img: np.ndarray, strength: float) -> np.n
     gain = rng.uniform(1 - 0.35 * strength, 1 + 0.25 * strength)
     gamma = rng.uniform(1 - 0.3 * strength, 1 + 0.4 * strength)
     balance = 1 + rng.uniform(-0.08, 0.08, 3) * (0.5 + strength)
-    lut = np.arange(256, dtype=np.float32)[:, None] / 255.0
-    lut = np.clip(255.0 * (lut ** gamma) * gain * balance[None, :], 0, 255).astype(np.uint8)
-    return cv2.LUT(img, lut.reshape(256, 1, 3))
+    lut = np.clip(255.0 * (np.arange(256, dtype=np.float32) / 255.0) ** gamma * gain, 0, 255).astype(np.uint8)
+    h, w = img.shape[:2]
+    out = cv2.LUT(img.reshape(h, w * 3), lut).reshape(h, w, 3)  # one table for all channels: the fast path
+    return cv2.multiply(out, (float(balance[0]), float(balance[1]), float(balance[2]), 0.0))
 
 
 def shadow(rng: np.random.Generator, img: np.ndarray, box) -> None:
@@ -64,15 +65,15 @@ def glare(rng: np.random.Generator, img: np.ndarray, box) -> None:
 
 def night_ir(rng: np.random.Generator, img: np.ndarray, box) -> np.ndarray:
     """Infrared at night: grey, the retroreflective plate bright and contrasty, the rest dark, bloom."""
-    grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32)
-    out = grey * rng.uniform(0.15, 0.45)
+    grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
+    out = cv2.convertScaleAbs(grey, alpha=rng.uniform(0.15, 0.45))
     sy, sx = _roi(box, 0.02, img.shape)
-    plate = grey[sy, sx]
+    plate = grey[sy, sx].astype(np.float32)
     contrast = rng.uniform(1.3, 2.2)
-    out[sy, sx] = np.clip((plate - plate.mean()) * contrast + rng.uniform(150, 210), 0, 255)
-    bright = np.where(out > 200, out, 0).astype(np.float32)
+    out[sy, sx] = np.clip((plate - plate.mean()) * contrast + rng.uniform(150, 210), 0, 255).astype(np.uint8)
+    _, bright = cv2.threshold(out, 200, 255, cv2.THRESH_TOZERO)
     bloom = cv2.GaussianBlur(bright, (0, 0), rng.uniform(2, 6))
-    out = np.clip(out + bloom * rng.uniform(0.2, 0.6), 0, 255).astype(np.uint8)
+    out = cv2.addWeighted(out, 1.0, bloom, rng.uniform(0.2, 0.6), 0)  # saturating
     return cv2.cvtColor(out, cv2.COLOR_GRAY2BGR)
 
 
@@ -96,12 +97,12 @@ def low_resolution(rng: np.random.Generator, img: np.ndarray, strength: float) -
 def noise(rng: np.random.Generator, img: np.ndarray, sigma: float) -> np.ndarray:
     """Sensor noise, mostly in brightness (one draw per pixel shared by the channels, as after demosaicing)."""
     lut = np.round(_NORMAL_QUANTILES * sigma).astype(np.int16)
-    draw = np.frombuffer(rng.bytes(img.shape[0] * img.shape[1]), np.uint8).reshape(img.shape[:2])
+    draw = rng.integers(0, 256, img.shape[:2], dtype=np.uint8)
     # Saturating uint8 add of the positive part and subtract of the negative part: a pixel has
     # only one of them, so this is exactly a clipped add, at a fraction of the int16 round trip.
-    up = np.clip(lut, 0, 255).astype(np.uint8)[draw]
-    down = np.clip(-lut, 0, 255).astype(np.uint8)[draw]
-    return cv2.subtract(cv2.add(img, cv2.merge([up, up, up])), cv2.merge([down, down, down]))
+    up = cv2.cvtColor(cv2.LUT(draw, np.clip(lut, 0, 255).astype(np.uint8)), cv2.COLOR_GRAY2BGR)
+    down = cv2.cvtColor(cv2.LUT(draw, np.clip(-lut, 0, 255).astype(np.uint8)), cv2.COLOR_GRAY2BGR)
+    return cv2.subtract(cv2.add(img, up), down)
 
 
 def jpeg(img: np.ndarray, quality: int) -> np.ndarray:

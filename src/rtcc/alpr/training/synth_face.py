@@ -11,6 +11,7 @@ grey LLL-9999).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -81,21 +82,35 @@ def _us_background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     return cv2.addWeighted(bg, 0.55, np.full_like(bg, 245), 0.45, 0)
 
 
+@lru_cache(maxsize=8192)
+def _text_bitmap(name: str, size: int, text: str) -> tuple[Image.Image, int, int]:
+    """A rendered label (state names, slogans, sticker years repeat: render each once) and its offset to the centre."""
+    font = truetype(name, size)
+    x0, y0, x1, y1 = font.getbbox(text, anchor="mm")
+    bitmap = Image.new("L", (max(1, x1 - x0), max(1, y1 - y0)), 0)
+    ImageDraw.Draw(bitmap).text((-x0, -y0), text, font=font, fill=255, anchor="mm")
+    return bitmap, x0, y0
+
+
+def _text_at(draw: ImageDraw.ImageDraw, name: str, size: int, text: str, cx: float, cy: float, fill,
+             max_w: float = 1e9) -> None:
+    """Draw ``text`` centred on (cx, cy), shrunk to ``max_w`` pixels wide if it is wider."""
+    bitmap, dx, dy = _text_bitmap(name, max(6, size), text)
+    if bitmap.width > max_w:
+        bitmap, dx, dy = _text_bitmap(name, max(6, int(size * max_w / bitmap.width)), text)
+    draw.bitmap((int(round(cx + dx)), int(round(cy + dy))), bitmap, fill=fill)
+
+
 def _label(draw: ImageDraw.ImageDraw, rng, text: str, cx: float, cy: float, size: int, fill, max_w: float) -> None:
     names = label_font_names()
-    name = names[int(rng.integers(len(names)))]
-    font = truetype(name, max(6, size))
-    w = draw.textlength(text, font=font)
-    if w > max_w:
-        font = truetype(name, max(6, int(size * max_w / w)))
-    draw.text((cx, cy), text, font=font, fill=fill, anchor="mm")
+    _text_at(draw, names[int(rng.integers(len(names)))], size, text, cx, cy, fill, max_w)
 
 
 def _sticker(draw: ImageDraw.ImageDraw, rng, x: float, y: float, s: float) -> None:
     colour = tuple(int(c) for c in rng.integers(0, 256, 3))
     draw.rectangle((x, y, x + s * 1.3, y + s), fill=colour)
-    font = truetype(label_font_names()[0], max(6, int(s * 0.6)))
-    draw.text((x + s * 0.65, y + s * 0.5), f"{int(rng.integers(18, 30))}", font=font, fill=(20, 20, 20), anchor="mm")
+    year = f"{int(rng.integers(18, 30))}"
+    _text_at(draw, label_font_names()[0], int(s * 0.6), year, x + s * 0.65, y + s * 0.5, (20, 20, 20))
 
 
 def _emblem(draw: ImageDraw.ImageDraw, rng, cx: float, cy: float, cap_h: float, gap_w: float, seals: bool) -> None:
