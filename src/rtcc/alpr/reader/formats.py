@@ -127,6 +127,8 @@ def _telling_jurisdiction(fits: list[PlateFormat]) -> str | None:
 
 @dataclass
 class RegionFormats:
+    """One region's plate formats and how it writes characters (``<code>_plate_formats.toml``)."""
+
     code: str
     formats: list[PlateFormat]
     same_glyph: dict[str, str]
@@ -208,9 +210,9 @@ class RegionFormats:
     def jurisdiction_of(self, text: str) -> str | None:
         """The state or country a plate string belongs to, where the formats it fits tell (None otherwise).
 
-        Of the formats the string fits, those with the highest prior decide: an Illinois ``R820503`` is not
-        made doubtful by the all-digit series (prior 0.3) that an O read as 0 would also fit, but a French
-        ``AB123CD`` is Italian just as well, so it has no country.
+        Of the formats the string fits, those with the highest prior decide: the Illinois ``0104652`` (an O
+        first, printed like 0) is not made doubtful by the all-digit series (prior 0.3) it also fits, but a
+        French ``AB123CD`` is Italian just as well, so it has no country.
         """
         return _telling_jurisdiction(self.matches(text))
 
