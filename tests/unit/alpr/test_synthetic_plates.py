@@ -79,6 +79,9 @@ def test_plate_box_lies_in_the_image(crop):
         assert s.image.dtype == np.uint8 and s.image.shape[2] == 3
         assert 0 <= x and 0 <= y and x + bw <= w and y + bh <= h
         assert bw > bh > 0  # plates are wider than tall
+        corners_box = np.concatenate([s.corners.min(axis=0), s.corners.max(axis=0)])
+        assert np.allclose(corners_box, [x, y, x + bw, y + bh], atol=1.5) or not (
+            (s.corners >= 0).all() and (s.corners <= [w - 1, h - 1]).all())  # the box bounds the corners
         if crop:
             assert w <= bw * crop + 2  # a tight crop around the plate
 

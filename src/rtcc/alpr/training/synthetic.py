@@ -46,6 +46,7 @@ class SyntheticPlate:
     jurisdiction: str  # e.g. "us-ca", "fr", "br"
     glyph_height: float = 0.0  # main character height in the image, pixels
     night_ir: bool = False
+    corners: np.ndarray | None = None  # (4, 2) float32 plate corners tl, tr, br, bl in the image
 
 
 def _jitter(rng: np.random.Generator, colour, spread: int = 25) -> tuple[int, int, int]:
@@ -179,9 +180,11 @@ def render_scene(
     x1, y1 = np.clip(quad.max(axis=0), 0, [w - 1, h - 1])
     box = (int(x0), int(y0), max(1, int(round(x1 - x0))), max(1, int(round(y1 - y0))))
     if crop:
+        before = box
         img, box = _crop_around(rng, img, box, crop)
+        quad = quad - np.float32([before[0] - box[0], before[1] - box[1]])  # into the crop's pixels
     img = degrade(rng, img, box, strength, ir)
-    return SyntheticPlate(img, text, box, fmt, jurisdiction, glyph, ir)
+    return SyntheticPlate(img, text, box, fmt, jurisdiction, glyph, ir, quad.astype(np.float32))
 
 
 def _composite(img: np.ndarray, face: np.ndarray, m: np.ndarray) -> None:
