@@ -166,7 +166,9 @@ def render_scene(
     face = render_face(rng, region, groups, fonts[int(rng.integers(len(fonts)))], jurisdiction, small, ir)
     w, h = size or SCENE_SIZES[int(rng.integers(len(SCENE_SIZES)))]
     lo, hi = glyph_px
-    glyph = float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+    # Uniform, not log-uniform: the dev set's plates have few glyphs under 14 px (its boxes' median
+    # is 44 px tall, glyphs about 20), and a third of scenes at 10-14 px made the grids mostly mush.
+    glyph = float(rng.uniform(lo, hi))
     scale = glyph / face.text_height
     plate_w = float(np.linalg.norm(face.corners[1] - face.corners[0])) * scale
     plate_h = float(np.linalg.norm(face.corners[3] - face.corners[0])) * scale
