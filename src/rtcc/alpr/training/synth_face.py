@@ -37,6 +37,9 @@ EU_COUNTRY_CODES = {"fr": "F", "it": "I", "es": "E", "de": "D", "nl": "NL", "pl"
                     "ee": "EST"}
 # Ink colours (BGR): dark blue, black, maroon, dark green, dark red.
 US_INKS = ((110, 30, 20), (20, 20, 20), (40, 20, 110), (40, 80, 20), (30, 30, 150), (90, 40, 30))
+# Per style: the main glyphs' height as a fraction of the plate's, and the plate's width / height
+# (US 12 x 6 in; EU 520 x 110 mm; Mercosur 400 x 130 mm).
+PLATE_SHAPES = {"us": ((0.42, 0.5), 2.0), "eu": ((0.64, 0.7), 4.7), "br": ((0.46, 0.52), 3.08)}
 EU_BLUE = (153, 51, 0)
 BR_BLUE = (140, 60, 10)
 
@@ -150,15 +153,9 @@ def render_face(
     ``infrared``: the frame will be a night IR one, where coloured inks of state names and
     slogans often reflect like the background and vanish (the plate number's ink does not)."""
     style = region if region in ("eu", "br") else "us"
-    if style == "us":
-        ph, pw = int(CAP / rng.uniform(0.42, 0.5)), 0
-        pw = int(ph * 2)
-    elif style == "eu":
-        ph = int(CAP / rng.uniform(0.64, 0.7))
-        pw = int(ph * 4.7)
-    else:
-        ph = int(CAP / rng.uniform(0.46, 0.52))
-        pw = int(ph * 3.08)
+    (cap_lo, cap_hi), aspect = PLATE_SHAPES[style]
+    ph = int(CAP / rng.uniform(cap_lo, cap_hi))
+    pw = int(ph * aspect)
     frame = rng.random() < (0.5 if style == "us" else 0.15)
     dealer_frame = frame and rng.random() < 0.6  # else a plain plastic or chrome holder
     if dealer_frame:
