@@ -25,14 +25,20 @@ def _roi(box: tuple[int, int, int, int], grow: float, shape) -> tuple[slice, sli
 
 
 def exposure(rng: np.random.Generator, img: np.ndarray, strength: float) -> np.ndarray:
-    """Gain, gamma and white balance."""
+    """Gain, gamma, white balance, and often a washed-out saturation and contrast."""
     gain = rng.uniform(1 - 0.35 * strength, 1 + 0.25 * strength)
     gamma = rng.uniform(1 - 0.3 * strength, 1 + 0.4 * strength)
     balance = 1 + rng.uniform(-0.08, 0.08, 3) * (0.5 + strength)
     lut = np.clip(255.0 * (np.arange(256, dtype=np.float32) / 255.0) ** gamma * gain, 0, 255).astype(np.uint8)
     h, w = img.shape[:2]
     out = cv2.LUT(img.reshape(h, w * 3), lut).reshape(h, w, 3)  # one table for all channels: the fast path
-    return cv2.multiply(out, (float(balance[0]), float(balance[1]), float(balance[2]), 0.0))
+    out = cv2.multiply(out, (float(balance[0]), float(balance[1]), float(balance[2]), 0.0))
+    if rng.random() < 0.6:
+        # Washed-out colour and contrast (the dev crops are greyer and flatter than clean renders).
+        grey = cv2.cvtColor(cv2.cvtColor(out, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+        k, contrast = rng.uniform(0.0, 0.5), rng.uniform(1 - 0.3 * min(strength, 1.0), 1.0)
+        out = cv2.addWeighted(out, (1 - k) * contrast, grey, k * contrast, 128 * (1 - contrast))
+    return out
 
 
 def shadow(rng: np.random.Generator, img: np.ndarray, box) -> None:
