@@ -7,9 +7,9 @@ open them with onnxruntime ourselves.  The recognition model carries its own
 character list in the ONNX metadata (key ``character``).
 
 Our plate head (``weights/plate_head.onnx``, trained by ``rtcc alpr train``; docs/alpr-training.md)
-replaces PP-OCR's sequence stage and 18 710-symbol classifier: at load time the PP-OCR recogniser is cut
-at its backbone's output and the head is joined on in memory, so the package ships only the head's
-weights (a few MB) and the backbone comes from the rapidocr wheel as before.
+replaces PP-OCR's 18 710-symbol classifier: at load time the PP-OCR recogniser is cut where its sequence
+features leave the SVTR neck and the head is joined on in memory, so the package ships only the head's
+weights and the backbone comes from the rapidocr wheel as before.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ class ModelNotFoundError(RuntimeError):
     """The PP-OCR models could not be found in the installed rapidocr wheel."""
 
 
-# Where the plate head joins the PP-OCR recogniser: the backbone's pooled output, (N, 384, 1, W/8), before
-# PP-OCR's SVTR neck. The head's input must have this name's shape; `backbone_model` cuts here.
+# Where the plate head joins the PP-OCR recogniser: the sequence features out of its SVTR neck, (N, W/8, 120),
+# just before its classifier. The head's input has this shape; `backbone_model` cuts here.
 BACKBONE_INPUT = "x"
-BACKBONE_OUTPUT = "p2o.pd_op.pool2d.1.0"
+BACKBONE_OUTPUT = "p2o.pd_op.transpose.8.0"
 HEAD_INPUT = "features"
 HEAD_OUTPUT = "probs"
 PLATE_HEAD = Path(__file__).resolve().parent / "weights" / "plate_head.onnx"
@@ -106,7 +106,7 @@ def plate_head_file() -> Path | None:
 
 
 def backbone_model(rec: Path) -> onnx.ModelProto:
-    """The PP-OCR recogniser up to its backbone's output: crops (N, 3, 48, W) in, features (N, 384, 1, W/8) out."""
+    """The PP-OCR recogniser up to its classifier: crops (N, 3, 48, W) in, sequence features (N, W/8, 120) out."""
     return Extractor(onnx.load(str(rec))).extract_model([BACKBONE_INPUT], [BACKBONE_OUTPUT])
 
 

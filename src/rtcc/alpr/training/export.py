@@ -1,7 +1,7 @@
 """The trained plate head as an ONNX graph (what the reader loads and joins onto the PP-OCR backbone).
 
 Built node by node from the weights with onnx.helper: the head is a handful of standard operators
-(Squeeze, Sub, Mul, Conv, Relu, Add, Transpose, Softmax), at the backbone's opset so the two join as they are.
+(Transpose, Conv, Relu, Add, Softmax), at the backbone's opset so the two join as they are.
 """
 
 from __future__ import annotations
@@ -13,39 +13,29 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from rtcc.alpr.reader.models import HEAD_INPUT, HEAD_OUTPUT, PLATE_HEAD_CLASSES
-from rtcc.alpr.training.head import LAYERS
+from rtcc.alpr.training.head import ADAPTERS
 
 OPSET = 11  # the PP-OCR recogniser's (models.opset_of checks the two match at load time)
 IR_VERSION = 6
 
 
 def head_graph(params: dict[str, np.ndarray], metadata: dict[str, str] | None = None) -> onnx.ModelProto:
-    """An ONNX model: features (N, 384, 1, T) in, probabilities (N, T, 37) out."""
-    initialisers = [
-        numpy_helper.from_array(params["in_mean"].astype(np.float32)[:, None], "in_mean"),
-        numpy_helper.from_array(params["in_scale"].astype(np.float32)[:, None], "in_scale"),
-    ]
-    nodes = [
-        helper.make_node("Squeeze", [HEAD_INPUT], ["sequence"], axes=[2]),
-        helper.make_node("Sub", ["sequence", "in_mean"], ["centred"]),
-        helper.make_node("Mul", ["centred", "in_scale"], ["h_in"]),
-    ]
+    """An ONNX model: features (N, T, 120) in, probabilities (N, T, 37) out."""
+    initialisers: list = []
+    nodes = [helper.make_node("Transpose", [HEAD_INPUT], ["h_in"], perm=[0, 2, 1])]  # (N, 120, T) for Conv
     previous = "h_in"
-    for index, (kernel, dilation) in enumerate(LAYERS):
+    for index, (kernel, dilation) in enumerate(ADAPTERS):
         pad = dilation * (kernel - 1) // 2
-        weight, bias = f"conv{index}_w", f"conv{index}_b"
-        initialisers += [numpy_helper.from_array(params[weight].astype(np.float32), weight),
-                         numpy_helper.from_array(params[bias].astype(np.float32), bias)]
+        names = [f"a{index}_w1", f"a{index}_b1", f"a{index}_w2", f"a{index}_b2"]
+        initialisers += [numpy_helper.from_array(params[name].astype(np.float32), name) for name in names]
+        convolution = {"kernel_shape": [kernel], "dilations": [dilation], "pads": [pad, pad], "strides": [1]}
         nodes += [
-            helper.make_node("Conv", [previous, weight, bias], [f"conv{index}"], kernel_shape=[kernel],
-                             dilations=[dilation], pads=[pad, pad], strides=[1]),
-            helper.make_node("Relu", [f"conv{index}"], [f"relu{index}"]),
+            helper.make_node("Conv", [previous, names[0], names[1]], [f"a{index}_inner"], **convolution),
+            helper.make_node("Relu", [f"a{index}_inner"], [f"a{index}_relu"]),
+            helper.make_node("Conv", [f"a{index}_relu", names[2], names[3]], [f"a{index}_out"], **convolution),
+            helper.make_node("Add", [previous, f"a{index}_out"], [f"h{index}"]),
         ]
-        if index == 0:
-            previous = "relu0"
-        else:
-            nodes.append(helper.make_node("Add", [previous, f"relu{index}"], [f"h{index}"]))
-            previous = f"h{index}"
+        previous = f"h{index}"
     initialisers += [numpy_helper.from_array(params["out_w"].astype(np.float32)[:, :, None], "out_w"),
                      numpy_helper.from_array(params["out_b"].astype(np.float32), "out_b")]
     nodes += [
@@ -55,7 +45,7 @@ def head_graph(params: dict[str, np.ndarray], metadata: dict[str, str] | None = 
     ]
     graph = helper.make_graph(
         nodes, "plate_head",
-        [helper.make_tensor_value_info(HEAD_INPUT, TensorProto.FLOAT, ["n", params["in_mean"].shape[0], 1, "t"])],
+        [helper.make_tensor_value_info(HEAD_INPUT, TensorProto.FLOAT, ["n", "t", params["out_w"].shape[1]])],
         [helper.make_tensor_value_info(HEAD_OUTPUT, TensorProto.FLOAT, ["n", "t", len(PLATE_HEAD_CLASSES) + 1])],
         initialisers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="rtcc alpr train",

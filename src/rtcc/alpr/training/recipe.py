@@ -15,8 +15,11 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from rtcc.alpr.reader.models import PLATE_HEAD
+import numpy as np
+
+from rtcc.alpr.reader.models import PLATE_HEAD, find_model_files
 from rtcc.alpr.training.export import write_head
+from rtcc.alpr.training.head import HeadShape, pretrained_params
 from rtcc.alpr.training.samples import DevPhoto, build_samples, dev_photos, fold_of
 from rtcc.alpr.training.train import train_head
 
@@ -32,7 +35,7 @@ class Recipe:
     batch: int = 64
     learning_rate: float = 2e-3
     dropout: float = 0.15
-    width: int = 192  # the head's hidden channels
+    width: int = 128  # the adapters' hidden channels
     holdout_fold: int | None = None  # of 2; None: train on every dev photo (the shipped model)
 
 
@@ -78,8 +81,9 @@ def run_recipe(recipe: Recipe, *, dev: Path = DEV_SET, work: Path, output: Path 
     samples = build_samples(photos=training_photos, variants=recipe.variants, synthetic=recipe.synthetic,
                             seed=recipe.seed, work=work, workers=workers)
     samples_seconds = time.monotonic() - started
+    start = pretrained_params(np.random.default_rng(recipe.seed), find_model_files().rec, HeadShape(width=recipe.width))
     run = train_head(samples, seed=recipe.seed, epochs=recipe.epochs, batch=recipe.batch,
-                     learning_rate=recipe.learning_rate, dropout=recipe.dropout, work=work, width=recipe.width)
+                     learning_rate=recipe.learning_rate, dropout=recipe.dropout, work=work, start=start)
     write_head(run.params, output, metadata={"recipe": json.dumps(asdict(recipe), sort_keys=True),
                                              "trained_on": f"{len(training_photos)} dev photos + synthetic"})
     summary = {

@@ -74,7 +74,8 @@ class Samples:
     def load(cls, path: Path) -> Samples:
         data = np.load(path)
         bounds = np.concatenate([[0], np.cumsum(data["lengths"])])
-        features = [data["features"][:, start:end] for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
+        stacked = data["features"]  # read once: every data["features"] reads the whole array from the file again
+        features = [stacked[:, start:end] for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
         labels = [[int(value) for value in row if value >= 0] for row in data["labels"]]
         return cls(features, labels, [str(source) for source in data["sources"]])
 

@@ -48,51 +48,46 @@ def _padded_batch(samples: Samples, indices: np.ndarray, step: int = 8):
     return features, mask, labels, label_padding
 
 
-def input_normalisation(samples: Samples) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel mean and 1/std of the backbone features (a sample of them)."""
-    stacked = np.concatenate([feature.astype(np.float32) for feature in samples.features[:: max(1, len(samples) // 2000)]],
-                             axis=1)
-    return stacked.mean(axis=1), 1.0 / (stacked.std(axis=1) + 1e-3)
-
-
 def train_head(samples: Samples, *, seed: int, epochs: int, batch: int, learning_rate: float, dropout: float,
-               work: Path, width: int = 192, on_epoch: Callable[[int, float], None] | None = None) -> TrainingRun:
+               work: Path, width: int = 128, start: dict[str, np.ndarray] | None = None,
+               on_epoch: Callable[[int, float], None] | None = None) -> TrainingRun:
     """Train (or go on training) the head on `samples`; checkpoints in `work`. `on_epoch(epoch, loss)` is called
-    after each epoch's checkpoint is written."""
+    after each epoch's checkpoint is written. `start`: the weights to start from (default: random)."""
     import jax
     import jax.numpy as jnp
     import optax
 
     rng = np.random.default_rng(seed)
-    params = head.init_params(rng, head.HeadShape(width=width))
-    params["in_mean"], params["in_scale"] = input_normalisation(samples)
+    params = start if start is not None else head.init_params(rng, head.HeadShape(width=width))
     steps_per_epoch = max(1, len(samples) // batch)
-    schedule = optax.warmup_cosine_decay_schedule(0.0, learning_rate, min(500, steps_per_epoch), steps_per_epoch * epochs,
+    warmup = min(500, steps_per_epoch)
+    schedule = optax.warmup_cosine_decay_schedule(0.0, learning_rate, warmup, max(warmup + 1, steps_per_epoch * epochs),
                                                   learning_rate * 0.02)
     optimiser = optax.adamw(schedule, weight_decay=1e-4)
-    weights = {name: jnp.asarray(value) for name, value in head.trainable(params).items()}
-    fixed = {name: jnp.asarray(value) for name, value in params.items() if name not in weights}
+    weights = {name: jnp.asarray(value) for name, value in params.items()}
     state = optimiser.init(weights)
     done_epochs, seconds, losses = 0, 0.0, []
     work.mkdir(parents=True, exist_ok=True)
     checkpoint = work / "checkpoint.npz"
+    # A checkpoint is resumed only by the run that wrote it: same samples, same settings, same start.
+    settings = {"samples": len(samples), "seed": seed, "epochs": epochs, "batch": batch, "learning_rate": learning_rate,
+                "dropout": dropout, "start": float(sum(np.abs(value).sum() for value in params.values()))}
     if checkpoint.exists():
         saved = pickle.loads(checkpoint.read_bytes())
-        if saved["samples"] == len(samples) and saved["epochs_planned"] == epochs:
+        if saved["settings"] == settings:
             weights = {name: jnp.asarray(value) for name, value in saved["weights"].items()}
-            fixed = {name: jnp.asarray(value) for name, value in saved["fixed"].items()}
             state = jax.tree_util.tree_map(jnp.asarray, saved["state"])
             done_epochs, seconds, losses = saved["epoch"], saved["seconds"], saved["losses"]
             log.info("resuming after epoch %d", done_epochs)
 
-    def loss_of(weights, fixed, features, mask, labels, label_padding, key):
-        logits = head.apply({**weights, **fixed}, features, mask, dropout_key=key, dropout=dropout)
+    def loss_of(weights, features, mask, labels, label_padding, key):
+        logits = head.apply(weights, features, mask, dropout_key=key, dropout=dropout)
         per_sequence = optax.ctc_loss(logits, 1.0 - mask, labels, label_padding, blank_id=0)
         return jnp.mean(per_sequence / jnp.maximum(1.0, jnp.sum(1.0 - label_padding, axis=1)))
 
     @jax.jit
-    def step(weights, state, fixed, features, mask, labels, label_padding, key):
-        loss, grads = jax.value_and_grad(loss_of)(weights, fixed, features, mask, labels, label_padding, key)
+    def step(weights, state, features, mask, labels, label_padding, key):
+        loss, grads = jax.value_and_grad(loss_of)(weights, features, mask, labels, label_padding, key)
         updates, state = optimiser.update(grads, state, weights)
         return optax.apply_updates(weights, updates), state, loss
 
@@ -103,7 +98,7 @@ def train_head(samples: Samples, *, seed: int, epochs: int, batch: int, learning
         started, epoch_losses = time.monotonic(), []
         for number, start in enumerate(range(0, steps_per_epoch * batch, batch)):
             step_key = jax.random.fold_in(jax.random.fold_in(base_key, epoch), number)
-            weights, state, loss = step(weights, state, fixed, *_padded_batch(samples, order[start:start + batch]),
+            weights, state, loss = step(weights, state, *_padded_batch(samples, order[start:start + batch]),
                                         step_key)
             epoch_losses.append(float(loss))
         seconds += time.monotonic() - started
@@ -112,11 +107,10 @@ def train_head(samples: Samples, *, seed: int, epochs: int, batch: int, learning
                  steps_per_epoch * batch / (time.monotonic() - started))
         checkpoint.write_bytes(pickle.dumps({
             "weights": {name: np.asarray(value) for name, value in weights.items()},
-            "fixed": {name: np.asarray(value) for name, value in fixed.items()},
             "state": jax.tree_util.tree_map(np.asarray, state), "epoch": epoch + 1, "seconds": seconds,
-            "losses": losses, "samples": len(samples), "epochs_planned": epochs}))
+            "losses": losses, "settings": settings}))
         if on_epoch is not None:
             on_epoch(epoch + 1, losses[-1])
-    trained = {name: np.asarray(value) for name, value in {**weights, **fixed}.items()}
+    trained = {name: np.asarray(value) for name, value in weights.items()}
     images = steps_per_epoch * batch * epochs
     return TrainingRun(trained, epochs, len(samples), seconds, images / seconds if seconds else 0.0, losses)
