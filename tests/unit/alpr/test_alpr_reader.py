@@ -112,3 +112,19 @@ def test_dev_set_accuracy_floor(reader):
         reads = reader.read_image(DEV_SET / r[0])
         exact += bool(reads) and reads[0].plate == r[5].strip().replace(" ", "").replace("-", "")
     assert exact >= 7, f"only {exact}/10 dev images read exactly"
+
+
+def test_a_plate_ranked_below_the_rows_read_first_is_read_before_the_slow_detector(reader, monkeypatch):
+    # Three clutter rows (bare paint) outrank the plate's row; before falling back to the
+    # full-frame detector the reader tries the next rows, and finds the plate there.
+    from rtcc.alpr.reader import reader as reader_module
+    from rtcc.alpr.reader.localise import Band
+
+    clutter = [Band(20 + 150 * i, 30, 100, 30, 30, 4, 3.0 - i) for i in range(3)]
+    plate_row = Band(215, 193, 205, 36, 35, 7, 0.5)
+    monkeypatch.setattr(reader_module, "find_char_rows", lambda img: clutter + [plate_row])
+    detector_calls = []
+    monkeypatch.setattr(reader, "_regions_from_detector", lambda img: detector_calls.append(1) or [])
+    reads = reader.read_image(synthetic_plate("KRT4815"))
+    assert reads and reads[0].plate == "KRT4815"
+    assert not detector_calls

@@ -77,6 +77,8 @@ class PlateRead:
 # A re-read pass may add a third value, its horizontal stretch (default ``recognise.STRETCH``).
 FIRST_PASS = (0.8, 0.25)
 REREAD_PASSES = ((1.2, 0.45),)
+# Rows read past ``max_rows`` when none of those read like a plate, before the slow detector fallback.
+EXTRA_ROWS = 4
 
 
 @dataclass
@@ -165,10 +167,10 @@ class PlateReader:
         conf = line.confidence * prior
         return [Scored(it.text, conf * it.factor, it.jurisdiction, it.pattern) for it in self.formats.resolve(line.chars)]
 
-    def _regions_from_rows(self, img: np.ndarray) -> list[_Region]:
+    def _regions_from_rows(self, img: np.ndarray, bands: list[Band] | None = None) -> list[_Region]:
         h, w = img.shape[:2]
         regions = []
-        for band in find_char_rows(img)[: self.max_rows]:
+        for band in find_char_rows(img)[: self.max_rows] if bands is None else bands:
             def quad_fn(px, py, band: Band = band):
                 return band.quad(px, py, w, h)
 
@@ -212,8 +214,15 @@ class PlateReader:
     # -- public -------------------------------------------------------------
     def read_image(self, source) -> list[PlateRead]:
         img = load_image(source)
-        regions = self._regions_from_rows(img)
+        bands = find_char_rows(img)
+        regions = self._regions_from_rows(img, bands[: self.max_rows])
         self._read_regions(img, regions)
+        if max((r.best() for r in regions), default=0.0) < self.fallback_below and len(bands) > self.max_rows:
+            # Before the detector (~300-500 ms), read the next rows (~10 ms each): a small plate
+            # whose row finder found only part of its glyphs ranks low but is often still there.
+            more = self._regions_from_rows(img, bands[self.max_rows : self.max_rows + EXTRA_ROWS])
+            self._read_regions(img, more)
+            regions += more
         if not regions or max(r.best() for r in regions) < self.fallback_below:
             extra = self._regions_from_detector(img)
             self._read_regions(img, extra, first=(0.0, 0.0))
