@@ -208,3 +208,18 @@ def test_a_vehicle_pass_keeps_the_state_not_the_formats_region():
     tracker.feed(start, [seen], frame)
     passes = tracker.feed(start + timedelta(seconds=5), [], frame)
     assert [(p.plate, p.region) for p in passes] == [("7ABC123", "us-ca")]
+
+
+def test_the_emblem_between_missouri_groups_read_as_a_glyph_is_dropped(us):
+    # Missouri prints "SH0 (emblem) R7X"; the recogniser reads the emblem as a confident L.
+    best = us.resolve(read_of("SH0LR7X"))[0]
+    assert best.text == "SH0R7X" and best.pattern == "LLDLDL"
+    # The same extra letter elsewhere is still only a guess: the string as read stays first.
+    assert us.resolve(read_of("SHL0R7X"))[0].text == "SHL0R7X"
+
+
+def test_emblem_positions_must_lie_between_characters(tmp_path):
+    bad = tmp_path / "xx_plate_formats.toml"
+    bad.write_text('[region]\ncode = "xx"\n[[format]]\npattern = "LLDLDL"\nemblem_at = [6]\n')
+    with pytest.raises(ValueError, match="emblem_at"):
+        RegionFormats.from_toml(bad)

@@ -41,6 +41,10 @@ GENERIC_LONG = 0.15  # one character more than the region's usual maximum
 GENERIC_SHORT = 0.1  # shorter than usual
 GENERIC_OTHER = 0.03  # far outside the usual length
 DELETION = 0.5  # dropping one spurious character (emblem, sticker) to fit a format
+# Dropping the character read where the series prints an emblem between its groups (``emblem_at``):
+# the recogniser reads that emblem as a glyph on many plates of the series, so the drop is what
+# the plate looks like, not a guess; the format's prior still applies.
+EMBLEM_DELETION = 1.0
 CONFUSABLE_FLOOR = 0.5  # minimum factor for swapping a known confusable pair
 
 
@@ -64,6 +68,7 @@ class PlateFormat:
     letters: str = string.ascii_uppercase
     district_chars: int = 0
     display: str | None = None  # the pattern as printed, separators included ("LL-DDD-LL")
+    emblem_at: tuple[int, ...] = ()  # character positions an emblem is printed before (Missouri "AB1 (emblem) C2D": 3)
 
     @property
     def region(self) -> str | None:
@@ -280,7 +285,7 @@ class RegionFormats:
             for i in range(len(chars)):
                 sub = chars[:i] + chars[i + 1 :]
                 for f in self.formats_of_length(len(sub)):
-                    it = self._fit(sub, f, DELETION, swaps)
+                    it = self._fit(sub, f, EMBLEM_DELETION if i in f.emblem_at else DELETION, swaps)
                     if it:
                         it.notes.append(f"dropped {chars[i].char!r} at {i}")
                         add(it)
@@ -344,6 +349,9 @@ def _format_from_toml(entry: dict, path: Path) -> PlateFormat:
     display = entry.get("display")
     if display is not None and "".join(ch for ch in str(display).upper() if ch.isalnum()) != pat:
         raise ValueError(f"display {display!r} does not spell pattern {pat!r} in {path}")
+    emblem_at = tuple(int(i) for i in entry.get("emblem_at", []))
+    if any(not 0 < i < len(pat) for i in emblem_at):
+        raise ValueError(f"emblem_at {list(emblem_at)} is not between characters of {pat!r} in {path}")
     return PlateFormat(
         pat,
         tuple(entry.get("regions", [])),
@@ -351,6 +359,7 @@ def _format_from_toml(entry: dict, path: Path) -> PlateFormat:
         letters,
         int(entry.get("district_chars", 0)),
         None if display is None else str(display),
+        emblem_at,
     )
 
 
