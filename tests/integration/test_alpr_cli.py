@@ -1,6 +1,7 @@
 """The fixed point `rtcc alpr read IMAGE... --json`: one object per image, in order, errors inline."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -71,3 +72,38 @@ def test_unknown_region_is_a_clear_error_before_anything_is_read(tmp_path):
     result, lines = read_json(image, "--region", "mars")
     assert result.returncode == 2 and lines == []
     assert "mars" in result.stderr and "br, eu, us" in result.stderr
+
+
+def test_alpr_train_writes_a_head_the_reader_then_reads_with(tmp_path):
+    """`rtcc alpr train` end to end on a small labelled folder: samples, training, the head, its evaluation."""
+    from rtcc.alpr.training.synthetic import render_scene
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    rng = np.random.default_rng(3)
+    lines = []
+    for number in range(6):
+        scene = render_scene(rng, "us", size=(640, 360), strength=0.2, stacked=0)
+        cv2.imwrite(str(photos / f"car{number}.jpg"), scene.image)
+        lines.append("\t".join([f"car{number}.jpg", *map(str, scene.box), scene.text]))
+    (photos / "groundtruth.tsv").write_text("\n".join(lines) + "\n")
+    head = tmp_path / "head.onnx"
+
+    result = subprocess.run([sys.executable, "-m", "rtcc.cli", "alpr", "train", "--dev", str(photos), "--work",
+                             str(tmp_path / "work"), "--output", str(head), "--variants", "2", "--epochs", "2",
+                             "--synthetic", "us=20", "--holdout-fold", "1"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads(result.stdout.splitlines()[-1])
+    assert summary["synthetic_crops"] > 0 and summary["dev_crops"] > 0
+    assert summary["evaluated_on"] == "held-out fold" and 0 <= summary["exact"] <= summary["photos"] < 6
+    assert summary["crops_per_second_trained"] > 0 and head.stat().st_size == summary["head_bytes"]
+
+    read = subprocess.run([sys.executable, "-m", "rtcc.cli", "alpr", "read", str(photos / "car0.jpg"), "--json"],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "RTCC_ALPR_PLATE_HEAD": str(head)})
+    assert read.returncode == 0, read.stderr
+    assert "plates" in json.loads(read.stdout)
+
+    refused = subprocess.run([sys.executable, "-m", "rtcc.cli", "alpr", "train", "--dev", str(tmp_path)],
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "groundtruth.tsv" in refused.stdout + refused.stderr

@@ -49,9 +49,10 @@ def alpr_train(
     dev: Path = typer.Option(None, help="Labelled photos (groundtruth.tsv); default ../shared/data/alpr/openalpr-us-dev."),
     output: Path = typer.Option(None, help="Where to write the head (default: the package's plate_head.onnx)."),
     seed: int = typer.Option(13, help="Seed of everything random in the recipe."),
-    epochs: int = typer.Option(30, help="Passes over the samples."),
-    variants: int = typer.Option(40, help="Degraded copies of each dev photo."),
-    synthetic: int = typer.Option(6000, help="Synthetic US scenes."),
+    epochs: int = typer.Option(None, help="Passes over the samples (default: the recipe's)."),
+    variants: int = typer.Option(None, help="Degraded copies of each dev photo (default: the recipe's)."),
+    synthetic: str = typer.Option(None, help="Synthetic scenes per region, e.g. us=3000,eu=1000,br=600 (default: the "
+                                             "recipe's; 0 for none)."),
     holdout_fold: int = typer.Option(None, help="Keep dev fold 0 or 1 out of training and report its figure."),
     workers: int = typer.Option(2, help="Processes that cut crops (and backbone threads)."),
 ) -> None:
@@ -70,7 +71,17 @@ def alpr_train(
     if not (dev / "groundtruth.tsv").is_file():
         err.print(f"{dev} has no groundtruth.tsv")
         raise typer.Exit(2)
-    recipe = Recipe(seed=seed, epochs=epochs, variants=variants, synthetic={"us": synthetic} if synthetic else {},
-                    holdout_fold=holdout_fold)
+    recipe = Recipe(seed=seed, holdout_fold=holdout_fold)
+    if epochs is not None:
+        recipe.epochs = epochs
+    if variants is not None:
+        recipe.variants = variants
+    if synthetic is not None:
+        try:
+            recipe.synthetic = {} if synthetic.strip() == "0" else {
+                region.strip(): int(count) for region, count in (part.split("=") for part in synthetic.split(","))}
+        except ValueError:
+            err.print(f"--synthetic takes region=count pairs (us=3000,eu=1000), not {synthetic!r}")
+            raise typer.Exit(2) from None
     summary = run_recipe(recipe, dev=dev, work=work, output=output or PLATE_HEAD, workers=workers)
     print(json.dumps(summary), flush=True)

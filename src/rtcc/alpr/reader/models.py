@@ -36,7 +36,16 @@ BACKBONE_INPUT = "x"
 BACKBONE_OUTPUT = "p2o.pd_op.transpose.8.0"
 HEAD_INPUT = "features"
 HEAD_OUTPUT = "probs"
-PLATE_HEAD = Path(__file__).resolve().parent / "weights" / "plate_head.onnx"
+WEIGHTS = Path(__file__).resolve().parent / "weights"
+
+
+def shipped_head(region: str) -> Path:
+    """Where the package keeps a region's plate head: trained on that region's plates (only `us` has photos here;
+    a region without a head reads with PP-OCR's classifier, as before)."""
+    return WEIGHTS / f"plate_head_{region}.onnx"
+
+
+PLATE_HEAD = shipped_head("us")
 # The head's classes: index 0 is the CTC blank, then the plate alphabet (recognise.ALPHABET).
 PLATE_HEAD_CLASSES = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -70,7 +79,7 @@ def rapidocr_models_dir() -> Path:
     raise ModelNotFoundError("rapidocr is installed but has no models/ directory")
 
 
-def find_model_files(models_dir: Path | None = None) -> ModelFiles:
+def find_model_files(models_dir: Path | None = None, region: str = "us") -> ModelFiles:
     """Pick the newest detection and recognition ONNX files present on disk.
 
     ``RTCC_ALPR_DET_MODEL`` / ``RTCC_ALPR_REC_MODEL`` override the choice.
@@ -89,12 +98,12 @@ def find_model_files(models_dir: Path | None = None) -> ModelFiles:
         )
     det = Path(env_det) if env_det else max(dets, key=_version_key)
     rec = Path(env_rec) if env_rec else max(recs, key=_version_key)
-    return ModelFiles(det, rec, plate_head_file())
+    return ModelFiles(det, rec, plate_head_file(region))
 
 
-def plate_head_file() -> Path | None:
+def plate_head_file(region: str = "us") -> Path | None:
     """The plate head to read with: ``RTCC_ALPR_PLATE_HEAD`` (a file, or ``none`` for PP-OCR's own
-    classifier), else the one shipped in the package when present."""
+    classifier), else the region's head shipped in the package when there is one."""
     chosen = os.environ.get("RTCC_ALPR_PLATE_HEAD")
     if chosen:
         if chosen.lower() == "none":
@@ -102,7 +111,8 @@ def plate_head_file() -> Path | None:
         if not Path(chosen).is_file():
             raise ModelNotFoundError(f"RTCC_ALPR_PLATE_HEAD={chosen} is not a file")
         return Path(chosen)
-    return PLATE_HEAD if PLATE_HEAD.is_file() else None
+    shipped = shipped_head(region)
+    return shipped if shipped.is_file() else None
 
 
 def backbone_model(rec: Path) -> onnx.ModelProto:

@@ -144,8 +144,8 @@ class PlateReader:
     ):
         self.formats = RegionFormats.load(region)  # first: an unknown region fails before models load
         self.region = self.formats.code
-        files = find_model_files()
-        # PP-OCR's backbone with our plate head joined on (PP-OCR's own classifier when there is no head).
+        files = find_model_files(region=self.region)
+        # PP-OCR's backbone with the region's plate head joined on (PP-OCR's own classifier where it has none).
         self.recogniser = Recogniser(*make_rec_session(files, threads))
         self.detector = TextDetector(make_session(files.det, threads))
         self.max_rows = max_rows
