@@ -15,8 +15,6 @@ from rtcc.alpr.training.features import BackboneFeatures
 from rtcc.alpr.training.samples import Samples, encode
 from rtcc.alpr.training.train import train_head
 
-pytest.importorskip("jax", reason="the [training] extra (scripts/setup.sh installs it)")
-
 
 def greedy(probs: np.ndarray) -> str:
     best = probs.argmax(axis=1)
