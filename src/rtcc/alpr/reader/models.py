@@ -20,10 +20,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import onnx
+from typing import TYPE_CHECKING
+
 import onnxruntime as ort
-from onnx.compose import merge_models
-from onnx.utils import Extractor
+
+if TYPE_CHECKING:  # onnx (1.5 s to import) loads only when a plate head is joined on
+    import onnx
 
 
 class ModelNotFoundError(RuntimeError):
@@ -117,11 +119,17 @@ def plate_head_file(region: str = "us") -> Path | None:
 
 def backbone_model(rec: Path) -> onnx.ModelProto:
     """The PP-OCR recogniser up to its classifier: crops (N, 3, 48, W) in, sequence features (N, W/8, 120) out."""
+    import onnx
+    from onnx.utils import Extractor
+
     return Extractor(onnx.load(str(rec))).extract_model([BACKBONE_INPUT], [BACKBONE_OUTPUT])
 
 
 def plate_recogniser_model(rec: Path, head: Path) -> bytes:
     """The PP-OCR backbone with the plate head joined on, serialised for onnxruntime."""
+    import onnx
+    from onnx.compose import merge_models
+
     backbone, plate_head = backbone_model(rec), onnx.load(str(head))
     if opset_of(plate_head) != opset_of(backbone):
         raise ModelNotFoundError(f"the plate head {head} was built for ONNX opset {opset_of(plate_head)}, the recogniser "
