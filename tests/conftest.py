@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import functools
+import gc
 import os
+import sys
+import threading
 import uuid
 
 import pytest
@@ -25,6 +30,30 @@ POSTGRES_ADMIN_URL = os.environ.get(
 # parameters are checked once (tests/unit/test_auth_logic.py). setdefault: a run may still ask for others.
 for _name, _value in CHEAP_PASSWORD_HASHING.items():
     os.environ.setdefault(_name, _value)
+
+
+# CPython before 3.11.8 keeps ast.parse's recursion depth in global state (gh-106905): a parse that starts
+# while another is under way, in another thread or in a finalizer that runs mid-parse, raises "SystemError:
+# AST constructor recursion depth mismatch". Python 3.11's traceback module parses source to draw its ^^^
+# markers, so an asyncio transport collected after its loop closed (its __del__ warning is formatted with a
+# traceback) while pytest drew a failure's traceback crashed the whole run (INTERNALERROR) and hid the
+# failure. Parses here take turns across threads, and no collection (no finalizer) runs inside one.
+if sys.version_info < (3, 11, 8):
+    _parse_lock = threading.Lock()
+    _unguarded_parse = ast.parse
+
+    @functools.wraps(_unguarded_parse)
+    def _parse_alone(*args, **kwargs):
+        with _parse_lock:
+            collecting = gc.isenabled()
+            gc.disable()
+            try:
+                return _unguarded_parse(*args, **kwargs)
+            finally:
+                if collecting:
+                    gc.enable()
+
+    ast.parse = _parse_alone
 
 
 def _admin_engine():
