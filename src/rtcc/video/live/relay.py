@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rtcc.video.pipeline.ffmpeg_child import collect_stderr, signal_if_running
+from rtcc.video.pipeline.ffmpeg_child import collect_stderr, discard, signal_if_running
 from rtcc.video.fmp4 import (
     Fmp4Error,
     Fmp4Parser,
@@ -349,12 +349,15 @@ class LiveRelay:
     async def _end_upstream(self, last_words: deque[str], failure: tuple[str, str] | None) -> tuple[str, str]:
         self._terminate()
         process = self.process
+        draining = asyncio.create_task(discard(process.stdout))  # else unread output can keep wait() from returning
         try:
             await asyncio.wait_for(process.wait(), timeout=5)
         except TimeoutError:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             await process.wait()
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(draining, timeout=2)
         await asyncio.gather(self._stderr_reader, return_exceptions=True)
         return failure or classify_failure(list(last_words))
 

@@ -61,6 +61,12 @@ async def collect_stderr(process: asyncio.subprocess.Process | None, sink: deque
             sink.append(line)
 
 
+async def discard(stream: asyncio.StreamReader) -> None:
+    """Read a stream to its end, keeping nothing."""
+    while await stream.read(1 << 16):
+        pass
+
+
 def signal_if_running(process: asyncio.subprocess.Process | None, signal_number: int) -> None:
     """Send a signal unless the child has already exited."""
     if process is not None and process.returncode is None:
@@ -122,7 +128,15 @@ class FfmpegChild:
 
     async def finish(self) -> tuple[str, str]:
         """Wait for the child to end (killing it after the grace period); (kind, detail) from its last words."""
+        # asyncio's wait() returns only once every pipe of the child has closed, and a full buffer of unread
+        # frames pauses the stdout pipe, which then never sees its end: a decoder stopped while ffmpeg was still
+        # writing a frame would never be reaped (and its ffmpeg would block writing, past its polite stop). What
+        # it writes after we stopped reading is thrown away.
+        draining = asyncio.create_task(discard(self.process.stdout)) if self.stdout is not None else None
         await wait_or_kill(self.process, timeout_s=self.grace_s)
+        if draining is not None:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(draining, timeout=2)
         if self._stderr_reader is not None:
             # Its stderr ends with it; a grandchild still holding the pipe must not hold us too.
             with contextlib.suppress(TimeoutError, asyncio.CancelledError):
