@@ -16,6 +16,7 @@ import httpx
 import pyotp
 import pytest
 import support
+from playwright.sync_api import Error as PlaywrightError
 
 from rtcc.cameras import service as cameras
 from rtcc.core.actor import SYSTEM
@@ -169,14 +170,22 @@ def wait_until(page, expression: str, *, timeout: float = 10.0, poll: float = 0.
 
     Playwright's wait_for_function evaluates with eval, which the console's CSP rightly forbids;
     page.evaluate goes through the DevTools protocol, so these tests run under the real CSP.
+    An expression that cannot be evaluated yet (the element it reads is being drawn again, so it is null
+    for a moment) is not yet true; the last such error is reported if time runs out.
     """
     deadline = time.monotonic() + timeout
+    problem = ""
     while True:
-        value = page.evaluate(expression)
+        try:
+            value = page.evaluate(expression)
+        except PlaywrightError as error:
+            if "TypeError" not in error.message:  # only a missing element is "not yet"; anything else is a bug
+                raise
+            value, problem = None, f" (last: {error.message.splitlines()[0]})"
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for: {expression}")
+            raise AssertionError(f"timed out after {timeout} s waiting for: {expression}{problem}")
         time.sleep(poll)
 
 
